@@ -1,0 +1,166 @@
+"""The firm population as a structure of arrays.
+
+Firms are many (≥6,000 in the baseline world, 10⁶ must be possible), so their state lives in NumPy arrays, one entry
+per firm, and every firm rule in ``parkabm.model`` is a vectorised operation over them. Rows are never reordered or
+deleted during a run: an exiting firm is marked not ``alive`` and keeps its row, so a row index identifies a firm
+for the whole run. New firms (recruited projects) are appended; the arrays grow by doubling.
+
+Per-firm views for inspection: :meth:`Firms.to_frame` and :meth:`Firms.firm`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+CLASS_LABELS = ("A", "B", "C", "D", "-")
+"""亩均 classes by code; code 4 (``-``) means not evaluated (not covered, or evaluation switched off)."""
+NOT_EVALUATED = 4
+
+GUISHANG_THRESHOLD_YI = 0.2
+"""规上 threshold: 营业收入 ≥ 2000万元 = 0.2亿元 (DESIGN §3; national statistical rule for 规上工业)."""
+
+# name -> dtype; the order is the column order of to_frame().
+FIELDS: dict[str, np.dtype] = {
+    "park": np.dtype(np.int16),  # index into the world's parks
+    "sector": np.dtype(np.int16),  # index into the world's sectors
+    "alive": np.dtype(bool),
+    "industrial": np.dtype(bool),  # False for 规上 service firms (all_guishang scope): no land constraint
+    "output_yi": np.dtype(np.float64),  # nominal output this year, 亿元
+    "land_mu": np.dtype(np.float64),  # industrial land held, 亩
+    "floor_mu": np.dtype(np.float64),  # standard-factory floor rented, in 亩 of land-equivalent capacity
+    "productivity": np.dtype(np.float64),  # real output capacity per 亩 of space, 亿元/亩 (base-year prices)
+    "value_added_rate": np.dtype(np.float64),  # 增加值/产值
+    "tax_ratio": np.dtype(np.float64),  # tax/output
+    "electricity": np.dtype(np.float64),  # kWh per 万元 of output
+    "emission": np.dtype(np.float64),  # emission index per 万元 of output (all-industry average = 1)
+    "rd_intensity": np.dtype(np.float64),  # R&D spending / output
+    "labour_productivity": np.dtype(np.float64),  # output per employee, 万元
+    "mujun_class": np.dtype(np.int8),  # 0..3 = A..D, 4 = not evaluated
+    "years_in_d": np.dtype(np.int16),  # consecutive years in class D
+    "upgrades": np.dtype(np.int16),  # number of 技术改造 projects completed
+    "entry_year": np.dtype(np.int16),  # year the firm entered the population (base year for initial firms)
+    "exit_year": np.dtype(np.int16),  # year the firm exited (0 while alive)
+    "ramp_left": np.dtype(np.int8),  # years of 投产 ramp-up still to go (0 = producing at full scale)
+    "target_output_yi": np.dtype(np.float64),  # real full-scale output of a ramping project, 亿元
+    "reward_level": np.dtype(np.int8),  # highest output milestone already rewarded (seed 004)
+    "last_growth": np.dtype(np.float64),  # last year's realised real growth rate
+}
+
+
+@dataclass
+class FirmView:
+    """A read-only snapshot of one firm's state, for inspection in notebooks and tests."""
+
+    index: int
+    state: dict
+
+    def __getattr__(self, name: str):
+        """Return one field of the snapshot."""
+        try:
+            return self.state[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+class Firms:
+    """All firms of a run, one array per state variable.
+
+    Attributes are the arrays named in :data:`FIELDS`, each of length :attr:`n` (the number of rows in use; a
+    larger buffer sits behind them).
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray]):
+        """Build the population from equally long arrays.
+
+        Args:
+            columns: One array per name in :data:`FIELDS`; missing fields start at zero.
+
+        Raises:
+            ValueError: Columns of unequal length or unknown names.
+        """
+        unknown = set(columns) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown firm fields: {sorted(unknown)}")
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"firm fields have different lengths: {sorted(lengths)}")
+        self.n = lengths.pop() if lengths else 0
+        self.guishang_threshold_yi = GUISHANG_THRESHOLD_YI
+        capacity = max(16, self.n)
+        self._buffers: dict[str, np.ndarray] = {}
+        for name, dtype in FIELDS.items():
+            buf = np.zeros(capacity, dtype=dtype)
+            if name in columns:
+                buf[: self.n] = columns[name]
+            self._buffers[name] = buf
+        self._bind()
+
+    def _bind(self) -> None:
+        for name, buf in self._buffers.items():
+            setattr(self, name, buf[: self.n])
+
+    def append(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Add new firms at the end.
+
+        Args:
+            columns: Equally long arrays for some fields; other fields start at zero.
+
+        Returns:
+            The row indices of the new firms.
+        """
+        k = len(next(iter(columns.values()))) if columns else 0
+        start, stop = self.n, self.n + k
+        capacity = len(self._buffers["alive"])
+        if stop > capacity:
+            new_capacity = max(stop, 2 * capacity)
+            for name, buf in self._buffers.items():
+                grown = np.zeros(new_capacity, dtype=buf.dtype)
+                grown[: self.n] = buf[: self.n]
+                self._buffers[name] = grown
+        for name, values in columns.items():
+            self._buffers[name][start:stop] = values
+        self.n = stop
+        self._bind()
+        return np.arange(start, stop)
+
+    @property
+    def space_mu(self) -> np.ndarray:
+        """Space held by each firm: land plus standard-factory floor, in 亩 of land-equivalent."""
+        return self.land_mu + self.floor_mu
+
+    @property
+    def guishang(self) -> np.ndarray:
+        """Whether each firm is 规上 (alive and output ≥ 2000万元, divided by the population scale)."""
+        return self.alive & (self.output_yi >= self.guishang_threshold_yi)
+
+    def to_frame(self, *, alive_only: bool = False) -> pd.DataFrame:
+        """Return the population as a DataFrame, one row per firm.
+
+        Args:
+            alive_only: Keep only firms that have not exited.
+
+        Returns:
+            A copy of every state variable, plus ``mujun_label`` (A/B/C/D/-).
+        """
+        frame = pd.DataFrame({name: getattr(self, name).copy() for name in FIELDS})
+        frame["mujun_label"] = np.asarray(CLASS_LABELS)[frame["mujun_class"].to_numpy()]
+        if alive_only:
+            frame = frame[frame["alive"]]
+        return frame
+
+    def firm(self, i: int) -> FirmView:
+        """Return a snapshot of firm ``i``.
+
+        Raises:
+            IndexError: No such firm.
+        """
+        if not 0 <= i < self.n:
+            raise IndexError(f"firm {i} does not exist (population has {self.n} rows)")
+        return FirmView(i, {name: getattr(self, name)[i].item() for name in FIELDS})
+
+    def __len__(self) -> int:
+        """Return the number of rows (alive or not)."""
+        return self.n

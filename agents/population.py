@@ -1,0 +1,211 @@
+"""Synthetic firm population: park × sector output totals turned into individual firms.
+
+Method (docs/ODD.md, "Initialisation"):
+
+1. For every park × sector cell in the output scope, the number of firms is the cell's output divided by the mean of
+   the firm-size distribution (a lognormal truncated below at the 规上 threshold, 0.2亿元), times
+   ``population_scale``.
+2. Sizes are drawn from that truncated lognormal by inverse transform, then the part of each size above the
+   threshold is rescaled so that the cell total is met exactly (every firm stays at or above the threshold and the
+   heavy tail keeps its shape).
+3. Below the threshold, 规下 firms from the same lognormal between :data:`SMALL_FIRM_FLOOR_YI` and the threshold are
+   added in the number the distribution implies. Their output is not part of the cell totals (which are 规上
+   figures) and does not count in 规上 statistics until they grow past the threshold (小升规).
+4. Each firm gets a latent quality ``z ~ N(0, 1)`` that correlates its land productivity, value-added rate, tax
+   ratio, R&D intensity and labour productivity positively and its electricity and emission intensity negatively;
+   this dispersion is what makes 亩均 classes A/B/C/D emerge.
+5. Industrial firms' land is their capacity (output / utilisation) over their land productivity, rescaled per park so
+   that it sums to the park's occupied industrial land. Service firms (all-规上 scope) hold no industrial land.
+
+Everything is drawn from the one generator passed in, so the same seed gives the same firms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from parkabm.agents.firms import GUISHANG_THRESHOLD_YI, NOT_EVALUATED, Firms
+from scipy.special import ndtr, ndtri
+
+SIZE_MEDIAN_YI = 0.3
+"""Median of the untruncated firm-size lognormal, 亿元. Fitted by grid search to concentration.csv: 余杭经开区
+(113 firms ≥1亿 holding >90% of output, top 15 ≈70%) and 钱塘 生命健康 (83 规上 firms: 54 ≥1亿, 21 ≥5亿, 11 ≥10亿);
+range 0.15–0.6 (docs/ODD.md, "Initialisation", gives the fit)."""
+SIZE_SIGMA = 2.2
+"""Log-sd of firm size, fitted with :data:`SIZE_MEDIAN_YI`; range 1.9–2.6."""
+SMALL_FIRM_FLOOR_YI = 0.01
+"""Smallest 规下 firm generated, 亿元 (100万元). assumed: the 亩均 evaluation scores 规下 firms in the zones too
+(DATA-SOURCES); firms below this size are left out (range 0.005–0.05)."""
+
+# Log-sd of each firm attribute around its sector value, and its loading on the latent quality z.
+# assumed: dispersions of the magnitude reported in firm-level productivity studies (log-sd 0.3–0.6); the loadings
+# make efficient firms efficient on several 亩均 indicators at once (ranges: sd ±50%, loadings ±0.2).
+ATTRIBUTE_DISPERSION = {
+    "land_productivity": (0.45, 0.6),
+    "value_added_rate": (0.12, 0.5),
+    "tax_ratio": (0.35, 0.5),
+    "electricity": (0.35, -0.4),
+    "emission": (0.40, -0.4),
+    "rd_intensity": (0.60, 0.4),
+    "labour_productivity": (0.30, 0.5),
+}
+UTILISATION_SD = 0.08
+"""Firm-level spread of base-year capacity utilisation. assumed: range 0.05–0.12."""
+
+MILESTONES_YI = np.array([50.0, 100.0, 200.0, 500.0, 1000.0])
+"""Output milestones rewarded by seed 004 三 (营业收入首次达到50/100/200/500/1000亿元)."""
+
+
+def truncated_lognormal_mean(median: float, sigma: float, floor: float) -> float:
+    """Return the mean of a lognormal with this median and log-sd, truncated below at ``floor``."""
+    mu = np.log(median)
+    z = (np.log(floor) - mu) / sigma
+    return float(np.exp(mu + sigma**2 / 2) * ndtr(sigma - z) / ndtr(-z))
+
+
+def draw_sizes(
+    totals: np.ndarray, rng: np.random.Generator, *, scale: float = 1.0,
+    median: float | None = None, sigma: float | None = None, floor: float = GUISHANG_THRESHOLD_YI,
+    small_floor: float | None = SMALL_FIRM_FLOOR_YI,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split cell totals into heavy-tailed firm sizes that add up exactly.
+
+    Args:
+        totals: Output of each cell, 亿元 (≥ 0).
+        rng: The run's generator.
+        scale: Firm-count multiplier; sizes shrink by the same factor (``population_scale``).
+        median: Median of the untruncated lognormal at scale 1, 亿元 (default :data:`SIZE_MEDIAN_YI`).
+        sigma: Log-sd of the lognormal (default :data:`SIZE_SIGMA`).
+        floor: Smallest firm counted in the cell totals at scale 1 (the 规上 threshold).
+        small_floor: Smallest 规下 firm at scale 1; None adds no 规下 firms.
+
+    Returns:
+        ``(cell, size)``: the cell index of every firm and its output; firms at or above ``floor / scale`` add up
+        to the cell totals, 规下 firms follow them.
+    """
+    median = (SIZE_MEDIAN_YI if median is None else median) / scale
+    sigma = SIZE_SIGMA if sigma is None else sigma
+    floor = floor / scale
+    mean = truncated_lognormal_mean(median, sigma, floor)
+    counts = np.maximum(np.rint(totals / mean), 1).astype(np.int64)
+    # Keep the floor feasible: n firms at the floor must not exceed the cell's total.
+    counts = np.minimum(counts, np.maximum(np.floor(totals / (1.25 * floor)), 1).astype(np.int64))
+    counts[totals <= 0] = 0
+    cell = np.repeat(np.arange(len(totals)), counts)
+    z_floor = (np.log(floor) - np.log(median)) / sigma
+    u = rng.uniform(ndtr(z_floor), 1.0, size=len(cell))
+    draws = np.exp(np.log(median) + sigma * ndtri(np.minimum(u, 1 - 1e-12)))
+    excess = draws - floor
+    excess_sum = np.bincount(cell, weights=excess, minlength=len(totals))
+    cell_floor = np.where(totals / counts.clip(1) >= floor, floor, 0.0)  # cells smaller than the floor
+    room = totals - counts * cell_floor
+    factor = np.divide(room, excess_sum, out=np.zeros_like(room), where=excess_sum > 0)
+    sizes = cell_floor[cell] + excess * factor[cell]
+    single = (counts == 1)[cell]
+    sizes[single] = totals[cell[single]]
+    if small_floor is not None:
+        small_floor = small_floor / scale
+        z_small = (np.log(small_floor) - np.log(median)) / sigma
+        ratio = (ndtr(z_floor) - ndtr(z_small)) / (1.0 - ndtr(z_floor))
+        small_counts = rng.poisson(counts * ratio)
+        small_cell = np.repeat(np.arange(len(totals)), small_counts)
+        u = rng.uniform(ndtr(z_small), ndtr(z_floor), size=len(small_cell))
+        small = np.minimum(np.exp(np.log(median) + sigma * ndtri(u)), floor * (1 - 1e-9))
+        cell = np.concatenate([cell, small_cell])
+        sizes = np.concatenate([sizes, small])
+    return cell, sizes
+
+
+def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+    """Draw the efficiency attributes of firms in the given sectors around their sector values.
+
+    A latent quality ``z ~ N(0, 1)`` loads on every attribute (:data:`ATTRIBUTE_DISPERSION`), so efficient firms
+    are efficient on several 亩均 indicators at once.
+
+    Args:
+        sector: Sector index of each firm.
+        sectors: Per-sector arrays (see :func:`generate_firms`).
+        rng: The run's generator.
+
+    Returns:
+        Arrays ``land_productivity`` (relative to the sector), ``value_added_rate``, ``tax_ratio``,
+        ``electricity``, ``emission``, ``rd_intensity`` and ``labour_productivity``.
+    """
+    n = len(sector)
+    quality = rng.standard_normal(n)
+    noise = rng.standard_normal((len(ATTRIBUTE_DISPERSION), n))
+    factor = {}
+    for k, (name, (sd, loading)) in enumerate(ATTRIBUTE_DISPERSION.items()):
+        factor[name] = np.exp(sd * (loading * quality + np.sqrt(1 - loading**2) * noise[k]))
+    return {
+        "land_productivity": factor["land_productivity"],
+        "value_added_rate": np.clip(sectors["value_added_rate"][sector] * factor["value_added_rate"], 0.05, 0.7),
+        "tax_ratio": sectors["tax_ratio"][sector] * factor["tax_ratio"],
+        "electricity": sectors["electricity_kwh_per_wan"][sector] * factor["electricity"],
+        "emission": sectors["emission_index"][sector] * factor["emission"],
+        "rd_intensity": np.clip(sectors["rd_intensity"][sector] * factor["rd_intensity"], 0.0, 0.3),
+        "labour_productivity": sectors["labour_productivity_wan"][sector] * factor["labour_productivity"],
+    }
+
+
+def generate_firms(
+    *,
+    cell_park: np.ndarray,
+    cell_sector: np.ndarray,
+    cell_output: np.ndarray,
+    sectors: dict[str, np.ndarray],
+    park_occupied_mu: np.ndarray,
+    utilisation: float,
+    base_year: int,
+    rng: np.random.Generator,
+    scale: float = 1.0,
+) -> Firms:
+    """Generate the base-year firm population.
+
+    Args:
+        cell_park: Park index of each park × sector cell.
+        cell_sector: Sector index of each cell.
+        cell_output: Base-year output of each cell, 亿元.
+        sectors: Per-sector arrays (indexed by sector): ``industrial`` (bool), ``value_added_rate``,
+            ``tax_ratio``, ``output_per_mu_wan``, ``electricity_kwh_per_wan``, ``emission_index``,
+            ``rd_intensity``, ``labour_productivity_wan``.
+        park_occupied_mu: Occupied industrial land of each park, 亩.
+        utilisation: Mean base-year capacity utilisation.
+        base_year: Year the population describes.
+        rng: The run's generator.
+        scale: Firm-count multiplier (``population_scale``).
+
+    Returns:
+        The population, with totals per cell equal to ``cell_output``.
+    """
+    cell, output = draw_sizes(cell_output, rng, scale=scale)
+    n = len(cell)
+    park = cell_park[cell].astype(np.int16)
+    sector = cell_sector[cell].astype(np.int16)
+    industrial = sectors["industrial"][sector].astype(bool)
+
+    attrs = draw_firm_attributes(sector, sectors, rng)
+    land_productivity = attrs.pop("land_productivity")
+
+    use = np.clip(utilisation + UTILISATION_SD * rng.standard_normal(n), 0.5, 1.0)
+    capacity = output / use
+    land = np.where(industrial, capacity * 1e4 / (sectors["output_per_mu_wan"][sector] * land_productivity), 0.0)
+    park_land = np.bincount(park, weights=land, minlength=len(park_occupied_mu))
+    factor = np.divide(park_occupied_mu, park_land, out=np.zeros_like(park_land), where=park_land > 0)
+    land = land * factor[park]
+    productivity = np.divide(capacity, land, out=np.zeros(n), where=land > 0)
+
+    firms = Firms({
+        "park": park,
+        "sector": sector,
+        "alive": np.ones(n, dtype=bool),
+        "industrial": industrial,
+        "output_yi": output,
+        "land_mu": land,
+        "productivity": productivity,
+        **attrs,
+        "mujun_class": np.full(n, NOT_EVALUATED, dtype=np.int8),
+        "entry_year": np.full(n, base_year, dtype=np.int16),
+        "reward_level": np.searchsorted(MILESTONES_YI, output, side="right").astype(np.int8),
+    })
+    firms.guishang_threshold_yi = GUISHANG_THRESHOLD_YI / scale
+    return firms

@@ -1,0 +1,235 @@
+"""The projection (``parkabm run``): replicates of one scenario and the probability of meeting each target.
+
+Written to the output folder:
+
+- ``summary.json`` — scenario, seed, replicates, horizon, scope, per-metric yearly mean/p05/p50/p95, and per target
+  P(met) with a Wilson 95% interval and its source clause;
+- ``yearly.parquet`` — one row per replicate × year, one column per metric;
+- ``parks.parquet`` — one row per replicate × year × park;
+- ``fan_total_output.<fmt>`` and ``fan_leading_share.<fmt>`` — fan charts with target lines and P(target).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from parkabm.model.simulate import simulate
+from parkabm.model.targets import select_targets, target_probabilities, targets_met
+from parkabm.scenarios.errors import UserInputError
+from parkabm.scenarios.loader import load_scenario
+from parkabm.scenarios.world import World, load_world
+
+QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
+"""Quantiles reported per metric and year."""
+
+
+@dataclass
+class Replicates:
+    """Outputs of many replicates of one scenario.
+
+    Attributes:
+        yearly: Citywide outputs with a ``replicate`` column.
+        parks: Per-park outputs with a ``replicate`` column.
+        parameters: One row per replicate with its behavioural parameter values.
+    """
+
+    yearly: pd.DataFrame
+    parks: pd.DataFrame
+    parameters: pd.DataFrame
+
+
+def with_horizon(scenario, until: int | None):
+    """Return the scenario with another horizon, checked against its base year and 2030.
+
+    Raises:
+        UserInputError: ``until`` is not after the base year or is after 2030.
+    """
+    if until is None:
+        return scenario
+    base = scenario.world.base_year
+    if not base < until <= 2030:
+        raise UserInputError(f"--until: {until} — allowed: a year from {base + 1} to 2030")
+    return scenario.model_copy(update={"world": scenario.world.model_copy(update={"horizon": until})})
+
+
+def run_replicates(scenario, *, reps: int, seed: int, world: World | None = None,
+                   progress: bool = False) -> Replicates:
+    """Run ``reps`` replicates, each with its own draw of the scenario's uncertain inputs.
+
+    Args:
+        scenario: A resolved scenario.
+        reps: Number of replicates (≥ 1).
+        seed: Master seed; replicate ``r`` uses ``SeedSequence(seed, spawn_key=(r,))``.
+        world: World tables; the shipped world when omitted.
+        progress: Show a progress bar.
+
+    Returns:
+        Every replicate's outputs, concatenated.
+    """
+    if reps < 1:
+        raise UserInputError(f"--reps: {reps} — allowed: a whole number ≥ 1")
+    world = world if world is not None else load_world()
+    yearly, parks, params = [], [], []
+    iterator = range(reps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc=scenario.name, unit="run", leave=False)
+    for r in iterator:
+        result = simulate(scenario, seed=seed, replicate=r, world=world)
+        result.yearly.insert(0, "replicate", r)
+        result.parks.insert(0, "replicate", r)
+        yearly.append(result.yearly)
+        parks.append(result.parks)
+        params.append({"replicate": r, **result.parameters})
+    return Replicates(pd.concat(yearly, ignore_index=True), pd.concat(parks, ignore_index=True),
+                      pd.DataFrame(params))
+
+
+def metric_quantiles(yearly: pd.DataFrame) -> dict:
+    """Return ``{metric: {year: {"mean", "p05", "p50", "p95"}}}`` over replicates (NaN values ignored)."""
+    metrics = [c for c in yearly.columns if c not in ("replicate", "year", "scenario", "job")]
+    out: dict = {}
+    for metric in metrics:
+        per_year = {}
+        for year, values in yearly.groupby("year")[metric]:
+            v = values.to_numpy(dtype=float)
+            v = v[~np.isnan(v)]
+            if len(v) == 0:
+                continue
+            stats = {"mean": float(v.mean())}
+            stats.update({k: float(np.quantile(v, q)) for k, q in QUANTILES.items()})
+            per_year[str(int(year))] = stats
+        out[metric] = per_year
+    return out
+
+
+def summarise(scenario, reps: Replicates, *, seed: int, world: World, variant: str = "2023") -> dict:
+    """Build the content of ``summary.json`` (see the module docstring)."""
+    targets = select_targets(world.targets, variant)
+    met = targets_met(reps.yearly, targets)
+    probabilities = target_probabilities(met, targets)
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "reps": int(reps.yearly["replicate"].nunique()),
+        "until": int(scenario.world.horizon),
+        "scope": scenario.world.scope,
+        "variant": variant,
+        "metrics": metric_quantiles(reps.yearly),
+        "targets": [
+            {"name": r.target, "name_en": r.name_en, "name_zh": r.name_zh, "metric": r.metric,
+             "comparison": r.comparison, "target": r.target_value, "year": r.year, "p_met": r.p_met,
+             "ci_low": r.ci_low, "ci_high": r.ci_high, "source": r.source}
+            for r in probabilities.itertuples(index=False)
+        ],
+    }
+
+
+@dataclass
+class Projection:
+    """What ``parkabm run`` produced.
+
+    Attributes:
+        out: The output folder.
+        summary: The content of ``summary.json``.
+        replicates: The replicates' outputs.
+        files: Every file written, by role.
+    """
+
+    out: Path
+    summary: dict
+    replicates: Replicates
+    files: dict[str, Path]
+
+
+def _json_default(value):
+    if isinstance(value, float | np.floating) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value))
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    return obj
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an output folder that exists and holds something other than an earlier projection.
+
+    Raises:
+        UserInputError: ``out`` is a file, or a non-empty folder without ``summary.json``.
+    """
+    if out.is_file():
+        raise UserInputError(f"--out: {out} — allowed: a folder (this is a file)")
+    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
+        raise UserInputError(
+            f"--out: {out} — allowed: a new or empty folder, or the folder of an earlier projection "
+            "(this one holds other files, which would be replaced)")
+
+
+def project(ref, *, reps: int = 100, seed: int = 0, until: int | None = None, out: str | Path | None = None,
+            lang: str = "en", fmt: str = "png", progress: bool = False, world: World | None = None) -> Projection:
+    """Run a scenario's replicates and write the projection files.
+
+    The files are written to a temporary folder beside ``out`` and moved into place at the end, so an
+    interrupted run leaves no half-written results.
+
+    Args:
+        ref: Shipped scenario name or path to a scenario file.
+        reps: Replicates.
+        seed: Master seed.
+        until: Horizon (default: the scenario's).
+        out: Output folder (default ``results/<scenario>``).
+        lang: Chart language, ``en`` or ``zh``.
+        fmt: Chart format, ``png``, ``svg`` or ``pdf``.
+        progress: Show a progress bar.
+        world: World tables; the shipped world when omitted.
+
+    Returns:
+        The summary, the replicates and the paths written.
+    """
+    from parkabm.experiments import charts
+
+    charts.check_language(lang)
+    charts.check_format(fmt)
+    scenario = with_horizon(load_scenario(ref), until)
+    out = Path(out) if out is not None else Path("results") / scenario.name
+    check_output_folder(out)
+    world = world if world is not None else load_world()
+    reps_out = run_replicates(scenario, reps=reps, seed=seed, world=world, progress=progress)
+    summary = summarise(scenario, reps_out, seed=seed, world=world)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        (staging / "summary.json").write_text(
+            json.dumps(_clean(summary), ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+        reps_out.yearly.to_parquet(staging / "yearly.parquet", index=False)
+        reps_out.parks.to_parquet(staging / "parks.parquet", index=False)
+        reps_out.parameters.to_parquet(staging / "parameters.parquet", index=False)
+        chart_files = charts.projection_charts(reps_out.yearly, summary, staging, lang=lang, fmt=fmt)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    files = {"summary": out / "summary.json", "yearly": out / "yearly.parquet", "parks": out / "parks.parquet",
+             "parameters": out / "parameters.parquet"}
+    files.update({k: out / p.name for k, p in chart_files.items()})
+    return Projection(out, summary, reps_out, files)

@@ -1,0 +1,408 @@
+"""The city model: a Mesa model that owns the parks, the firm population, the levers and one random generator.
+
+One ``step()`` is one calendar year, in fixed named phases (docs/ODD.md, "Process overview and scheduling"):
+
+1. ``evaluate``   — 亩均论英雄 classes and surcharges, chain leaders, agglomeration (from last year's state);
+2. ``allocate``   — 赛马 ranking sets this year's land and fund quota shares;
+3. ``supply``     — parks redevelop low-efficiency land, deliver redeveloped land, build standard factories,
+   receive new land quota;
+4. ``recruit``    — new projects are sited;
+5. ``firms``      — firms grow (asking for space, relocating), upgrade, receive innovation support, exit;
+6. ``fund``       — milestone rewards and the manufacturing fund's settlement;
+7. ``record``     — every reporter of :mod:`parkabm.model.reporters`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+from parkabm.agents.firms import Firms
+from parkabm.agents.parks import Park, ParkState
+from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, generate_firms
+from parkabm.model import firm_rules, land, park_rules
+from parkabm.model.evaluation import evaluate_mujun
+from parkabm.model.reporters import CITY_GDP_2021_YI, CITY_REPORTERS, FISCAL_LEVERS, PARK_REPORTERS, tally
+from parkabm.scenarios.errors import UserInputError
+from parkabm.scenarios.world import World, load_world
+
+DATA_YEAR = 2021
+"""The year the world's output data describe."""
+
+POLICY_CLUSTERS = ("smart_iot", "biomedicine", "high_end_equipment", "new_materials", "green_energy",
+                   "frontier", "nev", "digital_services")
+"""Sector groups counted as 产业集群 for the 千亿级/万亿级 targets: the five 产业生态圈, the frontier industries,
+new-energy vehicles and digital services (seed 001 (三)); traditional industries and other services are not."""
+
+PHASEOUT_COMPENSATION_WAN_PER_MU = 100.0
+"""Compensation a district pays per 亩 to a firm it phases out; the city refunds ``phaseout_compensation_share``
+of it (seed 004: 不超过 … 实际支付企业补偿资金的30%). assumed: value not in the sources (range 50–200万元/亩)."""
+
+_COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "projects_signed", "projects_unsited",
+           "projects_over_10yi", "fai_yi", "standard_factory_m2")
+
+
+def _flag(column: pd.Series) -> np.ndarray:
+    return column.astype(str).str.lower().isin(["true", "1", "yes"]).to_numpy()
+
+
+@dataclass(frozen=True)
+class WorldTables:
+    """The world's tables as arrays for one output scope: what every run of that world and scope shares.
+
+    Built once per world and scope (:func:`world_tables`) so that a batch of thousands of runs does not redo the
+    pandas work; runs copy what they change.
+    """
+
+    sector_ids: list[str]
+    park_ids: list[str]
+    park_names_zh: list[str]
+    park_names_en: list[str]
+    sector_table: dict[str, np.ndarray]
+    sector_trend: np.ndarray
+    sector_volatility: np.ndarray
+    sector_output_per_mu: np.ndarray
+    sector_strategic: np.ndarray
+    group_ids: list[str]
+    sector_group: np.ndarray
+    cluster_group_mask: np.ndarray
+    lead_mask: np.ndarray
+    cell_park: np.ndarray
+    cell_sector: np.ndarray
+    cell_output_2021: np.ndarray
+    recruit_mix: np.ndarray
+    park_land: dict[str, np.ndarray]
+    recruitment_capacity: np.ndarray
+    strategic_candidate: np.ndarray
+
+
+_TABLES: dict[tuple[int, str], tuple[World, WorldTables]] = {}
+
+
+def world_tables(world: World, scope: str) -> WorldTables:
+    """Return the array form of ``world`` for ``scope``, built on first use and cached per world object."""
+    key = (id(world), scope)
+    cached = _TABLES.get(key)
+    if cached is not None and cached[0] is world:
+        return cached[1]
+    sector_ids = world.sector_ids(scope)
+    park_ids = list(world.parks.index)
+    sec = world.sectors.loc[sector_ids]
+    sector_table = {
+        "industrial": (sec["kind"] == "industrial").to_numpy(),
+        **{c: sec[c].to_numpy(dtype=float) for c in (
+            "value_added_rate", "tax_ratio", "output_per_mu_wan", "electricity_kwh_per_wan",
+            "emission_index", "rd_intensity", "labour_productivity_wan")},
+    }
+    groups = list(dict.fromkeys(sec["group"]))
+    s_index = {s: i for i, s in enumerate(sector_ids)}
+    p_index = {p: i for i, p in enumerate(park_ids)}
+    lead_mask = np.zeros((len(park_ids), len(sector_ids)), dtype=bool)
+    for p, pid in enumerate(park_ids):
+        for s in world.leading_sectors(pid):
+            if s in s_index:
+                lead_mask[p, s_index[s]] = True
+    cells = world.park_sectors[world.park_sectors["sector"].isin(s_index)]
+    cell_park = cells["park"].map(p_index).to_numpy(dtype=np.int64)
+    cell_sector = cells["sector"].map(s_index).to_numpy(dtype=np.int64)
+    output = cells["output_2021_yi"].to_numpy(dtype=float)
+    mix = np.zeros(lead_mask.shape)
+    industrial = sector_table["industrial"][cell_sector]
+    np.add.at(mix, (cell_park[industrial], cell_sector[industrial]), output[industrial])
+    rows = mix.sum(axis=1, keepdims=True)
+    uniform = sector_table["industrial"] / sector_table["industrial"].sum()
+    parks = world.parks
+    tables = WorldTables(
+        sector_ids=sector_ids, park_ids=park_ids,
+        park_names_zh=list(parks["name_zh"]), park_names_en=list(parks["name_en"]),
+        sector_table=sector_table,
+        sector_trend=sec["trend_growth"].to_numpy(dtype=float),
+        sector_volatility=sec["volatility"].to_numpy(dtype=float),
+        sector_output_per_mu=sec["output_per_mu_wan"].to_numpy(dtype=float),
+        sector_strategic=_flag(sec["strategic"]),
+        group_ids=groups,
+        sector_group=np.array([groups.index(g) for g in sec["group"]], dtype=np.int64),
+        cluster_group_mask=np.array([g in POLICY_CLUSTERS for g in groups]),
+        lead_mask=lead_mask, cell_park=cell_park, cell_sector=cell_sector, cell_output_2021=output,
+        recruit_mix=np.where(rows > 0, mix / np.where(rows > 0, rows, 1.0), uniform),
+        park_land={c: parks[c].to_numpy(dtype=float) for c in (
+            "industrial_land_mu", "occupied_land_mu", "low_efficiency_land_mu", "vacant_land_mu")},
+        recruitment_capacity=parks["recruitment_capacity"].to_numpy(dtype=float),
+        strategic_candidate=_flag(parks["strategic_platform_candidate"]),
+    )
+    _TABLES[key] = (world, tables)
+    return tables
+
+
+class ParkModel(mesa.Model):
+    """Hangzhou's development zones and their firms under one scenario.
+
+    Attributes:
+        scenario: The resolved scenario (levers, world settings, uncertainties).
+        levers: ``scenario.levers``.
+        mechanisms: ``scenario.levers.mechanisms`` (0 switches a mechanism off).
+        params: Behavioural parameter values of this run (see :mod:`parkabm.model.parameters`).
+        firms: The firm population (:class:`parkabm.agents.firms.Firms`).
+        park_state: Park land stocks and standing (:class:`parkabm.agents.parks.ParkState`).
+        parks_by_id: The :class:`Park` agents by park id.
+        year: The calendar year of the current state.
+        price: Industrial price level relative to the base year.
+    """
+
+    def __init__(self, scenario, *, parameters: dict[str, float] | None = None,
+                 rng: int | np.random.SeedSequence | np.random.Generator | None = None,
+                 world: World | None = None):
+        """Build the base-year world: parks, the synthetic firm population and the first evaluation.
+
+        Args:
+            scenario: A resolved :class:`parkabm.scenarios.schema.Scenario`.
+            parameters: Behavioural parameter values; when omitted, one draw from the scenario's uncertainties
+                (made with this model's generator, before anything else).
+            rng: Seed, ``SeedSequence`` or generator for the model's one generator.
+            world: World tables; the shipped Hangzhou world when omitted.
+        """
+        super().__init__(rng=np.random.default_rng(rng))
+        self.scenario = scenario
+        self.world = world if world is not None else load_world()
+        self.levers = scenario.levers
+        self.mechanisms = scenario.levers.mechanisms
+        settings = scenario.world
+        self.base_year = settings.base_year
+        self.horizon = settings.horizon
+        self.scope = settings.scope
+        self.params = dict(parameters) if parameters is not None else scenario.parameter_values(self.rng)
+        self.rampup_years = self.levers.recruitment.rampup_years
+        self._build_tables()
+        self._build_population(settings.population_scale)
+        self.year = self.base_year
+        self.price = self.price_prev = 1.0
+        self.outside_land_mu = land.CITY_INDUSTRIAL_LAND_MU - self.park_state.industrial_land_mu.sum()
+        self.subsidy_ration = 1.0
+        self.subsidy_demand = self.subsidy_demand_full = 0.0
+        self.park_output_prev = None
+        self.fai_first = None
+        self.zone_gdp_2021 = CITY_GDP_2021_YI * self.params["zone_gdp_share_2021"]
+        self.value_added_2021 = None
+        self.records: list[dict] = []
+        self.park_records: list[dict] = []
+        self._reset_year()
+        self._evaluate()
+        self._record()
+
+    # --- set-up -------------------------------------------------------------------------------------------------
+
+    def _build_tables(self) -> None:
+        t = world_tables(self.world, self.scope)
+        self.tables = t
+        self.sector_ids, self.park_ids = t.sector_ids, t.park_ids
+        self.n_sectors, self.n_parks = len(t.sector_ids), len(t.park_ids)
+        self.sector_table = t.sector_table
+        self.sector_trend, self.sector_volatility = t.sector_trend, t.sector_volatility
+        self.sector_output_per_mu, self.sector_strategic = t.sector_output_per_mu, t.sector_strategic
+        self.group_ids, self.n_groups = t.group_ids, len(t.group_ids)
+        self.sector_group, self.cluster_group_mask = t.sector_group, t.cluster_group_mask
+        self.cell_park, self.cell_sector = t.cell_park, t.cell_sector
+
+        s_index = {s: i for i, s in enumerate(t.sector_ids)}
+        self.lead_mask = t.lead_mask.copy()
+        effort = np.full(self.n_parks, self.levers.recruitment.effort)
+        for pid, override in self.levers.parks.items():
+            p = t.park_ids.index(pid)
+            if override.leading is not None:
+                self.lead_mask[p] = False
+                self.lead_mask[p, [s_index[s] for s in override.leading if s in s_index]] = True
+            if override.recruitment_effort is not None:
+                effort[p] = override.recruitment_effort
+        n_lead = self.lead_mask.sum(axis=1, keepdims=True)
+        self.lead_weight = np.divide(self.lead_mask, n_lead, out=np.zeros(self.lead_mask.shape), where=n_lead > 0)
+
+        output = t.cell_output_2021 * self.params["base_output_multiplier"]
+        if self.base_year < DATA_YEAR:
+            output = output * self._backcast_factor()[self.cell_sector]
+        self.cell_output = output
+        self.recruit_mix = t.recruit_mix
+
+        self.park_state = ParkState(
+            industrial_land_mu=t.park_land["industrial_land_mu"].copy(),
+            idle_mu=t.park_land["low_efficiency_land_mu"].copy(),
+            vacant_mu=t.park_land["vacant_land_mu"].copy(),
+            factory_land_mu=np.zeros(self.n_parks),
+            factory_space_mu=np.zeros(self.n_parks),
+            pipeline_mu=np.zeros((self.n_parks, self.levers.land.redevelopment_lag_years + 1)),
+            recruitment_capacity=t.recruitment_capacity.copy(),
+            recruitment_effort=effort,
+            strategic_candidate=t.strategic_candidate,
+        )
+        self.parks_by_id = {
+            pid: Park(self, i, pid, name_zh, name_en)
+            for i, (pid, name_zh, name_en) in enumerate(zip(t.park_ids, t.park_names_zh, t.park_names_en, strict=True))
+        }
+
+    def _backcast_factor(self) -> np.ndarray:
+        """Per-sector factor that takes 2021 output back to the base year along trend and the later price path.
+
+        A simple back-cast for calibration runs: the 2021 composition is kept and each sector is deflated by its
+        trend growth (times the trend multiplier) and by ``price_growth_later`` for every year before 2021.
+        """
+        years = DATA_YEAR - self.base_year
+        growth = (1 + self.sector_trend * self.params["trend_growth_multiplier"]) * (
+            1 + self.params["price_growth_later"])
+        return growth ** (-years)
+
+    def _build_population(self, scale: float) -> None:
+        occupied = self.tables.park_land["occupied_land_mu"]
+        self.firms: Firms = generate_firms(
+            cell_park=self.cell_park, cell_sector=self.cell_sector, cell_output=self.cell_output,
+            sectors=self.sector_table, park_occupied_mu=occupied,
+            utilisation=self.params["initial_utilisation"], base_year=self.base_year, rng=self.rng, scale=scale,
+        )
+        held = np.bincount(self.firms.park, weights=self.firms.land_mu, minlength=self.n_parks)
+        # Occupied land of a park without industrial firms in the scope is idle, so the land balance holds.
+        self.park_state.idle_mu += np.maximum(occupied - held, 0.0)
+        land.start_pipeline(self.park_state, self.levers.land.redevelopment_lag_years)
+
+    # --- changes to the population --------------------------------------------------------------------------------
+
+    def draw_land_productivity(self, k: int) -> np.ndarray:
+        """Draw relative land productivities for ``k`` new firms (same dispersion as the initial population)."""
+        return draw_firm_attributes(np.zeros(k, dtype=np.int64), self.sector_table, self.rng)["land_productivity"]
+
+    def add_firms(self, park, sector, target_output_yi, productivity, floor_mu, land_mu) -> np.ndarray:
+        """Add sited projects as new firms in ramp-up.
+
+        Args:
+            park: Park index of each project.
+            sector: Sector index of each project.
+            target_output_yi: Real full-scale output, 亿元.
+            productivity: Output capacity per 亩 of space, 亿元/亩.
+            floor_mu: Standard-factory floor granted, 亩 of land-equivalent.
+            land_mu: Land granted, 亩.
+
+        Returns:
+            Row indices of the new firms.
+        """
+        k = len(park)
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        attrs = draw_firm_attributes(sector, self.sector_table, self.rng)
+        attrs.pop("land_productivity")
+        output = target_output_yi / self.rampup_years * self.price
+        rows = self.firms.append({
+            "park": park, "sector": sector, "alive": np.ones(k, dtype=bool),
+            "industrial": self.sector_table["industrial"][sector],
+            "output_yi": output, "land_mu": land_mu, "floor_mu": floor_mu, "productivity": productivity,
+            "mujun_class": np.full(k, 4, dtype=np.int8), "entry_year": np.full(k, self.year, dtype=np.int16),
+            "ramp_left": np.full(k, self.rampup_years - 1, dtype=np.int8), "target_output_yi": target_output_yi,
+            "reward_level": np.searchsorted(MILESTONES_YI, output, side="right").astype(np.int8), **attrs,
+        })
+        self.counts["entries"] += k
+        self.score = np.concatenate([self.score, np.zeros(k)])
+        self.surcharge_share = np.concatenate([self.surcharge_share, np.zeros(k)])
+        self.leader = np.concatenate([self.leader, np.zeros(k, dtype=bool)])
+        return rows
+
+    def remove_firms(self, idx: np.ndarray, *, enforced: bool, land_to: str) -> None:
+        """Mark firms as exited and return their space to their parks.
+
+        Args:
+            idx: Rows of the exiting firms.
+            enforced: Exit under 亩均 enforcement or 腾笼换鸟; the city pays its share of compensation.
+            land_to: ``idle`` (land becomes low-efficiency land awaiting 整治) or ``pipeline`` (cleared for
+                redevelopment this year).
+        """
+        if len(idx) == 0:
+            return
+        f = self.firms
+        state = self.park_state
+        land_by_park = np.bincount(f.park[idx], weights=f.land_mu[idx], minlength=self.n_parks)
+        if land_to == "pipeline":
+            state.pipeline_mu[:, -1] += land_by_park
+        else:
+            state.idle_mu += land_by_park
+        state.factory_space_mu += np.bincount(f.park[idx], weights=f.floor_mu[idx], minlength=self.n_parks)
+        if enforced:
+            share = self.levers.funds.phaseout_compensation_share * min(self.mechanisms.funds, 1.0)
+            self.ledger["phaseout_compensation"] += share * PHASEOUT_COMPENSATION_WAN_PER_MU * land_by_park.sum() / 1e4
+            self.counts["enforced_exits"] += len(idx)
+        f.alive[idx] = False
+        f.exit_year[idx] = self.year
+        f.output_yi[idx] = 0.0
+        f.land_mu[idx] = 0.0
+        f.floor_mu[idx] = 0.0
+        self.counts["exits"] += len(idx)
+
+    # --- the year -----------------------------------------------------------------------------------------------
+
+    def price_growth(self, year: int) -> float:
+        """Nominal industrial price change in ``year`` (an uncertain input per year up to 2024)."""
+        name = f"price_growth_{year}"
+        return self.params.get(name, self.params["price_growth_later"])
+
+    def _reset_year(self) -> None:
+        self.ledger = dict.fromkeys(FISCAL_LEVERS, 0.0)
+        self.counts = dict.fromkeys(_COUNTS, 0)
+
+    def _evaluate(self) -> None:
+        evaluate_mujun(self)
+        firm_rules.chain_leaders(self)
+        firm_rules.agglomeration_index(self)
+
+    def step(self) -> None:
+        """Advance one calendar year through the phases listed in the module docstring."""
+        self.year += 1
+        self._reset_year()
+        self._evaluate()
+        self.price_prev = self.price
+        self.price *= 1.0 + self.price_growth(self.year)
+        park_rules.rank_parks(self)
+        land.redevelop_low_efficiency_land(self)
+        land.deliver_pipeline(self)
+        land.build_standard_factories(self)
+        land.supply_new_land(self)
+        park_rules.recruit_projects(self)
+        firm_rules.grow_firms(self)
+        firm_rules.upgrade_firms(self)
+        park_rules.support_innovation(self)
+        firm_rules.exit_firms(self)
+        park_rules.pay_milestone_rewards(self)
+        park_rules.settle_fund(self)
+        self._record()
+
+    def _record(self) -> None:
+        t = tally(self)
+        if self.value_added_2021 is None:
+            # Anchor of the zones' GDP; a back-cast run anchors at its base year (the 2021 share is assumed there).
+            self.value_added_2021 = t.value_added
+        if self.year == self.base_year + 1:
+            self.fai_first = self.counts["fai_yi"]
+        self.records.append({"year": self.year, **{name: f(t) for name, f in CITY_REPORTERS.items()}})
+        self.park_records.append({"year": self.year, **{name: f(t) for name, f in PARK_REPORTERS.items()}})
+        self.last_tally = t
+        self.park_state.output_yi[:] = t.park_output
+        self.park_state.leading_share[:] = t.park_leading_share
+        self.park_output_prev = t.park_output
+
+    def run_model(self) -> None:
+        """Step from the base year to the scenario's horizon."""
+        if self.horizon <= self.base_year:
+            raise UserInputError(f"world.horizon = {self.horizon} — allowed: a year after {self.base_year}")
+        while self.year < self.horizon:
+            self.step()
+
+    # --- results ------------------------------------------------------------------------------------------------
+
+    def yearly_frame(self) -> pd.DataFrame:
+        """Citywide outputs, one row per recorded year (base year included)."""
+        return pd.DataFrame.from_records(self.records)
+
+    def parks_frame(self) -> pd.DataFrame:
+        """Per-park outputs, one row per year × park."""
+        frames = []
+        for rec in self.park_records:
+            frame = pd.DataFrame({k: v for k, v in rec.items() if k != "year"})
+            frame.insert(0, "park", self.park_ids)
+            frame.insert(0, "year", rec["year"])
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)

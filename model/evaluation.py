@@ -1,0 +1,87 @@
+"""亩均论英雄: the yearly 亩均效益 evaluation of firms and its consequences (DESIGN §4.10).
+
+Seeds: 004 (全面推进"亩均论英雄"改革 … 差别化用地、用能、排放等资源要素配置), 000 三.2 (亩均综合评价全覆盖);
+DATA-SOURCES: six indicators with typical weights, class splits, D-class electricity surcharge +0.3元/kWh
+(+0.4 after three years in D).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from parkabm.agents.firms import NOT_EVALUATED
+
+INDICATORS = (
+    "tax_per_mu", "value_added_per_mu", "value_added_per_energy",
+    "value_added_per_emission", "labour_productivity", "rd_intensity",
+)
+"""The six indicators of Hangzhou's 2018 rule (DATA-SOURCES), in the order of the weights."""
+
+SCORE_CAP = 3.0
+"""An indicator counts at most three times the covered firms' median. assumed: Zhejiang schemes cap each
+indicator's score so one outlier indicator cannot carry a firm (range 2–5)."""
+
+PERSISTENT_D_YEARS = 3
+"""Consecutive D years after which the higher surcharge applies (DATA-SOURCES: +0.4元/kWh after three years)."""
+
+
+def indicator_values(model, covered: np.ndarray) -> np.ndarray:
+    """Return the six indicators for the covered firms (6 × covered), in :data:`INDICATORS` order."""
+    f = model.firms
+    out = f.output_yi[covered]
+    space = f.space_mu[covered]
+    va_rate = f.value_added_rate[covered]
+    return np.stack([
+        out * f.tax_ratio[covered] / space,
+        out * va_rate / space,
+        va_rate / f.electricity[covered],
+        va_rate / f.emission[covered],
+        va_rate * f.labour_productivity[covered],
+        f.rd_intensity[covered],
+    ])
+
+
+def evaluate_mujun(model) -> None:
+    """Score and class every covered firm, then set next year's surcharges.
+
+    A firm is covered when alive, industrial, producing at full scale, holding at least ``min_land_mu`` of space,
+    and (if coverage is ``guishang``) 规上. Its score is the weighted sum of its six indicators, each divided by
+    the covered firms' median and capped at :data:`SCORE_CAP`. Classes follow the cumulative cut-offs from the
+    top (A the best ``a`` share, …, D the rest). D firms count consecutive years; their electricity surcharge
+    rises once they have been D for more than :data:`PERSISTENT_D_YEARS` years. The surcharge becomes a cost share
+    of output (元/kWh × kWh/万元), scaled by the ``evaluation`` mechanism.
+
+    Sets ``firms.mujun_class``, ``firms.years_in_d``, ``model.score`` and ``model.surcharge_share``.
+    """
+    f = model.firms
+    lev = model.levers.evaluation
+    scale = model.mechanisms.evaluation
+    n = f.n
+    model.score = np.zeros(n)
+    model.surcharge_share = np.zeros(n)
+    cls = np.full(n, NOT_EVALUATED, dtype=np.int8)
+    if scale <= 0:
+        f.mujun_class[:] = cls
+        f.years_in_d[:] = 0
+        return
+    covered = f.alive & f.industrial & (f.ramp_left == 0) & (f.space_mu >= max(lev.min_land_mu, 1e-9))
+    if lev.coverage == "guishang":
+        covered &= f.guishang
+    idx = np.flatnonzero(covered)
+    if len(idx) >= 4:
+        values = indicator_values(model, covered)
+        medians = np.median(values, axis=1, keepdims=True)
+        medians[medians <= 0] = 1.0
+        weights = np.array([getattr(lev.weights, k) for k in INDICATORS])
+        score = weights @ np.minimum(values / medians, SCORE_CAP)
+        cut = lev.class_cutoffs
+        qa, qb, qc = np.quantile(score, [1 - cut.a, 1 - cut.b, 1 - cut.c])
+        cls[idx] = np.where(score >= qa, 0, np.where(score >= qb, 1, np.where(score >= qc, 2, 3)))
+        model.score[idx] = score
+    f.mujun_class[:] = cls
+    f.years_in_d[:] = np.where(cls == 3, f.years_in_d + 1, 0)
+    s = lev.surcharge_yuan_per_kwh
+    per_class = np.array([s.a, s.b, s.c, s.d, 0.0])
+    surcharge = per_class[cls]
+    persistent = (cls == 3) & (f.years_in_d > PERSISTENT_D_YEARS)
+    surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
+    model.surcharge_share = scale * surcharge * f.electricity / 1e4

@@ -1,0 +1,187 @@
+"""Behavioural parameters of the model: one documented place for every number that is not a policy lever.
+
+Policy levers (what a government chooses) live in the scenario schema (`parkabm.scenarios.schema`). The parameters
+here describe how firms and parks behave; none of them has a precise public figure, so each carries a default, a
+plausible range and its source (a seed clause, a DATA-SOURCES.md line, or ``assumed: <why>``). A scenario's
+``uncertainties:`` block may give any of them a distribution; the model samples one value per replicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One behavioural parameter.
+
+    Attributes:
+        name: Identifier used in scenario files and in the model.
+        default: Value used when the scenario gives no distribution.
+        low: Lowest plausible value (also the hard lower bound for sampled values).
+        high: Highest plausible value (also the hard upper bound for sampled values).
+        unit: Unit of the value.
+        source: Citation or ``assumed: <why>``.
+        description: What the parameter does, in one sentence.
+    """
+
+    name: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    source: str
+    description: str
+
+
+_PARAMETERS = [
+    Parameter(
+        "base_output_multiplier", 1.0, 0.85, 1.15, "×",
+        "assumed: 2021 zone totals are derived, not reported (scope.csv gives the range per scope)",
+        "Scales every park × sector 2021 output; the scope's range in scope.csv sets its distribution.",
+    ),
+    Parameter(
+        "trend_growth_multiplier", 1.0, 0.5, 1.5, "×",
+        "assumed: sector trends come from 2020–2021 growth (DATA-SOURCES), a volatile base",
+        "Multiplies every sector's real trend growth.",
+    ),
+    Parameter(
+        "price_growth_2022", 0.03, -0.01, 0.07, "/yr",
+        "assumed: national PPI rose strongly in 2022 (not in DATA-SOURCES); range wide",
+        "Nominal industrial price change in 2022.",
+    ),
+    Parameter(
+        "price_growth_2023", -0.025, -0.05, 0.01, "/yr",
+        "assumed: national PPI fell in 2023 (not in DATA-SOURCES); range wide",
+        "Nominal industrial price change in 2023.",
+    ),
+    Parameter(
+        "price_growth_2024", -0.02, -0.05, 0.01, "/yr",
+        "assumed: national PPI fell in 2024 (not in DATA-SOURCES); range wide",
+        "Nominal industrial price change in 2024.",
+    ),
+    Parameter(
+        "price_growth_later", 0.0, -0.03, 0.03, "/yr",
+        "assumed: no information beyond 2024; centred on zero",
+        "Nominal industrial price change from 2025 on (and before 2022 in back-cast runs).",
+    ),
+    Parameter(
+        "volatility_multiplier", 1.0, 0.5, 1.5, "×",
+        "assumed: sector volatilities in sectors.csv are assumed",
+        "Multiplies every sector's firm-level growth volatility.",
+    ),
+    Parameter(
+        "size_volatility_exponent", 0.2, 0.0, 0.4, "",
+        "assumed: firm-growth volatility falls with size (Gibrat deviations; typical 0.1–0.3)",
+        "Volatility of a firm of output y is volatility × (y / 1亿)^(−exponent).",
+    ),
+    Parameter(
+        "agglomeration_elasticity", 0.01, 0.0, 0.03, "/yr per log-share",
+        "assumed: localisation economies of a few tenths of a percent per doubling",
+        "Growth bonus per unit log of the sector's share of its park's output relative to the city.",
+    ),
+    Parameter(
+        "chain_spillover", 0.01, 0.0, 0.03, "/yr",
+        "assumed: supplier pull of a chain leader (seed 000 三.1 链主 带动 大中小企业融通)",
+        "Growth bonus of same-sector firms in a park that hosts a chain leader (链主).",
+    ),
+    Parameter(
+        "land_productivity_growth", 0.04, 0.02, 0.07, "/yr",
+        "assumed: in-place intensification (零土地技改, higher 容积率 on own plots); the 2019 新制造业计划 targeted "
+        "亩均增加值 +7%/yr nominal (DATA-SOURCES), part of which upgrades and new projects supply",
+        "Yearly real growth of every industrial firm's output capacity per 亩 of space.",
+    ),
+    Parameter(
+        "zone_gdp_share_2021", 0.55, 0.50, 0.65, "of city GDP",
+        "DATA-SOURCES: the 16 zones account for >50% of GDP (about 2021); upper end assumed",
+        "The zones' share of city GDP (18109亿, 2021), the denominator of the R&D / GDP target.",
+    ),
+    Parameter(
+        "upgrade_propensity", 0.06, 0.02, 0.15, "/yr",
+        "assumed: share of firms starting a 技术改造 project in a year without subsidy",
+        "Base yearly probability that a firm invests in technical transformation.",
+    ),
+    Parameter(
+        "upgrade_subsidy_elasticity", 4.0, 1.0, 8.0, "per unit subsidy rate",
+        "assumed: a 10% subsidy raises the investment probability by roughly 40%",
+        "Relative increase of the upgrade probability per unit of subsidy rate.",
+    ),
+    Parameter(
+        "upgrade_productivity_gain", 0.12, 0.05, 0.25, "×",
+        "assumed: typical 技术改造 gains of land productivity",
+        "Relative rise of land productivity, value-added rate and output capacity after an upgrade.",
+    ),
+    Parameter(
+        "upgrade_investment_ratio", 0.08, 0.04, 0.15, "of output",
+        "assumed: technical-transformation investment as a share of the firm's output",
+        "Size of an upgrade project relative to the firm's output.",
+    ),
+    Parameter(
+        "exit_base_hazard", 0.02, 0.005, 0.05, "/yr",
+        "assumed: yearly exit rate of 规上 firms without enforcement",
+        "Yearly exit probability of a firm in good standing.",
+    ),
+    Parameter(
+        "exit_d_multiplier", 8.0, 2.0, 15.0, "×",
+        "assumed: D-class firms face 淘汰关停 pressure (DATA-SOURCES: A 重点发展 … D 淘汰关停)",
+        "Hazard multiple of a D-class firm at full enforcement.",
+    ),
+    Parameter(
+        "exit_loss_sensitivity", 3.0, 0.0, 8.0, "per unit decline",
+        "assumed: exit hazard rises with output decline",
+        "Relative hazard increase per unit of last year's output decline.",
+    ),
+    Parameter(
+        "recruitment_rate", 2.0, 0.5, 4.0, "projects per 100 亩 per year",
+        "assumed: chosen so that recruitment yields tens of ≥10亿 projects a year (seed 000 三.3 targets 60)",
+        "Expected new projects per 100 亩 of available space at effort 1.",
+    ),
+    Parameter(
+        "recruitment_saturation_mu", 1500.0, 500.0, 5000.0, "亩",
+        "assumed: a park's 招商 team signs only so many projects a year however much land it has",
+        "Available space at which a park's arrivals are half of the proportional rate (λ ∝ S / (1 + S / this)).",
+    ),
+    Parameter(
+        "relocation_min_shortfall", 0.2, 0.05, 0.5, "of held space",
+        "assumed: only firms missing a substantial share of their space consider moving (seed 001 (六))",
+        "A firm considers relocating only if the space it lacks is at least this share of the space it holds.",
+    ),
+    Parameter(
+        "project_investment_median_yi", 1.5, 0.5, 3.0, "亿元",
+        "assumed: median signed industrial project",
+        "Median investment of a new project (lognormal).",
+    ),
+    Parameter(
+        "project_investment_sigma", 1.2, 0.8, 1.6, "log-sd",
+        "assumed: heavy tail so that ≥10亿 projects are an outcome",
+        "Log-standard deviation of project investment.",
+    ),
+    Parameter(
+        "project_output_per_investment", 1.2, 0.7, 2.0, "×",
+        "assumed: mature output per unit of investment for industrial projects",
+        "Output at full ramp-up per 亿元 of investment.",
+    ),
+    Parameter(
+        "industry_fund_elasticity", 0.10, 0.0, 0.3, "per 100亿 of fund",
+        "assumed: fund co-investment raises large leading-industry projects (seed 000 三.6)",
+        "Relative rise of the arrival rate of leading-industry projects per 100亿 of industry fund.",
+    ),
+    Parameter(
+        "surcharge_pass_through", 1.0, 0.3, 2.0, "growth per cost share",
+        "assumed: a surcharge equal to 1% of output lowers growth by about 1 point",
+        "Growth lost per unit of 亩均 surcharge cost relative to output.",
+    ),
+    Parameter(
+        "initial_utilisation", 0.85, 0.7, 0.95, "of capacity",
+        "assumed: capacity utilisation of Chinese industry in 2021 was in the high 70s to mid 80s",
+        "Mean share of capacity in use at the base year.",
+    ),
+]
+
+PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}
+"""Every behavioural parameter by name."""
+
+
+def defaults() -> dict[str, float]:
+    """Return the default value of every behavioural parameter."""
+    return {name: p.default for name, p in PARAMETERS.items()}

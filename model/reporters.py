@@ -1,0 +1,441 @@
+"""Yearly outputs (DESIGN §5), citywide and per park.
+
+Each output is a named module-level function of a :class:`Tally`, the one pass over the firm arrays made when a year
+is recorded; :data:`CITY_REPORTERS` and :data:`PARK_REPORTERS` list them in output-column order. Amounts are nominal
+亿元 unless the name says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from parkabm.model.firm_rules import HIGHTECH_RD_THRESHOLD
+from parkabm.model.land import CITY_INDUSTRIAL_LAND_MU
+
+QIANYI_YI = 1_000.0
+"""千亿级 cluster: output ≥ 1000亿元."""
+WANYI_YI = 10_000.0
+"""万亿级 cluster: output ≥ 1万亿元."""
+STRATEGIC_PLATFORM_OUTPUT_YI = 1_000.0
+"""A candidate park counts as a provincial 高能级战略平台 when its output is ≥ 1000亿元 and its leading share ≥ 60%.
+assumed: the provincial criteria are not in the sources; seed 003 speaks of 千亿级重大平台 and the 60% share is the
+city's own target."""
+STRATEGIC_PLATFORM_LEADING_SHARE = 0.60
+LOW_EFFICIENCY_CAP = 0.30
+"""Seed 000/002: 各园区平台低效用地占比原则上不超过30%."""
+CITY_GDP_2021_YI = 18109.0
+"""Hangzhou's 2021 GDP, 亿元 (DATA-SOURCES: 2021 18109亿, later revised to 18247亿)."""
+FISCAL_LEVERS = ("redevelopment", "standard_factories", "tech_upgrade_subsidy", "milestone_rewards",
+                 "innovation_support", "phaseout_compensation")
+"""Fiscal cost items, one per lever family that spends money."""
+
+
+@dataclass
+class Tally:
+    """Aggregates of one year, computed once and read by every reporter."""
+
+    year: int
+    price: float
+    total_output: float
+    industrial_output: float
+    park_output: np.ndarray
+    park_leading_output: np.ndarray
+    park_growth: np.ndarray
+    park_tax_per_mu: np.ndarray
+    park_leading_share: np.ndarray
+    park_low_efficiency_share: np.ndarray
+    park_firms: np.ndarray
+    park_guishang: np.ndarray
+    group_output: np.ndarray
+    cluster_group: np.ndarray
+    tax: float
+    value_added: float
+    rd: float
+    space_guishang: float
+    guishang_industrial: int
+    guishang: int
+    alive: int
+    hightech: int
+    chain_leaders: int
+    class_counts: np.ndarray
+    firm_land: float
+    model: object
+
+
+def tally(model) -> Tally:
+    """Make the one pass over the firm arrays that every reporter of this year reads."""
+    f = model.firms
+    p = model.n_parks
+    s = model.n_sectors
+    gs = f.guishang
+    gi = gs & f.industrial
+    out = np.where(gs, f.output_yi, 0.0)  # 规上 statistics count 规上 firms only
+    park = f.park.astype(np.int64)
+    cell = np.bincount(park * s + f.sector, weights=out, minlength=p * s).reshape(p, s)
+    park_output = cell.sum(axis=1)
+    park_leading = (cell * model.lead_mask).sum(axis=1)
+    tax_i = out * f.tax_ratio
+    space = f.space_mu
+    park_tax = np.bincount(park[gi], weights=tax_i[gi], minlength=p)
+    park_space = np.bincount(park[gi], weights=space[gi], minlength=p)
+    d_land = np.bincount(park, weights=np.where(f.mujun_class == 3, f.land_mu, 0.0), minlength=p)
+    state = model.park_state
+    low = (state.idle_mu + state.pipeline_mu.sum(axis=1) + d_land) / state.industrial_land_mu
+    prev = model.park_output_prev if model.park_output_prev is not None else park_output
+    real = f.output_yi / model.price
+    leaders = f.alive & (real >= model.levers.chain_leaders.threshold_yi) & model.lead_mask[f.park, f.sector]
+    return Tally(
+        year=model.year,
+        price=model.price,
+        total_output=float(park_output.sum()),
+        industrial_output=float(out[f.industrial].sum()),
+        park_output=park_output,
+        park_leading_output=park_leading,
+        park_growth=np.divide(park_output, prev, out=np.ones(p), where=prev > 0) - 1.0,
+        park_tax_per_mu=np.divide(park_tax * 1e4, park_space, out=np.zeros(p), where=park_space > 0),
+        park_leading_share=np.divide(park_leading, park_output, out=np.zeros(p), where=park_output > 0),
+        park_low_efficiency_share=low,
+        park_firms=np.bincount(park[f.alive], minlength=p),
+        park_guishang=np.bincount(park[gi], minlength=p),
+        group_output=np.bincount(model.sector_group, weights=cell.sum(axis=0), minlength=model.n_groups),
+        cluster_group=model.cluster_group_mask,
+        tax=float(tax_i[gi].sum()),
+        value_added=float((out * f.value_added_rate)[gs].sum()),
+        rd=float((out * f.rd_intensity)[gs].sum()),
+        space_guishang=float(space[gi].sum()),
+        guishang_industrial=int(gi.sum()),
+        guishang=int(gs.sum()),
+        alive=int(f.alive.sum()),
+        hightech=int((gs & (f.rd_intensity >= HIGHTECH_RD_THRESHOLD)).sum()),
+        chain_leaders=int(leaders.sum()),
+        class_counts=np.bincount(f.mujun_class[f.alive], minlength=5)[:4],
+        firm_land=float(f.land_mu.sum()),
+        model=model,
+    )
+
+
+# --- citywide reporters -------------------------------------------------------------------------------------------
+
+def total_output_yi(t: Tally) -> float:
+    """Output of 规上 firms in the scope (规上工业总产值, plus 规上 service revenue in the all-规上 scope), 亿元."""
+    return t.total_output
+
+
+def industrial_output_yi(t: Tally) -> float:
+    """Output of industrial firms only, 亿元."""
+    return t.industrial_output
+
+
+def leading_share(t: Tally) -> float:
+    """Output-weighted share of firms in their own park's leading industries (主导产业占比), in [0, 1]."""
+    return t.park_leading_output.sum() / t.total_output if t.total_output > 0 else 0.0
+
+
+def price_index(t: Tally) -> float:
+    """Industrial price level relative to the base year."""
+    return t.price
+
+
+def clusters_qianyi(t: Tally) -> float:
+    """Number of policy clusters with output in [1000亿, 1万亿) (千亿级产业集群)."""
+    g = t.group_output[t.cluster_group]
+    return float(((g >= QIANYI_YI) & (g < WANYI_YI)).sum())
+
+
+def clusters_wanyi(t: Tally) -> float:
+    """Number of policy clusters with output ≥ 1万亿 (万亿级产业集群)."""
+    return float((t.group_output[t.cluster_group] >= WANYI_YI).sum())
+
+
+def strategic_platforms(t: Tally) -> float:
+    """Candidate parks meeting the (assumed) provincial 高能级战略平台 criteria."""
+    ok = (t.model.park_state.strategic_candidate & (t.park_output >= STRATEGIC_PLATFORM_OUTPUT_YI)
+          & (t.park_leading_share >= STRATEGIC_PLATFORM_LEADING_SHARE))
+    return float(ok.sum())
+
+
+def rd_to_gdp(t: Tally) -> float:
+    """R&D spending of 规上 firms over the zones' GDP (规上企业研发经费支出占生产总值比重, seed 001 (二)).
+
+    The zones' GDP is not modelled: it is ``zone_gdp_share_2021`` × the city's 2021 GDP (DATA-SOURCES: 18109亿),
+    moved each year in proportion to the value added of the modelled 规上 firms.
+    """
+    gdp = t.model.zone_gdp_2021 * t.value_added / t.model.value_added_2021 if t.model.value_added_2021 else 0.0
+    return t.rd / gdp if gdp > 0 else 0.0
+
+
+def tax_per_mu_wan(t: Tally) -> float:
+    """Tax per 亩 of space of 规上 industrial firms (亩均税收), 万元/亩."""
+    return t.tax * 1e4 / t.space_guishang if t.space_guishang > 0 else 0.0
+
+
+def value_added_per_mu_wan(t: Tally) -> float:
+    """Value added per 亩 of space of 规上 firms (亩均增加值), 万元/亩 (industrial space only in the denominator)."""
+    return t.value_added * 1e4 / t.space_guishang if t.space_guishang > 0 else 0.0
+
+
+def fai_yi(t: Tally) -> float:
+    """Fixed-asset investment this year: signed projects, 技术改造 and standard factories, 亿元."""
+    return t.model.counts["fai_yi"]
+
+
+def fai_growth(t: Tally) -> float:
+    """Average yearly growth of fixed-asset investment since the first projected year (NaN before the second)."""
+    first = t.model.fai_first
+    years = t.year - t.model.base_year - 1
+    if years <= 0 or not first:
+        return float("nan")
+    return (t.model.counts["fai_yi"] / first) ** (1.0 / years) - 1.0
+
+
+def zone_land_share(t: Tally) -> float:
+    """Share of the city's industrial land inside the zones (集聚度)."""
+    return float(t.model.park_state.industrial_land_mu.sum() / CITY_INDUSTRIAL_LAND_MU)
+
+
+def max_low_efficiency_share(t: Tally) -> float:
+    """Highest low-efficiency land share of any park (idle + under redevelopment + D-class firms' land)."""
+    return float(t.park_low_efficiency_share.max())
+
+
+def parks_over_low_efficiency_cap(t: Tally) -> float:
+    """Parks whose low-efficiency land share exceeds 30%."""
+    return float((t.park_low_efficiency_share > LOW_EFFICIENCY_CAP).sum())
+
+
+def projects_signed(t: Tally) -> float:
+    """New projects sited this year."""
+    return float(t.model.counts["projects_signed"])
+
+
+def projects_over_10yi(t: Tally) -> float:
+    """New projects of ≥10亿元 investment sited this year."""
+    return float(t.model.counts["projects_over_10yi"])
+
+
+def projects_unsited(t: Tally) -> float:
+    """Projects that arrived but found no space this year."""
+    return float(t.model.counts["projects_unsited"])
+
+
+def guishang_industrial_firms(t: Tally) -> float:
+    """规上 industrial firms (output ≥ 2000万元)."""
+    return float(t.guishang_industrial)
+
+
+def guishang_firms(t: Tally) -> float:
+    """规上 firms of every kind in the scope."""
+    return float(t.guishang)
+
+
+def firms_alive(t: Tally) -> float:
+    """Firms in the population that have not exited."""
+    return float(t.alive)
+
+
+def hightech_firms(t: Tally) -> float:
+    """规上 firms with R&D intensity ≥ 3% (a proxy for 高新技术企业)."""
+    return float(t.hightech)
+
+
+def chain_leaders(t: Tally) -> float:
+    """Chain leaders (链主): firms at or above the threshold in their park's leading industries."""
+    return float(t.chain_leaders)
+
+
+def entries(t: Tally) -> float:
+    """Firms that entered this year (sited projects)."""
+    return float(t.model.counts["entries"])
+
+
+def exits(t: Tally) -> float:
+    """Firms that exited this year, for any reason."""
+    return float(t.model.counts["exits"])
+
+
+def enforced_exits(t: Tally) -> float:
+    """Exits under 亩均 enforcement or 腾笼换鸟 clearance this year."""
+    return float(t.model.counts["enforced_exits"])
+
+
+def relocations(t: Tally) -> float:
+    """Firms that moved to another park this year (市级统筹)."""
+    return float(t.model.counts["relocations"])
+
+
+def upgrades(t: Tally) -> float:
+    """技术改造 projects this year."""
+    return float(t.model.counts["upgrades"])
+
+
+def _class_share(t: Tally, code: int) -> float:
+    evaluated = t.class_counts.sum()
+    return float(t.class_counts[code] / evaluated) if evaluated else float("nan")
+
+
+def class_a_share(t: Tally) -> float:
+    """Share of evaluated firms in 亩均 class A."""
+    return _class_share(t, 0)
+
+
+def class_b_share(t: Tally) -> float:
+    """Share of evaluated firms in 亩均 class B."""
+    return _class_share(t, 1)
+
+
+def class_c_share(t: Tally) -> float:
+    """Share of evaluated firms in 亩均 class C."""
+    return _class_share(t, 2)
+
+
+def class_d_share(t: Tally) -> float:
+    """Share of evaluated firms in 亩均 class D."""
+    return _class_share(t, 3)
+
+
+def land_firms_mu(t: Tally) -> float:
+    """Industrial land held by firms, 亩."""
+    return t.firm_land
+
+
+def land_vacant_mu(t: Tally) -> float:
+    """Serviced vacant land in the zones, 亩."""
+    return float(t.model.park_state.vacant_mu.sum())
+
+
+def land_idle_mu(t: Tally) -> float:
+    """Idle low-efficiency land awaiting 整治, 亩."""
+    return float(t.model.park_state.idle_mu.sum())
+
+
+def land_pipeline_mu(t: Tally) -> float:
+    """Land under redevelopment, 亩."""
+    return float(t.model.park_state.pipeline_mu.sum())
+
+
+def land_factory_mu(t: Tally) -> float:
+    """Land under standard factories, 亩."""
+    return float(t.model.park_state.factory_land_mu.sum())
+
+
+def factory_space_free_mu(t: Tally) -> float:
+    """Unrented standard-factory floor, 亩 of land-equivalent."""
+    return float(t.model.park_state.factory_space_mu.sum())
+
+
+def zone_industrial_land_mu(t: Tally) -> float:
+    """Industrial land inside the zones, 亩."""
+    return float(t.model.park_state.industrial_land_mu.sum())
+
+
+def outside_land_mu(t: Tally) -> float:
+    """The city's industrial land outside the zones, 亩."""
+    return float(t.model.outside_land_mu)
+
+
+def standard_factory_m2(t: Tally) -> float:
+    """Standard-factory floor built this year, m²."""
+    return float(t.model.counts["standard_factory_m2"])
+
+
+def surcharge_revenue_yi(t: Tally) -> float:
+    """Differentiated electricity surcharges collected from C and D firms this year, 亿元."""
+    f = t.model.firms
+    return float((t.model.surcharge_share * f.output_yi).sum())
+
+
+def fiscal_total_yi(t: Tally) -> float:
+    """Fiscal cost of all levers this year, 亿元."""
+    return float(sum(t.model.ledger[k] for k in FISCAL_LEVERS))
+
+
+def _fiscal(name: str):
+    def reporter(t: Tally) -> float:
+        return float(t.model.ledger[name])
+    reporter.__name__ = f"fiscal_{name}_yi"
+    reporter.__doc__ = f"Fiscal cost of {name.replace('_', ' ')} this year, 亿元."
+    return reporter
+
+
+CITY_REPORTERS = {f.__name__: f for f in (
+    total_output_yi, industrial_output_yi, leading_share, price_index, clusters_qianyi, clusters_wanyi,
+    strategic_platforms, rd_to_gdp, tax_per_mu_wan, value_added_per_mu_wan, fai_yi, fai_growth,
+    zone_land_share, max_low_efficiency_share, parks_over_low_efficiency_cap, projects_signed, projects_over_10yi,
+    projects_unsited, guishang_industrial_firms, guishang_firms, firms_alive, hightech_firms, chain_leaders,
+    entries, exits, enforced_exits, relocations, upgrades, class_a_share, class_b_share, class_c_share,
+    class_d_share, land_firms_mu, land_vacant_mu, land_idle_mu, land_pipeline_mu, land_factory_mu,
+    factory_space_free_mu, zone_industrial_land_mu, outside_land_mu, standard_factory_m2, surcharge_revenue_yi,
+    fiscal_total_yi, *(_fiscal(k) for k in FISCAL_LEVERS),
+)}
+"""Citywide outputs by column name."""
+
+
+# --- per-park reporters -------------------------------------------------------------------------------------------
+
+def park_output_yi(t: Tally) -> np.ndarray:
+    """Output of each park, 亿元."""
+    return t.park_output
+
+
+def park_leading_share(t: Tally) -> np.ndarray:
+    """Leading-industry share of each park."""
+    return t.park_leading_share
+
+
+def park_tax_per_mu_wan(t: Tally) -> np.ndarray:
+    """亩均税收 of each park's 规上 industrial firms, 万元/亩."""
+    return t.park_tax_per_mu
+
+
+def park_low_efficiency_share(t: Tally) -> np.ndarray:
+    """Low-efficiency land share of each park."""
+    return t.park_low_efficiency_share
+
+
+def park_vacant_mu(t: Tally) -> np.ndarray:
+    """Vacant serviced land of each park, 亩."""
+    return t.model.park_state.vacant_mu.copy()
+
+
+def park_factory_space_mu(t: Tally) -> np.ndarray:
+    """Unrented standard-factory floor of each park, 亩 of land-equivalent."""
+    return t.model.park_state.factory_space_mu.copy()
+
+
+def park_industrial_land_mu(t: Tally) -> np.ndarray:
+    """Industrial land of each park, 亩."""
+    return t.model.park_state.industrial_land_mu.copy()
+
+
+def park_firms(t: Tally) -> np.ndarray:
+    """Firms alive in each park."""
+    return t.park_firms.astype(float)
+
+
+def park_guishang_industrial_firms(t: Tally) -> np.ndarray:
+    """规上 industrial firms in each park."""
+    return t.park_guishang.astype(float)
+
+
+def park_rank(t: Tally) -> np.ndarray:
+    """赛马 ranking position used this year (0 = best)."""
+    return t.model.park_state.rank.astype(float)
+
+
+def park_quota_share(t: Tally) -> np.ndarray:
+    """Share of the city's land and fund quotas received this year."""
+    return t.model.park_state.quota_share.copy()
+
+
+def park_downgraded(t: Tally) -> np.ndarray:
+    """Whether each park has been downgraded (1) or not (0)."""
+    return t.model.park_state.downgraded.astype(float)
+
+
+PARK_REPORTERS = {f.__name__.removeprefix("park_"): f for f in (
+    park_output_yi, park_leading_share, park_tax_per_mu_wan, park_low_efficiency_share, park_vacant_mu,
+    park_factory_space_mu, park_industrial_land_mu, park_firms, park_guishang_industrial_firms, park_rank,
+    park_quota_share, park_downgraded,
+)}
+"""Per-park outputs by column name (without the ``park_`` prefix)."""

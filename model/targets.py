@@ -1,0 +1,127 @@
+"""Targets (DESIGN §5): whether a run meets each one, and the probability of meeting it across replicates.
+
+The targets and their source clauses are data (``scenarios/data/targets.csv``); this module only compares a run's
+yearly outputs with them and summarises replicates with a Wilson 95% interval.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_VARIANT = "2023"
+"""The binding text: 杭政函〔2023〕13号 (seed 001)."""
+
+WILSON_Z = 1.959963984540054
+"""Standard-normal quantile of a two-sided 95% interval."""
+
+
+VARIANT_FALLBACK = ("2023", "2022_jul", "2022_may")
+"""Order in which texts fill metrics a variant does not state: the 2023 opinions, then the July and May 2022
+drafts (the low-efficiency cap and the 60 projects ≥10亿 appear only in the drafts)."""
+
+
+def select_targets(targets: pd.DataFrame, variant: str = DEFAULT_VARIANT) -> pd.DataFrame:
+    """Return one target per metric: the variant's own, else the first text of :data:`VARIANT_FALLBACK` with one.
+
+    Args:
+        targets: The rows of targets.csv.
+        variant: ``2023``, ``2022_jul`` or ``2022_may``.
+
+    Returns:
+        The selected rows, the variant's own first.
+    """
+    order = [variant, *[v for v in VARIANT_FALLBACK if v != variant]]
+    chosen, seen = [], set()
+    for v in order:
+        rows = targets[(targets["variant"].astype(str) == v) & ~targets["metric"].isin(seen)]
+        chosen.append(rows)
+        seen.update(rows["metric"])
+    return pd.concat(chosen)
+
+
+def targets_met(yearly: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """Check every target in every run.
+
+    Args:
+        yearly: Yearly outputs with a ``year`` column and one column per metric; a ``replicate`` column (or any
+            other run identifier listed in ``run_keys``) separates runs.
+        targets: Rows of targets.csv to check.
+
+    Returns:
+        One row per run × target: the run keys, ``target``, ``metric``, ``value`` (the run's value in the target
+        year), ``met`` (bool; NaN value counts as not met) and ``evaluated`` (False when the run stops before the
+        target year).
+    """
+    keys = [c for c in ("scenario", "replicate", "job") if c in yearly.columns]
+    rows = []
+    for t in targets.itertuples(index=False):
+        at = yearly[yearly["year"] == int(t.year)]
+        if t.metric not in yearly.columns:
+            continue
+        values = at[t.metric].to_numpy(dtype=float)
+        op = np.greater_equal if t.comparison == ">=" else np.less_equal
+        met = op(values, float(t.value)) & ~np.isnan(values)
+        frame = at[keys].copy()
+        frame["target"] = t.target
+        frame["metric"] = t.metric
+        frame["value"] = values
+        frame["met"] = met
+        frame["evaluated"] = True
+        rows.append(frame)
+    if not rows:
+        return pd.DataFrame(columns=[*keys, "target", "metric", "value", "met", "evaluated"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def wilson_interval(successes: int, n: int, z: float = WILSON_Z) -> tuple[float, float]:
+    """Return the Wilson score interval of a binomial proportion (95% by default).
+
+    Args:
+        successes: Replicates meeting the target.
+        n: Replicates.
+        z: Standard-normal quantile of the interval.
+
+    Returns:
+        ``(low, high)``; ``(nan, nan)`` when ``n`` is 0.
+    """
+    if n == 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def target_probabilities(met: pd.DataFrame, targets: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Summarise :func:`targets_met` into P(met) with Wilson 95% intervals.
+
+    Args:
+        met: Output of :func:`targets_met`.
+        targets: The targets checked (for names, values, years and sources).
+        by: Extra grouping columns (e.g. ``["scenario"]``).
+
+    Returns:
+        One row per group × target: ``target``, ``name_en``, ``name_zh``, ``metric``, ``comparison``, ``target``
+        value as ``target_value``, ``year``, ``p_met``, ``ci_low``, ``ci_high``, ``n``, ``source``.
+    """
+    by = list(by or [])
+    info = targets.set_index("target")
+    rows = []
+    for key, group in met.groupby([*by, "target"], sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        name = key[-1]
+        n = len(group)
+        k = int(group["met"].sum())
+        low, high = wilson_interval(k, n)
+        t = info.loc[name]
+        rows.append({
+            **dict(zip(by, key[:-1], strict=True)),
+            "target": name, "name_en": t["name_en"], "name_zh": t["name_zh"], "metric": t["metric"],
+            "comparison": t["comparison"], "target_value": float(t["value"]), "year": int(t["year"]),
+            "p_met": k / n if n else float("nan"), "ci_low": low, "ci_high": high, "n": n, "source": t["source"],
+        })
+    return pd.DataFrame(rows)

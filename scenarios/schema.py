@@ -1,0 +1,849 @@
+"""What a scenario file may say: world settings, policy levers and uncertain behavioural parameters.
+
+A scenario is plain data (name, description, world settings, lever values, distributions of uncertain
+parameters); run settings such as replicates and seeds live elsewhere. Every field has a default, a unit, an
+allowed range and its source: a clause of one of the policy texts, a line of DATA-SOURCES.md, or
+``assumed: <why>``. The policy texts are cited as
+
+- seed 000: Hangzhou, 打造高能级产业集群 推动产业平台高质量发展的实施方案（2022-2025年）, draft of July 2022;
+- seed 001: 杭政函〔2023〕13号, 关于促进开发区(园区)高质量发展的实施意见 (clauses (一)–(二十二));
+- seed 002: the same plan as seed 000, public-consultation draft of May 2022;
+- seed 003: 关于高质量建设"万亩千亿"产业平台的实施意见 (platform opinion);
+- seed 004: 关于实施创新驱动战略 加快新旧动能转换推动制造业高质量发展的若干意见 (subsidy schedule).
+
+All models forbid unknown keys, are immutable, and are strict about types (a quoted ``"0.3"`` or a YAML
+``yes`` is not a number). Checks that need the world data (park and sector ids) are made by
+:mod:`parkabm.scenarios.loader`, which also turns validation errors into readable problems.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+"""Pattern of scenario names: lowercase letters, digits and underscores, starting with a letter."""
+
+IDENTIFIER_RULE = "lowercase letters, digits and underscores, starting with a letter (e.g. land_first)"
+
+
+def format_number(x: float) -> str:
+    """Format a bound or value for messages: integral floats without a trailing ``.0``, others as ``repr``.
+
+    Args:
+        x: The number.
+
+    Returns:
+        A short, exact text such as ``50000``, ``0.85`` or ``-0.025``.
+    """
+    if isinstance(x, float) and math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
+def closest(word: object, candidates: list[str]) -> str | None:
+    """Return the candidate most similar to ``word`` (for "did you mean" hints), or None if none is close.
+
+    Args:
+        word: What the user wrote.
+        candidates: The names that would have been accepted.
+
+    Returns:
+        The closest candidate, or None.
+    """
+    matches = difflib.get_close_matches(str(word), candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _problem(
+    kind: str, allowed: str, *, shown: str | None = None, field: str | None = None
+) -> PydanticCustomError:
+    """Build a validation error that the loader can render as a problem line.
+
+    Args:
+        kind: Error type (a short snake_case name).
+        allowed: What would be accepted.
+        shown: The offending value as it should be shown (default: the validated input's ``repr``).
+        field: A key below the validated object to which the error belongs (appended to its path).
+    """
+    ctx: dict[str, Any] = {"allowed": allowed}
+    if shown is not None:
+        ctx["shown"] = shown
+    if field is not None:
+        ctx["field"] = field
+    return PydanticCustomError(kind, "{allowed}", ctx)
+
+
+def _field(
+    default: Any,
+    *,
+    unit: str,
+    source: str,
+    what: str,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+    lt: float | None = None,
+) -> Any:
+    """Declare a field with its unit and source in the description and in ``json_schema_extra``."""
+    return Field(
+        default,
+        ge=ge,
+        le=le,
+        gt=gt,
+        lt=lt,
+        description=f"{what} Unit: {unit}. Source: {source}.",
+        json_schema_extra={"unit": unit, "source": source},
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Description and world settings
+# ----------------------------------------------------------------------------------------------------
+
+
+class Description(BaseModel):
+    """A short description of a scenario in English and Chinese (charts and reports use either language)."""
+
+    model_config = _STRICT
+
+    en: str = Field(min_length=1, description="One or two sentences in English.")
+    zh: str = Field(min_length=1, description="一两句中文说明。")
+
+
+class WorldSettings(BaseModel):
+    """When the simulation starts and ends, what counts as output, and how many synthetic firms are made."""
+
+    model_config = _STRICT
+
+    base_year: int = _field(
+        2021, ge=2018, le=2021, unit="calendar year",
+        source="DESIGN §3: 2021 is the last full year before the 2022 plan; earlier years are back-casts",
+        what="First year of the simulation; the world data describe this year.",
+    )
+    horizon: int = _field(
+        2025, ge=2019, le=2030, unit="calendar year",
+        source="seed 001 (二): targets for 2025, second milestone 2030",
+        what="Last simulated year; must be after base_year and not after 2030.",
+    )
+    scope: Literal["industrial", "all_guishang"] = Field(
+        "all_guishang",
+        description=(
+            "What counts as zone output: 'industrial' (规上工业总产值 only) or 'all_guishang' "
+            "(all 规上企业, industry and services). Unit: none. "
+            "Source: seed 001 (二) 规上企业总产值 3万亿元 vs seed 000 二 产业平台产值."
+        ),
+        json_schema_extra={"unit": "none", "source": "seed 001 (二); seed 000 二"},
+    )
+    population_scale: float = _field(
+        1.0, gt=0, le=200, unit="×",
+        source="assumed: a run setting for benchmarks and small test worlds; 1 = the calibrated population",
+        what="Multiplies the number of synthetic firms.",
+    )
+
+    @model_validator(mode="after")
+    def _horizon_after_base_year(self) -> WorldSettings:
+        if self.horizon <= self.base_year:
+            raise _problem(
+                "horizon_not_after_base_year",
+                f"a year from {self.base_year + 1} (base_year + 1) to 2030",
+                shown=repr(self.horizon),
+                field="horizon",
+            )
+        return self
+
+
+# ----------------------------------------------------------------------------------------------------
+# Levers
+# ----------------------------------------------------------------------------------------------------
+
+
+class LandLevers(BaseModel):
+    """Land supply: redevelopment, standard factories, new land, allocation priority, relocation."""
+
+    model_config = _STRICT
+
+    redevelopment_mu_per_year: float = _field(
+        10000.0, ge=0, le=50000, unit="亩/yr",
+        source="seed 001 (十) 每年整治低效工业用地1万亩以上; seed 003 一(二) 每年腾退低效用地不少于1万亩",
+        what="Low-efficiency industrial land (低效用地) redeveloped city-wide per year, returned to parks.",
+    )
+    redevelopment_lag_years: int = _field(
+        2, ge=0, le=5, unit="years",
+        source="assumed: clearing, compensation and re-zoning take about two years",
+        what="Years between starting a redevelopment and the land becoming available.",
+    )
+    redevelopment_cost_wan_per_mu: float = _field(
+        60.0, ge=0, le=500, unit="万元/亩",
+        source="assumed: typical compensation and site preparation cost of 腾笼换鸟 in Zhejiang",
+        what="Fiscal cost of redeveloping one 亩.",
+    )
+    standard_factory_m2_per_year: float = _field(
+        4_000_000.0, ge=0, le=20_000_000, unit="m²/yr",
+        source="seed 001 (十) 每年新增标准厂房400万平方米以上",
+        what="New standard-factory (标准厂房) floor space built city-wide each year.",
+    )
+    standard_factory_plot_ratio: float = _field(
+        2.5, ge=0.5, le=6, unit="容积率, floor area per land area",
+        source="assumed: multi-storey industrial buildings; seed 001 (十) 提高工业用地建筑密度和开发强度",
+        what="Plot ratio that converts standard-factory floor space into land-equivalent capacity.",
+    )
+    standard_factory_cost_yuan_per_m2: float = _field(
+        3000.0, ge=0, le=20000, unit="元/m²",
+        source="assumed: construction cost of multi-storey industrial buildings",
+        what="Cost of building one m² of standard factory.",
+    )
+    new_land_quota_mu_per_year: float = _field(
+        3000.0, ge=0, le=30000, unit="亩/yr",
+        source=(
+            "assumed: scale of consolidation; seed 001 (十) 引导现状零星工业用地向开发区集中 "
+            "(city industrial land is conserved at 300 km², seed 004 (十七))"
+        ),
+        what="Industrial land moved each year from scattered sites outside the zones into the zones.",
+    )
+    class_priority: float = _field(
+        1.0, ge=0, le=1, unit="share (0 = no priority, 1 = A-class first)",
+        source="seed 004 (十九) 差别化用地、用能、排放等资源要素配置机制",
+        what="How strictly parks allocate available space by 亩均 class (A first).",
+    )
+    relocation_probability: float = _field(
+        0.3, ge=0, le=1, unit="probability",
+        source="seed 001 (六) 产业跨区域迁移 实行市级统筹; value assumed",
+        what="Probability that a firm without space in its park moves to another park with space.",
+    )
+
+
+class FundLevers(BaseModel):
+    """Money: the manufacturing fund and the subsidies and funds paid from it."""
+
+    model_config = _STRICT
+
+    manufacturing_fund_yi_per_year: float = _field(
+        20.0, ge=0, le=200, unit="亿元/yr",
+        source="seed 004 (二十二) 市本级财政每年统筹安排20亿元资金支持制造业高质量发展",
+        what="Yearly cap on all subsidies paid by the city.",
+    )
+    milestone_reward_scale: float = _field(
+        1.0, ge=0, le=5, unit="×",
+        source="seed 004 (七) 首次达到50/100/200/500/1000亿元 → 200万/400万/800万/2000万/1亿元",
+        what="Multiplies the one-off rewards for firms first reaching an output milestone.",
+    )
+    tech_upgrade_subsidy_rate: float = _field(
+        0.10, ge=0, le=0.5, unit="share of investment",
+        source="seed 004 (十) refers to 杭政办函〔2017〕102号 without a rate; value assumed",
+        what="Subsidy paid on technical-transformation (技术改造) investment.",
+    )
+    tech_upgrade_min_investment_yi: float = _field(
+        0.5, ge=0, le=10, unit="亿元",
+        source="seed 004 (十) 实际投入5000万元(含)以上的技术改造投资项目",
+        what="Smallest technical-transformation project that earns the subsidy.",
+    )
+    strategic_min_investment_yi: float = _field(
+        0.2, ge=0, le=10, unit="亿元",
+        source="seed 004 (十) 战略性新兴产业 实际投入申报标准下调至2000万元",
+        what="Smallest subsidised project in strategic emerging industries.",
+    )
+    innovation_support_yi_per_year: float = _field(
+        3.0, ge=0, le=50, unit="亿元/yr",
+        source="assumed: total scale; seed 004 (十八) 公共服务平台 实际投入不超过30%、最高3000万元",
+        what="Yearly support for innovation and public-service platforms.",
+    )
+    industry_fund_yi: float = _field(
+        100.0, ge=0, le=2000, unit="亿元",
+        source="seed 004 (二十二) 产业基金规模扩大至100亿元; seed 000 三.6 千亿级产业基金",
+        what="Size of the city's industry fund (专项产业基金) co-investing in leading-industry projects.",
+    )
+    phaseout_compensation_share: float = _field(
+        0.30, ge=0, le=1, unit="share of compensation",
+        source="seed 004 (十九) 淘汰落后产能 不超过实际支付企业补偿资金的30%",
+        what="City share of the compensation paid to firms that exit under 淘汰落后产能.",
+    )
+
+
+class EvaluationWeights(BaseModel):
+    """Weights of the six 亩均 indicators in the composite score; they must sum to 1."""
+
+    model_config = _STRICT
+
+    tax_per_mu: float = _field(
+        0.30, ge=0, le=1, unit="weight",
+        source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (亩均税收 30)",
+        what="Weight of tax per 亩 (亩均税收).",
+    )
+    value_added_per_mu: float = _field(
+        0.20, ge=0, le=1, unit="weight",
+        source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (亩均增加值 20)",
+        what="Weight of value added per 亩 (亩均增加值).",
+    )
+    value_added_per_energy: float = _field(
+        0.20, ge=0, le=1, unit="weight",
+        source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (单位能耗增加值 20)",
+        what="Weight of value added per unit of energy (单位能耗增加值).",
+    )
+    value_added_per_emission: float = _field(
+        0.10, ge=0, le=1, unit="weight",
+        source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (单位排放增加值 10)",
+        what="Weight of value added per unit of emission (单位排放增加值).",
+    )
+    labour_productivity: float = _field(
+        0.10, ge=0, le=1, unit="weight",
+        source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (全员劳动生产率 10)",
+        what="Weight of labour productivity (全员劳动生产率).",
+    )
+    rd_intensity: float = _field(
+        0.10, ge=0, le=1, unit="weight",
+        source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (R&D/营收 10)",
+        what="Weight of R&D intensity (研发经费占营收比重).",
+    )
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> EvaluationWeights:
+        total = sum(self.model_dump().values())
+        if abs(total - 1.0) > 1e-6:
+            raise _problem(
+                "weights_not_summing_to_one",
+                "six weights that sum to 1 (within 1e-6)",
+                shown=f"sum {total:.6g}: "
+                + ", ".join(f"{k}={format_number(v)}" for k, v in self.model_dump().items()),
+            )
+        return self
+
+
+class ClassCutoffs(BaseModel):
+    """Cumulative shares of evaluated firms, from the top, at which classes A, B and C end (D is the rest)."""
+
+    model_config = _STRICT
+
+    a: float = _field(
+        0.25, gt=0, lt=1, unit="cumulative share from the top",
+        source="DATA-SOURCES 亩均论英雄: scheme A top 25%", what="Share of firms in class A.",
+    )
+    b: float = _field(
+        0.70, gt=0, lt=1, unit="cumulative share from the top",
+        source="DATA-SOURCES 亩均论英雄: scheme B 26–70%", what="Share of firms in classes A and B.",
+    )
+    c: float = _field(
+        0.95, gt=0, lt=1, unit="cumulative share from the top",
+        source="DATA-SOURCES 亩均论英雄: scheme C 71–95%, D bottom 5%",
+        what="Share of firms in classes A, B and C.",
+    )
+
+    @model_validator(mode="after")
+    def _strictly_increasing(self) -> ClassCutoffs:
+        if not self.a < self.b < self.c:
+            raise _problem(
+                "cutoffs_not_increasing",
+                "cut-offs strictly increasing: 0 < a < b < c < 1",
+                shown=f"a={format_number(self.a)}, b={format_number(self.b)}, c={format_number(self.c)}",
+            )
+        return self
+
+
+class Surcharges(BaseModel):
+    """Differentiated electricity surcharge (差别化电价) per 亩均 class; it may not fall from A to D."""
+
+    model_config = _STRICT
+
+    a: float = _field(
+        0.0, ge=0, le=2, unit="元/kWh", source="DATA-SOURCES 亩均论英雄: no surcharge for A",
+        what="Surcharge on class A.",
+    )
+    b: float = _field(
+        0.0, ge=0, le=2, unit="元/kWh", source="DATA-SOURCES 亩均论英雄: no surcharge for B",
+        what="Surcharge on class B.",
+    )
+    c: float = _field(
+        0.1, ge=0, le=2, unit="元/kWh",
+        source="assumed: C faces reduced energy quotas (DATA-SOURCES); priced here as a small surcharge",
+        what="Surcharge on class C.",
+    )
+    d: float = _field(
+        0.3, ge=0, le=2, unit="元/kWh", source="DATA-SOURCES 亩均论英雄: D-class surcharge +0.3元/kWh",
+        what="Surcharge on class D.",
+    )
+
+    @model_validator(mode="after")
+    def _non_decreasing(self) -> Surcharges:
+        if not self.a <= self.b <= self.c <= self.d:
+            raise _problem(
+                "surcharges_decreasing",
+                "surcharges non-decreasing from a to d: a ≤ b ≤ c ≤ d",
+                shown=", ".join(f"{k}={format_number(v)}" for k, v in self.model_dump().items()),
+            )
+        return self
+
+
+class EvaluationLevers(BaseModel):
+    """亩均论英雄: the yearly 亩均 evaluation of firms, its classes and their consequences."""
+
+    model_config = _STRICT
+
+    coverage: Literal["all", "guishang"] = Field(
+        "all",
+        description=(
+            "Which firms are evaluated: 'all' (全覆盖) or 'guishang' (规上 only). Unit: none. "
+            "Source: seed 000 三.2 实现园区亩均综合评价全覆盖; "
+            "DATA-SOURCES 亩均论英雄 (规上 from 2018, all firms by 2020)."
+        ),
+        json_schema_extra={"unit": "none", "source": "seed 000 三.2; DATA-SOURCES 亩均论英雄"},
+    )
+    min_land_mu: float = _field(
+        5.0, ge=0, le=100, unit="亩", source="DATA-SOURCES 亩均论英雄: covers firms with ≥5亩",
+        what="Smallest land holding that is evaluated.",
+    )
+    weights: EvaluationWeights = Field(
+        default_factory=EvaluationWeights,
+        description="Indicator weights of the composite score. Unit: weight. Source: DATA-SOURCES.",
+    )
+    class_cutoffs: ClassCutoffs = Field(
+        default_factory=ClassCutoffs,
+        description="Class boundaries as cumulative shares from the top. Source: DATA-SOURCES 亩均论英雄.",
+    )
+    surcharge_yuan_per_kwh: Surcharges = Field(
+        default_factory=Surcharges,
+        description="Electricity surcharge per class. Unit: 元/kWh. Source: DATA-SOURCES 亩均论英雄.",
+    )
+    persistent_d_surcharge_yuan_per_kwh: float = _field(
+        0.4, ge=0, le=2, unit="元/kWh",
+        source="DATA-SOURCES 亩均论英雄: +0.4元/kWh after three consecutive years in D",
+        what="Surcharge on a firm in class D for the third year running or longer.",
+    )
+    enforcement: float = _field(
+        0.5, ge=0, le=1, unit="strength (0 = none, 1 = full)",
+        source="assumed: the texts do not quantify 腾笼换鸟/低散乱整治 (seed 001 (十), seed 003 二(二))",
+        what="Exit pressure on D-class firms after their rectification deadline.",
+    )
+    rectification_years: int = _field(
+        2, ge=1, le=5, unit="years",
+        source="assumed: D-class firms get a rectification deadline (DATA-SOURCES: C 帮扶整治, D 淘汰关停)",
+        what="Years a D-class firm has to improve before enforcement applies.",
+    )
+
+    @model_validator(mode="after")
+    def _persistent_not_below_d(self) -> EvaluationLevers:
+        if self.persistent_d_surcharge_yuan_per_kwh < self.surcharge_yuan_per_kwh.d:
+            raise _problem(
+                "persistent_surcharge_below_d",
+                f"a number from {format_number(self.surcharge_yuan_per_kwh.d)} "
+                "(surcharge_yuan_per_kwh.d) to 2",
+                shown=repr(self.persistent_d_surcharge_yuan_per_kwh),
+                field="persistent_d_surcharge_yuan_per_kwh",
+            )
+        return self
+
+
+class RecruitmentLevers(BaseModel):
+    """精准招商: how many projects arrive and which sectors they are in."""
+
+    model_config = _STRICT
+
+    effort: float = _field(
+        1.0, ge=0, le=5, unit="×",
+        source="seed 000 三.3 推进精准招商; value assumed (1 = calibrated arrival rate)",
+        what="Multiplier of the project arrival rate in every park.",
+    )
+    leading_focus: float = _field(
+        0.6, ge=0, le=1, unit="weight",
+        source="seed 000 二 一园一主业, 三.3 精准招商; value assumed",
+        what="Weight of new projects toward the park's leading industries (一园一主业).",
+    )
+    chain_pull: float = _field(
+        0.3, ge=0, le=1, unit="weight",
+        source="seed 000 三.3 以企招企、产业链招商; value assumed",
+        what="Weight of new projects toward sectors with a chain leader (链主) in the park.",
+    )
+    rampup_years: int = _field(
+        3, ge=1, le=6, unit="years", source="assumed: typical time from signing to full production (投产)",
+        what="Years a new project takes to reach full output.",
+    )
+
+
+class ChainLeaderLevers(BaseModel):
+    """链主: which firms count as chain leaders and what service they get."""
+
+    model_config = _STRICT
+
+    threshold_yi: float = _field(
+        20.0, ge=1, le=1000, unit="亿元/yr of output",
+        source="seed 000 三.1 年产值不少于20亿元 (July 2022); seed 002 1. 年产值不少于50亿元 (May 2022)",
+        what="Smallest output of a firm in a leading industry that counts as a chain leader.",
+    )
+    service_boost: float = _field(
+        0.01, ge=0, le=0.1, unit="growth/yr",
+        source="assumed: effect of the 一对一服务专班 (seed 000 三.1) on the leader's growth",
+        what="Extra yearly growth of a chain leader from one-to-one service.",
+    )
+
+
+class RaceLevers(BaseModel):
+    """赛马: parks ranked yearly; quotas and funds follow the ranking; persistent laggards are downgraded."""
+
+    model_config = _STRICT
+
+    weight: float = _field(
+        0.5, ge=0, le=1, unit="share (0 = equal allocation)",
+        source="seed 000 四.2 建立赛马机制 按照排名情况予以财政资金和用地用能指标激励; value assumed",
+        what="Share of land and energy quotas and funds allocated by park ranking.",
+    )
+    downgrade_after_years: int = _field(
+        0, ge=0, le=10, unit="years (0 = never)",
+        source="seed 003 三(三) 对连续几年转型不力、运行绩效低下的平台 予以撤消、调整或归并",
+        what="Years running at the bottom of the ranking after which a park is downgraded.",
+    )
+
+
+def _mechanism(what: str, source: str) -> Any:
+    return _field(1.0, ge=0, le=5, unit="× (0 = off, 1 = as specified)", source=source, what=what)
+
+
+class Mechanisms(BaseModel):
+    """Scale of each model mechanism (0 switches it off), so that what a mechanism adds is one comparison."""
+
+    model_config = _STRICT
+
+    growth_trend: float = _mechanism("Sector trend growth of firms.", "DESIGN §4.1; sectors.csv trends")
+    agglomeration: float = _mechanism("Growth bonus from same-sector mass in the park.", "DESIGN §4.1")
+    chain_spillover: float = _mechanism("Growth bonus near chain leaders.", "DESIGN §4.1; seed 000 三.1")
+    shocks: float = _mechanism("Idiosyncratic firm growth shocks.", "DESIGN §4.1")
+    upgrading: float = _mechanism("Technical transformation (技术改造).", "DESIGN §4.3; seed 004 (十)")
+    space_constraint: float = _mechanism("Growth limited by land and floor space.", "DESIGN §4.2")
+    relocation: float = _mechanism("Moves of firms without space to other parks.", "DESIGN §4.2; seed 001")
+    exit: float = _mechanism("Firm exit (losses, D class, enforcement).", "DESIGN §4.4; seed 003 二(二)")
+    redevelopment: float = _mechanism("低效用地整治 returning land to parks.", "DESIGN §4.5; seed 001 (十)")
+    standard_factories: float = _mechanism("New 标准厂房 floor space.", "DESIGN §4.6; seed 001 (十)")
+    land_quota: float = _mechanism("New land moved into the zones.", "DESIGN §4.12; seed 001 (十)")
+    recruitment: float = _mechanism("Arrival of new projects (精准招商).", "DESIGN §4.7; seed 000 三.3")
+    chain_leader_service: float = _mechanism("一对一 service for 链主.", "DESIGN §4.8; seed 000 三.1")
+    funds: float = _mechanism("Subsidies, rewards and the industry fund.", "DESIGN §4.9; seed 004")
+    evaluation: float = _mechanism("亩均 evaluation and its consequences.", "DESIGN §4.10; seed 004 (十九)")
+    race: float = _mechanism("赛马 ranking of parks.", "DESIGN §4.11; seed 000 四.2")
+
+
+SectorIds = Annotated[list[str], Field(min_length=1, max_length=2)]
+
+
+class ParkOverride(BaseModel):
+    """Changes to one park; ids are checked against the world data when the scenario is loaded."""
+
+    model_config = _STRICT
+
+    leading: SectorIds | None = Field(
+        None,
+        description=(
+            "The park's 1–2 leading industries (sector ids of the world); None keeps the world data. "
+            "Unit: sector ids. Source: seed 001 (五) 聚焦1—2个主导产业."
+        ),
+        json_schema_extra={"unit": "sector ids", "source": "seed 001 (五)"},
+    )
+    recruitment_effort: float | None = _field(
+        None, ge=0, le=5, unit="×", source="assumed: a park-level version of levers.recruitment.effort",
+        what="Multiplier of this park's project arrival rate; None uses levers.recruitment.effort.",
+    )
+
+    @field_validator("leading")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise _problem("duplicate_leading", "1–2 distinct sector ids", shown=repr(value))
+        return value
+
+
+class Levers(BaseModel):
+    """What a government chooses: land, funds, evaluation, recruitment, chain leaders, race, mechanisms."""
+
+    model_config = _STRICT
+
+    land: LandLevers = Field(default_factory=LandLevers, description="Land supply levers.")
+    funds: FundLevers = Field(default_factory=FundLevers, description="Fund and subsidy levers.")
+    evaluation: EvaluationLevers = Field(default_factory=EvaluationLevers, description="亩均论英雄 levers.")
+    recruitment: RecruitmentLevers = Field(default_factory=RecruitmentLevers, description="精准招商 levers.")
+    chain_leaders: ChainLeaderLevers = Field(default_factory=ChainLeaderLevers, description="链主 levers.")
+    race: RaceLevers = Field(default_factory=RaceLevers, description="赛马 levers.")
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="Scale or switch off mechanisms.")
+    parks: dict[str, ParkOverride] = Field(
+        default_factory=dict,
+        description="Per-park changes by park id (ids of the world's parks.csv). Source: seed 001 (五).",
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Distributions of uncertain behavioural parameters
+# ----------------------------------------------------------------------------------------------------
+
+
+class _Distribution(BaseModel):
+    """Common behaviour: every distribution turns one uniform draw into one value (inverse CDF)."""
+
+    model_config = _STRICT
+
+    def ppf(self, u: float) -> float:
+        """Return the value at cumulative probability ``u`` (the inverse CDF).
+
+        Args:
+            u: Cumulative probability in [0, 1).
+        """
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator) -> float:
+        """Draw one value, using exactly one uniform number from ``rng``.
+
+        Every distribution, fixed ones included, consumes one draw, so that changing one parameter's
+        distribution never changes the values drawn for the others.
+
+        Args:
+            rng: The generator to draw from.
+
+        Returns:
+            The sampled value.
+        """
+        return self.ppf(float(rng.random()))
+
+    def bound_problems(self, low: float, high: float) -> list[tuple[str, float]]:
+        """Return the fields (and values) that lie outside a parameter's hard bounds ``[low, high]``."""
+        return [
+            (name, value)
+            for name, value in self.model_dump(exclude={"dist"}).items()
+            if name != "sd" and value is not None and not low <= value <= high
+        ]
+
+
+class FixedDistribution(_Distribution):
+    """A parameter held at one value."""
+
+    dist: Literal["fixed"] = Field(description="Distribution kind.")
+    value: float = Field(description="The value, in the parameter's unit.")
+
+    def ppf(self, u: float) -> float:
+        """Return the fixed value whatever ``u`` is."""
+        return self.value
+
+
+class UniformDistribution(_Distribution):
+    """Every value between ``low`` and ``high`` equally likely."""
+
+    dist: Literal["uniform"] = Field(description="Distribution kind.")
+    low: float = Field(description="Lower end, in the parameter's unit.")
+    high: float = Field(description="Upper end (greater than low), in the parameter's unit.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDistribution:
+        if not self.low < self.high:
+            raise _problem("bad_distribution", f"a number greater than low ({format_number(self.low)})",
+                           shown=repr(self.high), field="high")
+        return self
+
+    def ppf(self, u: float) -> float:
+        """Return ``low + u (high − low)``."""
+        return self.low + u * (self.high - self.low)
+
+
+class TriangularDistribution(_Distribution):
+    """A triangle from ``low`` to ``high`` peaking at ``mode``."""
+
+    dist: Literal["triangular"] = Field(description="Distribution kind.")
+    low: float = Field(description="Lower end, in the parameter's unit.")
+    mode: float = Field(description="Most likely value (low ≤ mode ≤ high), in the parameter's unit.")
+    high: float = Field(description="Upper end (greater than low), in the parameter's unit.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TriangularDistribution:
+        if not self.low < self.high:
+            raise _problem("bad_distribution", f"a number greater than low ({format_number(self.low)})",
+                           shown=repr(self.high), field="high")
+        if not self.low <= self.mode <= self.high:
+            raise _problem(
+                "bad_distribution",
+                f"a number from low ({format_number(self.low)}) to high ({format_number(self.high)})",
+                shown=repr(self.mode), field="mode",
+            )
+        return self
+
+    def ppf(self, u: float) -> float:
+        """Return the inverse CDF of the triangular distribution at ``u``."""
+        width = self.high - self.low
+        split = (self.mode - self.low) / width
+        if u < split:
+            return self.low + math.sqrt(u * width * (self.mode - self.low))
+        return self.high - math.sqrt((1.0 - u) * width * (self.high - self.mode))
+
+
+class NormalDistribution(_Distribution):
+    """A normal distribution, truncated to ``[low, high]``.
+
+    Truncation is exact (not clipping): values come from the normal distribution conditioned on lying in
+    ``[low, high]``, which is what resampling until inside would give, but drawn by the inverse CDF of the
+    truncated normal so that each sample uses exactly one uniform draw. Inside a scenario, missing ``low`` or
+    ``high`` are filled with the parameter's hard bounds, so no sample can leave them.
+    """
+
+    dist: Literal["normal"] = Field(description="Distribution kind.")
+    mean: float = Field(description="Mean before truncation, in the parameter's unit.")
+    sd: float = Field(gt=0, description="Standard deviation before truncation (> 0), parameter's unit.")
+    low: float | None = Field(None, description="Lower truncation bound; None = the parameter's hard bound.")
+    high: float | None = Field(None, description="Upper truncation bound; None = the parameter's hard bound.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NormalDistribution:
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        if not low < high:
+            raise _problem("bad_distribution", f"a number greater than low ({format_number(low)})",
+                           shown=repr(self.high), field="high")
+        if not low <= self.mean <= high:
+            raise _problem("bad_distribution", f"a number from low ({format_number(low)}) to high "
+                           f"({format_number(high)})", shown=repr(self.mean), field="mean")
+        return self
+
+    def ppf(self, u: float) -> float:
+        """Return the inverse CDF of the truncated normal distribution at ``u``."""
+        from scipy.stats import truncnorm
+
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        a, b = (low - self.mean) / self.sd, (high - self.mean) / self.sd
+        value = float(truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd))
+        return min(max(value, low), high)  # guard against rounding at the bounds
+
+
+Distribution = Annotated[
+    FixedDistribution | UniformDistribution | TriangularDistribution | NormalDistribution,
+    Field(discriminator="dist"),
+]
+"""Distribution of one uncertain parameter, chosen by its ``dist`` key: fixed, uniform, triangular, normal."""
+
+_DISTRIBUTION: TypeAdapter[Any] = TypeAdapter(Distribution)
+
+
+def _error_details(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[InitErrorDetails]:
+    """Re-locate the errors of a nested validation below ``prefix`` so that they can be raised together."""
+    details = []
+    for error in exc.errors():
+        ctx = error.get("ctx")
+        kind = PydanticCustomError(error["type"], error["msg"].replace("{", "(").replace("}", ")"), ctx)
+        details.append(InitErrorDetails(type=kind, loc=prefix + tuple(error["loc"]), input=error["input"]))
+    return details
+
+
+# ----------------------------------------------------------------------------------------------------
+# Scenario
+# ----------------------------------------------------------------------------------------------------
+
+
+class Scenario(BaseModel):
+    """A named set of world settings, lever values and uncertain-parameter distributions.
+
+    Load scenario files with :func:`parkabm.scenarios.loader.load_scenario`, which resolves ``extends:`` and
+    checks park and sector ids against the world data. Constructing a ``Scenario`` directly validates
+    everything that does not need the world.
+    """
+
+    model_config = _STRICT
+
+    name: str = Field(description=f"Identifier of the scenario: {IDENTIFIER_RULE}.")
+    description: Description = Field(description="Short description in English and Chinese.")
+    extends: str | None = Field(
+        None, description="The scenario this one was derived from, as written in the file (for reference)."
+    )
+    world: WorldSettings = Field(default_factory=WorldSettings, description="Time span, scope, firm count.")
+    levers: Levers = Field(default_factory=Levers, description="Policy levers.")
+    uncertainties: dict[str, Distribution] = Field(
+        default_factory=dict,
+        description=(
+            "Distributions of behavioural parameters by name (names and hard bounds in "
+            "parkabm.model.parameters); parameters not listed keep their default."
+        ),
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise _problem("not_identifier", IDENTIFIER_RULE)
+        return value
+
+    @field_validator("uncertainties", mode="wrap")
+    @classmethod
+    def _known_and_within_bounds(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> dict[str, Any]:
+        """Check every entry (all problems at once): known name, valid distribution, within the hard bounds.
+
+        A normal distribution without truncation bounds gets the parameter's hard bounds, so that its samples
+        always stay inside them.
+        """
+        if not isinstance(value, Mapping):
+            return handler(value)
+        from parkabm.model.parameters import PARAMETERS
+
+        known = sorted(PARAMETERS)
+        errors: list[InitErrorDetails] = []
+        checked: dict[str, Any] = {}
+        for name, raw in value.items():
+            loc = (name if isinstance(name, str | int) else repr(name),)
+            if name not in PARAMETERS:
+                hint = closest(name, known)
+                allowed = (f"did you mean {hint!r}? " if hint else "") + "a parameter: " + ", ".join(known)
+                errors.append(InitErrorDetails(type=_problem("unknown_parameter", allowed, shown=repr(name)),
+                                               loc=loc, input=raw))
+                continue
+            try:
+                dist = _DISTRIBUTION.validate_python(raw)
+            except ValidationError as exc:
+                errors.extend(_error_details(exc, loc))
+                continue
+            parameter = PARAMETERS[name]
+            for field, bad in dist.bound_problems(parameter.low, parameter.high):
+                allowed = (
+                    f"a number from {format_number(parameter.low)} to {format_number(parameter.high)} "
+                    f"(hard bounds of parameter {name!r}, unit {parameter.unit or 'none'})"
+                )
+                errors.append(InitErrorDetails(
+                    type=_problem("outside_parameter_bounds", allowed, shown=repr(bad), field=field),
+                    loc=loc, input=raw,
+                ))
+            if isinstance(dist, NormalDistribution):
+                dist = dist.model_copy(update={
+                    "low": parameter.low if dist.low is None else dist.low,
+                    "high": parameter.high if dist.high is None else dist.high,
+                })
+            checked[name] = dist
+        if errors:
+            raise ValidationError.from_exception_data("uncertainties", errors)
+        return checked
+
+    def parameter_values(self, rng: np.random.Generator) -> dict[str, float]:
+        """Return one value for every behavioural parameter: its default, or a draw from its distribution.
+
+        Distributions are sampled in sorted-name order, one uniform draw each, so the same generator state
+        gives the same values.
+
+        Args:
+            rng: The generator to draw from (owned by the caller, e.g. seeded per replicate).
+
+        Returns:
+            Parameter values by name, for every name in ``parkabm.model.parameters.PARAMETERS``.
+        """
+        from parkabm.model.parameters import defaults
+
+        values = defaults()
+        for name in sorted(self.uncertainties):
+            values[name] = self.uncertainties[name].sample(rng)
+        return values
