@@ -23,8 +23,9 @@ Everything is drawn from the one generator passed in, so the same seed gives the
 from __future__ import annotations
 
 import numpy as np
-from parkabm.agents.firms import GUISHANG_THRESHOLD_YI, NOT_EVALUATED, Firms
 from scipy.special import ndtr, ndtri
+
+from parkabm.agents.firms import GUISHANG_THRESHOLD_YI, NOT_EVALUATED, Firms
 
 SIZE_MEDIAN_YI = 0.3
 """Median of the untruncated firm-size lognormal, 亿元. Fitted by grid search to concentration.csv: 余杭经开区

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+
 from parkabm.scenarios.errors import UserInputError
 
 LANGUAGES = ("en", "zh")

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+
 from parkabm.scenarios.errors import UserInputError
 
 USER_ERROR_EXIT_CODE = 2
@@ -109,3 +110,50 @@ def validate_command(scenarios: tuple[str, ...]) -> None:
             click.echo(f"ok  {ref}")
     if problems:
         raise UserInputError(problems)
+
+
+@main.command("run")
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--reps", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Replicates, each with its own draw of the scenario's uncertain inputs.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed.")
+@click.option("--until", type=int, default=None, help="Last simulated year (default: the scenario's horizon).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: results/<scenario>).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Chart language.")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png", show_default=True,
+              help="Chart format.")
+def run_command(scenario: str, reps: int, seed: int, until: int | None, out: str | None, lang: str,
+                fmt: str) -> None:
+    """Project SCENARIO (a shipped name or a YAML file) to its horizon and report P(target met).
+
+    Writes summary.json, yearly.parquet, parks.parquet, parameters.parquet and two fan charts to the output
+    folder, then prints each target's probability with its Wilson 95% interval and where the files are.
+    """
+    import sys
+
+    from parkabm.experiments.projection import project
+
+    result = project(scenario, reps=reps, seed=seed, until=until, out=out, lang=lang, fmt=fmt,
+                     progress=sys.stderr.isatty())
+    click.echo(format_target_table(result.summary))
+    click.echo("")
+    click.echo(f"results in {result.out}/")
+    for role, path in result.files.items():
+        click.echo(f"  {role:<18} {path}")
+
+
+def format_target_table(summary: dict) -> str:
+    """Return the targets of a projection summary as a fixed-width text table."""
+    lines = [
+        f"scenario {summary['scenario']} · scope {summary['scope']} · {summary['reps']} replicates · "
+        f"seed {summary['seed']} · to {summary['until']}",
+        f"{'target':<34} {'value':>10} {'year':>5} {'P(met)':>7}  95% CI",
+    ]
+    for t in summary["targets"]:
+        if t["p_met"] is None:
+            continue
+        value = f"{t['comparison']}{t['target']:g}"
+        lines.append(f"{t['name']:<34} {value:>10} {t['year']:>5} {t['p_met']:>7.2f}  "
+                     f"[{t['ci_low']:.2f}, {t['ci_high']:.2f}]")
+    return "\n".join(lines)

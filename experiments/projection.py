@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from parkabm.model.simulate import simulate
 from parkabm.model.targets import select_targets, target_probabilities, targets_met
 from parkabm.scenarios.errors import UserInputError

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 import pandas as pd
+
 from parkabm.agents.firms import Firms
 from parkabm.agents.parks import Park, ParkState
 from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, generate_firms

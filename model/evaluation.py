@@ -8,6 +8,7 @@ DATA-SOURCES: six indicators with typical weights, class splits, D-class electri
 from __future__ import annotations
 
 import numpy as np
+
 from parkabm.agents.firms import NOT_EVALUATED
 
 INDICATORS = (

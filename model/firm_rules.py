@@ -7,6 +7,7 @@ the price index of the year it reads and multiplies by the price index of the ye
 from __future__ import annotations
 
 import numpy as np
+
 from parkabm.model.land import allocate_space, class_priority_key, relocate_firms
 
 GROWTH_BOUNDS = (-0.6, 1.0)

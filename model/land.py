@@ -11,6 +11,7 @@ industrial land outside the zones changes only through the new-land quota, which
 from __future__ import annotations
 
 import numpy as np
+
 from parkabm.agents.parks import MU_PER_M2
 
 CITY_INDUSTRIAL_LAND_MU = 300 * 1500.0

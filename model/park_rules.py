@@ -6,6 +6,7 @@ DESIGN §4.7, §4.9, §4.11.
 from __future__ import annotations
 
 import numpy as np
+
 from parkabm.agents.population import MILESTONES_YI
 from parkabm.model.land import allocate_space
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from parkabm.model.firm_rules import HIGHTECH_RD_THRESHOLD
 from parkabm.model.land import CITY_INDUSTRIAL_LAND_MU
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from parkabm.model.city import ParkModel
 from parkabm.scenarios.world import World
 

@@ -28,10 +28,11 @@ from typing import Any, Literal, Protocol
 
 import annotated_types
 import yaml
-from parkabm.scenarios.errors import Problem, UserInputError, shorten
-from parkabm.scenarios.schema import IDENTIFIER_RULE, Scenario, closest, format_number
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+
+from parkabm.scenarios.errors import Problem, UserInputError, shorten
+from parkabm.scenarios.schema import IDENTIFIER_RULE, Scenario, closest, format_number
 
 if typing.TYPE_CHECKING:
     import pandas as pd

@@ -7,6 +7,7 @@ import textwrap
 import click
 import pytest
 from click.testing import CliRunner
+
 from parkabm.experiments.cli import ParkabmGroup, main, report_user_errors
 from parkabm.scenarios.errors import Problem, UserInputError
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
+
 from parkabm.model.parameters import PARAMETERS, defaults
 from parkabm.scenarios.errors import Problem, UserInputError
 from parkabm.scenarios.loader import (
@@ -24,7 +26,6 @@ from parkabm.scenarios.schema import (
     UniformDistribution,
     WorldSettings,
 )
-from pydantic import ValidationError
 
 SHIPPED = [
     "baseline", "combined", "draft_jul_2022", "draft_may_2022", "focus_leading", "land_first", "status_quo",
