@@ -151,9 +151,10 @@ def format_target_table(summary: dict) -> str:
         f"{'target':<34} {'value':>10} {'year':>5} {'P(met)':>7}  95% CI",
     ]
     for t in summary["targets"]:
-        if t["p_met"] is None:
-            continue
         value = f"{t['comparison']}{t['target']:g}"
+        if t["p_met"] is None or t["p_met"] != t["p_met"]:
+            lines.append(f"{t['name']:<34} {value:>10} {t['year']:>5}  not evaluated (the run ends before)")
+            continue
         lines.append(f"{t['name']:<34} {value:>10} {t['year']:>5} {t['p_met']:>7.2f}  "
                      f"[{t['ci_low']:.2f}, {t['ci_high']:.2f}]")
     return "\n".join(lines)

@@ -36,8 +36,9 @@ class Parameter:
 
 _PARAMETERS = [
     Parameter(
-        "base_output_multiplier", 1.0, 0.85, 1.15, "×",
-        "assumed: 2021 zone totals are derived, not reported (scope.csv gives the range per scope)",
+        "base_output_multiplier", 1.0, 0.75, 1.30, "×",
+        "scope.csv: the 2021 totals are derived, not reported; all_guishang 16500–25000 around 20152 (0.82–1.24), "
+        "industrial 9800–12700 around 11082 (0.88–1.15)",
         "Scales every park × sector 2021 output; the scope's range in scope.csv sets its distribution.",
     ),
     Parameter(

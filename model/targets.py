@@ -106,22 +106,26 @@ def target_probabilities(met: pd.DataFrame, targets: pd.DataFrame, by: list[str]
 
     Returns:
         One row per group × target: ``target``, ``name_en``, ``name_zh``, ``metric``, ``comparison``, ``target``
-        value as ``target_value``, ``year``, ``p_met``, ``ci_low``, ``ci_high``, ``n``, ``source``.
+        value as ``target_value``, ``year``, ``p_met``, ``ci_low``, ``ci_high``, ``n``, ``source``. A target no
+        run reached (the runs stop before its year) has ``n = 0`` and NaN probability and interval.
     """
     by = list(by or [])
-    info = targets.set_index("target")
+    groups = [()] if not by else list(met.groupby(by, sort=False).groups) if len(met) else []
     rows = []
-    for key, group in met.groupby([*by, "target"], sort=False):
+    for key in groups:
         key = key if isinstance(key, tuple) else (key,)
-        name = key[-1]
-        n = len(group)
-        k = int(group["met"].sum())
-        low, high = wilson_interval(k, n)
-        t = info.loc[name]
-        rows.append({
-            **dict(zip(by, key[:-1], strict=True)),
-            "target": name, "name_en": t["name_en"], "name_zh": t["name_zh"], "metric": t["metric"],
-            "comparison": t["comparison"], "target_value": float(t["value"]), "year": int(t["year"]),
-            "p_met": k / n if n else float("nan"), "ci_low": low, "ci_high": high, "n": n, "source": t["source"],
-        })
+        mine = met
+        for column, value in zip(by, key, strict=True):
+            mine = mine[mine[column] == value]
+        for t in targets.itertuples(index=False):
+            group = mine[mine["target"] == t.target]
+            n = len(group)
+            k = int(group["met"].sum())
+            low, high = wilson_interval(k, n)
+            rows.append({
+                **dict(zip(by, key, strict=True)),
+                "target": t.target, "name_en": t.name_en, "name_zh": t.name_zh, "metric": t.metric,
+                "comparison": t.comparison, "target_value": float(t.value), "year": int(t.year),
+                "p_met": k / n if n else float("nan"), "ci_low": low, "ci_high": high, "n": n, "source": t.source,
+            })
     return pd.DataFrame(rows)

@@ -28,7 +28,8 @@ from parkabm.scenarios.schema import (
 )
 
 SHIPPED = [
-    "baseline", "combined", "draft_jul_2022", "draft_may_2022", "focus_leading", "land_first", "status_quo",
+    "baseline", "combined", "draft_jul_2022", "draft_may_2022", "focus_leading", "industrial_scope", "land_first",
+    "status_quo",
     "strict_mujun", "subsidy_first",
 ]
 
@@ -77,12 +78,23 @@ def test_baseline_gives_every_parameter_a_distribution_over_its_range():
     for name, dist in uncertainties.items():
         parameter = PARAMETERS[name]
         assert isinstance(dist, TriangularDistribution | UniformDistribution), name
-        assert (dist.low, dist.high) == (parameter.low, parameter.high), name
+        if name != "base_output_multiplier":
+            assert (dist.low, dist.high) == (parameter.low, parameter.high), name
         if isinstance(dist, TriangularDistribution):
             assert dist.mode == parameter.default, name
-    assert uncertainties["base_output_multiplier"] == TriangularDistribution(
-        dist="triangular", low=0.85, mode=1.0, high=1.15
-    )
+
+
+def test_base_output_multiplier_follows_the_scope_range_in_the_data():
+    from parkabm.scenarios.world import load_world
+
+    scope = load_world().scope
+    for scenario in ("baseline", "industrial_scope"):
+        loaded = load_scenario(scenario)
+        row = scope.loc[loaded.world.scope]
+        dist = loaded.uncertainties["base_output_multiplier"]
+        assert dist.mode == 1.0
+        assert dist.low == pytest.approx(row["total_2021_low"] / row["total_2021_yi"], abs=0.01)
+        assert dist.high == pytest.approx(row["total_2021_high"] / row["total_2021_yi"], abs=0.01)
 
 
 EXPECTED_LEVERS = [

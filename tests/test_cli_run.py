@@ -1,0 +1,111 @@
+"""`parkabm run` end to end on a small world: the files it writes, their shape, and its user errors."""
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from parkabm.experiments.cli import main
+
+REPS = 4
+
+
+@pytest.fixture
+def small_scenario(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        "name: small\nextends: baseline\nworld:\n  population_scale: 0.2\n  horizon: 2024\n", encoding="utf-8")
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["run", *map(str, args)])
+
+
+def test_run_writes_summary_parquet_and_charts(small_scenario, tmp_path):
+    out = tmp_path / "out"
+    result = run(small_scenario, "--reps", REPS, "--seed", 7, "--out", out)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scenario"] == "small"
+    assert (summary["seed"], summary["reps"], summary["until"], summary["scope"]) == (7, REPS, 2024, "all_guishang")
+    assert set(summary["metrics"]["total_output_yi"]) == {"2021", "2022", "2023", "2024"}
+    stats = summary["metrics"]["leading_share"]["2024"]
+    assert 0 <= stats["p05"] <= stats["p50"] <= stats["p95"] <= 1
+    # Targets for 2025 cannot be judged in a run that stops in 2024: listed, but neither met nor missed.
+    assert {"total_output_2023", "leading_share_2023"} <= {t["name"] for t in summary["targets"]}
+    assert all(t["p_met"] is None and t["ci_low"] is None for t in summary["targets"])
+    assert "not evaluated" in result.output
+
+    yearly = pd.read_parquet(out / "yearly.parquet")
+    assert len(yearly) == REPS * 4
+    assert sorted(yearly["replicate"].unique()) == list(range(REPS))
+    parks = pd.read_parquet(out / "parks.parquet")
+    assert len(parks) == REPS * 4 * 16
+    for chart in ("fan_total_output.png", "fan_leading_share.png"):
+        assert (out / chart).stat().st_size > 10_000
+    assert str(out) in result.output
+
+
+def test_run_to_2025_reports_probabilities_with_wilson_intervals(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text("name: small\nextends: baseline\nworld:\n  population_scale: 0.2\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(path, "--reps", REPS, "--out", out, "--format", "svg")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    names = {t["name"] for t in summary["targets"]}
+    assert {"total_output_2023", "leading_share_2023"} <= names
+    for t in summary["targets"]:
+        assert 0 <= t["ci_low"] <= t["p_met"] <= t["ci_high"] <= 1
+        assert t["source"]
+    assert (out / "fan_total_output.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert "total_output_2023" in result.output
+
+
+def test_same_seed_same_numbers(small_scenario, tmp_path):
+    for name in ("a", "b"):
+        assert run(small_scenario, "--reps", 2, "--seed", 3, "--out", tmp_path / name).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "yearly.parquet"),
+                                  pd.read_parquet(tmp_path / "b" / "yearly.parquet"))
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--until", "2040"], "--until"),
+    (["--until", "2021"], "--until"),
+    (["--reps", "0"], "--reps"),
+    (["--lang", "fr"], "--lang"),
+])
+def test_bad_options_exit_2_without_traceback(small_scenario, tmp_path, args, fragment):
+    result = run(small_scenario, "--out", tmp_path / "o", *args)
+    assert result.exit_code == 2
+    assert fragment in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_folder_with_other_files_is_refused_and_left_alone(small_scenario, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = run(small_scenario, "--reps", 1, "--out", out)
+    assert result.exit_code == 2
+    assert "--out" in result.output
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_earlier_results_folder_is_replaced_whole(small_scenario, tmp_path):
+    out = tmp_path / "out"
+    assert run(small_scenario, "--reps", 1, "--out", out).exit_code == 0
+    (out / "stale.txt").write_text("old", encoding="utf-8")
+    assert run(small_scenario, "--reps", 2, "--out", out).exit_code == 0
+    assert not (out / "stale.txt").exists()
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["reps"] == 2
+
+
+def test_unknown_scenario_exits_2(tmp_path):
+    result = run("no_such_scenario", "--out", tmp_path / "o")
+    assert result.exit_code == 2
+    assert "no_such_scenario" in result.output
