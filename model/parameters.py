@@ -134,8 +134,9 @@ _PARAMETERS = [
     ),
     Parameter(
         "recruitment_rate", 2.0, 0.5, 4.0, "projects per 100 亩 per year",
-        "assumed: chosen so that recruitment yields tens of ≥10亿 projects a year (seed 000 三.3 targets 60)",
-        "Expected new projects per 100 亩 of available space at effort 1.",
+        "assumed: gives about 200 sited projects a year citywide in the baseline, ~10 of them ≥10亿 "
+        "(seed 000 三.3 targets 60 a year)",
+        "Expected new projects per 100 亩 of available space at effort 1, while space is scarce.",
     ),
     Parameter(
         "recruitment_saturation_mu", 1500.0, 500.0, 5000.0, "亩",
