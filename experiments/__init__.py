@@ -1,1 +1,5 @@
-"""placeholder."""
+"""Experiments with the model.
+
+Projections of a scenario (:mod:`parkabm.experiments.projection`), charts (:mod:`parkabm.experiments.charts`) and
+the ``parkabm`` command line (:mod:`parkabm.experiments.cli`).
+"""
