@@ -25,8 +25,9 @@ from parkabm.agents.parks import Park, ParkState
 from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, generate_firms
 from parkabm.model import firm_rules, land, park_rules
 from parkabm.model.evaluation import evaluate_mujun
+from parkabm.model.parameters import PARAMETERS, defaults
 from parkabm.model.reporters import CITY_GDP_2021_YI, CITY_REPORTERS, FISCAL_LEVERS, PARK_REPORTERS, tally
-from parkabm.scenarios.errors import UserInputError
+from parkabm.scenarios.errors import Problem, UserInputError
 from parkabm.scenarios.world import World, load_world
 
 DATA_YEAR = 2021
@@ -43,6 +44,25 @@ of it (seed 004: 不超过 … 实际支付企业补偿资金的30%). assumed: v
 
 _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "projects_signed", "projects_unsited",
            "projects_over_10yi", "fai_yi", "standard_factory_m2")
+
+
+def check_parameters(values: dict[str, float]) -> dict[str, float]:
+    """Return every behavioural parameter: the given values over the defaults.
+
+    Raises:
+        UserInputError: A name is not a parameter of :mod:`parkabm.model.parameters`, or a value is outside its
+            hard bounds.
+    """
+    problems = []
+    for name, value in values.items():
+        p = PARAMETERS.get(name)
+        if p is None:
+            problems.append(Problem.of("parameters", name, value, "a parameter: " + ", ".join(sorted(PARAMETERS))))
+        elif not p.low <= value <= p.high:
+            problems.append(Problem.of("parameters", name, value, f"a number from {p.low:g} to {p.high:g}"))
+    if problems:
+        raise UserInputError(problems)
+    return {**defaults(), **values}
 
 
 def _flag(column: pd.Series) -> np.ndarray:
@@ -173,7 +193,7 @@ class ParkModel(mesa.Model):
         self.base_year = settings.base_year
         self.horizon = settings.horizon
         self.scope = settings.scope
-        self.params = dict(parameters) if parameters is not None else scenario.parameter_values(self.rng)
+        self.params = check_parameters(parameters) if parameters is not None else scenario.parameter_values(self.rng)
         self.rampup_years = self.levers.recruitment.rampup_years
         self._build_tables()
         self._build_population(settings.population_scale)

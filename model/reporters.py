@@ -351,12 +351,34 @@ def fiscal_total_yi(t: Tally) -> float:
     return float(sum(t.model.ledger[k] for k in FISCAL_LEVERS))
 
 
-def _fiscal(name: str):
-    def reporter(t: Tally) -> float:
-        return float(t.model.ledger[name])
-    reporter.__name__ = f"fiscal_{name}_yi"
-    reporter.__doc__ = f"Fiscal cost of {name.replace('_', ' ')} this year, 亿元."
-    return reporter
+def fiscal_redevelopment_yi(t: Tally) -> float:
+    """Cost of 低效用地整治 this year, 亿元."""
+    return float(t.model.ledger["redevelopment"])
+
+
+def fiscal_standard_factories_yi(t: Tally) -> float:
+    """Cost of building standard factories this year, 亿元."""
+    return float(t.model.ledger["standard_factories"])
+
+
+def fiscal_tech_upgrade_subsidy_yi(t: Tally) -> float:
+    """技术改造 subsidies paid this year, 亿元."""
+    return float(t.model.ledger["tech_upgrade_subsidy"])
+
+
+def fiscal_milestone_rewards_yi(t: Tally) -> float:
+    """Output-milestone rewards paid this year, 亿元."""
+    return float(t.model.ledger["milestone_rewards"])
+
+
+def fiscal_innovation_support_yi(t: Tally) -> float:
+    """Innovation-platform support spent this year, 亿元."""
+    return float(t.model.ledger["innovation_support"])
+
+
+def fiscal_phaseout_compensation_yi(t: Tally) -> float:
+    """The city's share of compensation for enforced exits this year, 亿元."""
+    return float(t.model.ledger["phaseout_compensation"])
 
 
 CITY_REPORTERS = {f.__name__: f for f in (
@@ -367,7 +389,8 @@ CITY_REPORTERS = {f.__name__: f for f in (
     entries, exits, enforced_exits, relocations, upgrades, class_a_share, class_b_share, class_c_share,
     class_d_share, land_firms_mu, land_vacant_mu, land_idle_mu, land_pipeline_mu, land_factory_mu,
     factory_space_free_mu, zone_industrial_land_mu, outside_land_mu, standard_factory_m2, surcharge_revenue_yi,
-    fiscal_total_yi, *(_fiscal(k) for k in FISCAL_LEVERS),
+    fiscal_total_yi, fiscal_redevelopment_yi, fiscal_standard_factories_yi, fiscal_tech_upgrade_subsidy_yi,
+    fiscal_milestone_rewards_yi, fiscal_innovation_support_yi, fiscal_phaseout_compensation_yi,
 )}
 """Citywide outputs by column name."""
 
