@@ -206,7 +206,7 @@ def generate_firms(
         **attrs,
         "mujun_class": np.full(n, NOT_EVALUATED, dtype=np.int8),
         "entry_year": np.full(n, base_year, dtype=np.int16),
-        "reward_level": np.searchsorted(MILESTONES_YI, output, side="right").astype(np.int8),
+        "reward_level": np.searchsorted(MILESTONES_YI, output * scale, side="right").astype(np.int8),
     })
     firms.guishang_threshold_yi = GUISHANG_THRESHOLD_YI / scale
     return firms

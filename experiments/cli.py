@@ -158,3 +158,129 @@ def format_target_table(summary: dict) -> str:
         lines.append(f"{t['name']:<34} {value:>10} {t['year']:>5} {t['p_met']:>7.2f}  "
                      f"[{t['ci_low']:.2f}, {t['ci_high']:.2f}]")
     return "\n".join(lines)
+
+
+@main.command("plot")
+@click.argument("results_dir", metavar="RESULTS_DIR", type=click.Path())
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Chart language.")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png", show_default=True,
+              help="Chart format (PNG at 300 dpi, or a vector file).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder for the charts (default: RESULTS_DIR).")
+def plot_command(results_dir: str, lang: str, fmt: str, out: str | None) -> None:
+    """Redraw every chart of RESULTS_DIR (a `parkabm run` folder) without running the model.
+
+    Fan charts, per-park small multiples, cluster charts and the land balance, in English or Chinese, as PNG,
+    SVG or PDF. Prints where each chart went, and which charts the folder cannot support.
+    """
+    from parkabm.experiments.plot import CHARTS, plot_results, read_results, unsupported_charts
+
+    files = plot_results(results_dir, lang=lang, fmt=fmt, out=out)
+    folder = next(iter(files.values())).parent
+    click.echo(f"charts in {folder}/")
+    for name, path in files.items():
+        click.echo(f"  {name:<20} {path}")
+    for name, reason in unsupported_charts(read_results(results_dir)).items():
+        if name in CHARTS and name not in files:
+            click.echo(f"  {name:<20} not drawn: {reason}")
+
+
+def _executor_options(command: _F) -> _F:
+    """Add the options that choose where a batch runs (at most one of them may be given)."""
+    for option in reversed((
+        click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Local worker processes (default: all CPUs); 1 runs in this process."),
+        click.option("--scheduler", default=None, metavar="ADDR",
+                     help="Run on a Dask cluster: address of its scheduler, e.g. tcp://host:8786."),
+        click.option("--dask-local", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Run on a Dask cluster of N local worker processes (dashboard included)."),
+    )):
+        command = option(command)
+    return command
+
+
+def _print_batch(result, experiment) -> None:
+    """Print what a batch did, where its results are, and its failures (at most five)."""
+    from parkabm.experiments.store import load_failures
+
+    spec = experiment.spec
+    click.echo(f"experiment {experiment.name} · {result.jobs} jobs ({len(experiment.scenarios)} scenarios × "
+               f"{experiment.n_points} design points × {spec.replicates} replicates) · seed {spec.seed}")
+    click.echo(f"ran {result.ran} jobs on {result.executor}; {result.skipped} were already done"
+               + (f"; removed {result.cleaned} files left by an interrupted batch" if result.cleaned else ""))
+    click.echo(f"results in {result.out}/")
+    for role, path in result.files.items():
+        click.echo(f"  {role:<10} {path}{'/' if path.is_dir() else ''}")
+    if result.failed:
+        failures = load_failures(result.out)
+        click.echo(f"failed jobs (first {min(5, len(failures))} of {result.failed}; all in {result.out}/failures/):")
+        for row in failures.head(5).itertuples(index=False):
+            click.echo(f"  job {row.job}: {' '.join(str(row.error).split())[:300]}")
+
+
+@main.command("batch")
+@click.argument("spec", metavar="SPEC")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Results folder (default: results/<experiment name>); the folder of an earlier run of the "
+                   "same experiment is resumed.")
+@_executor_options
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Jobs per task (default: chosen from the number of jobs and workers, at most 100).")
+def batch_command(spec: str, out: str | None, workers: int | None, scheduler: str | None, dask_local: int | None,
+                  chunk_size: int | None) -> None:
+    """Run the experiment in SPEC (a YAML file) and stream its results to a results folder.
+
+    Re-running the same command resumes: jobs already done are skipped, failed ones are retried. Exit code 0
+    when every job is done, 1 when some failed (their errors are in the results folder's failures/), 2 for a
+    mistake in the input (a bad experiment file, a results folder of another experiment, an unreachable
+    scheduler).
+    """
+    import sys
+
+    from parkabm.experiments.executors import make_executor
+    from parkabm.experiments.runner import run_batch
+    from parkabm.experiments.spec import load_spec
+
+    experiment = load_spec(spec)
+    with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        result = run_batch(experiment, out, executor=executor, chunk_size=chunk_size,
+                           progress=sys.stderr.isatty())
+    _print_batch(result, experiment)
+    click.echo(result.summary_line())
+    if result.failed or result.pending:
+        raise click.exceptions.Exit(1)
+
+
+@main.command("compare")
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
+@click.option("--reps", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Replicates per scenario, each with its own draw of the uncertain inputs.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Results folder (default: results/compare-<scenarios>).")
+@_executor_options
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Chart language.")
+def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str | None, workers: int | None,
+                    scheduler: str | None, dask_local: int | None, lang: str) -> None:
+    """Compare SCENARIOs (shipped names or YAML files): P(target met) with 95% intervals, and 2025 outcomes.
+
+    Runs every scenario's replicates as one batch (resumable, like parkabm batch), writes comparison.csv and
+    comparison.png to the results folder and prints the table. Exit code 1 when some runs failed.
+    """
+    import sys
+
+    from parkabm.experiments.compare import format_comparison, run_comparison
+    from parkabm.experiments.executors import make_executor
+
+    with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        result = run_comparison(list(scenarios), reps=reps, seed=seed, out=out, executor=executor, lang=lang,
+                                progress=sys.stderr.isatty())
+    click.echo(f"{len(scenarios)} scenarios · {reps} replicates each · seed {seed} · P(target met) [95% CI]")
+    click.echo(format_comparison(result.table))
+    click.echo("")
+    click.echo(f"results in {result.batch.out}/")
+    for role, path in result.files.items():
+        click.echo(f"  {role:<10} {path}")
+    click.echo(result.batch.summary_line())
+    if result.batch.failed or result.batch.pending:
+        raise click.exceptions.Exit(1)

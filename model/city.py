@@ -170,6 +170,9 @@ class ParkModel(mesa.Model):
         parks_by_id: The :class:`Park` agents by park id.
         year: The calendar year of the current state.
         price: Industrial price level relative to the base year.
+        scale: ``world.population_scale``. A firm stands for ``1 / scale`` firms of ``scale`` times its output, so
+            every size threshold (规上, chain leader, milestones, project and investment sizes) compares
+            ``output × scale``, and project arrivals are ``scale`` times as many.
     """
 
     def __init__(self, scenario, *, parameters: dict[str, float] | None = None,
@@ -195,6 +198,7 @@ class ParkModel(mesa.Model):
         self.scope = settings.scope
         self.params = check_parameters(parameters) if parameters is not None else scenario.parameter_values(self.rng)
         self.rampup_years = self.levers.recruitment.rampup_years
+        self.scale = settings.population_scale
         self._build_tables()
         self._build_population(settings.population_scale)
         self.year = self.base_year
@@ -316,7 +320,8 @@ class ParkModel(mesa.Model):
             "output_yi": output, "land_mu": land_mu, "floor_mu": floor_mu, "productivity": productivity,
             "mujun_class": np.full(k, 4, dtype=np.int8), "entry_year": np.full(k, self.year, dtype=np.int16),
             "ramp_left": np.full(k, self.rampup_years - 1, dtype=np.int8), "target_output_yi": target_output_yi,
-            "reward_level": np.searchsorted(MILESTONES_YI, output, side="right").astype(np.int8), **attrs,
+            "reward_level": np.searchsorted(MILESTONES_YI, output * self.scale, side="right").astype(np.int8),
+            **attrs,
         })
         self.counts["entries"] += k
         self.score = np.concatenate([self.score, np.zeros(k)])

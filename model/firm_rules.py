@@ -44,7 +44,8 @@ def chain_leaders(model) -> None:
     """
     f = model.firms
     real = f.output_yi / model.price
-    model.leader = f.alive & (real >= model.levers.chain_leaders.threshold_yi) & model.lead_mask[f.park, f.sector]
+    model.leader = (f.alive & (real * model.scale >= model.levers.chain_leaders.threshold_yi)
+                    & model.lead_mask[f.park, f.sector])
     s = model.n_sectors
     cells = np.bincount(f.park[model.leader].astype(np.int64) * s + f.sector[model.leader],
                         minlength=model.n_parks * s)
@@ -107,7 +108,7 @@ def grow_firms(model) -> None:
         g += mech.chain_leader_service * model.levers.chain_leaders.service_boost * leader
     g -= par["surcharge_pass_through"] * model.surcharge_share[idx]
     if mech.shocks:
-        size = np.maximum(real, MIN_SIZE_FOR_VOLATILITY_YI)
+        size = np.maximum(real * model.scale, MIN_SIZE_FOR_VOLATILITY_YI)
         vol = model.sector_volatility[s] * par["volatility_multiplier"] * size ** (-par["size_volatility_exponent"])
         g += mech.shocks * vol * model.rng.standard_normal(len(idx))
     np.clip(g, *GROWTH_BOUNDS, out=g)
@@ -158,7 +159,7 @@ def upgrade_firms(model) -> None:
     threshold = np.where(model.sector_strategic[f.sector[idx]], lev.strategic_min_investment_yi,
                          lev.tech_upgrade_min_investment_yi)
     cls = f.mujun_class[idx]
-    eligible = (investment >= threshold) & (cls != 3)
+    eligible = (investment * model.scale >= threshold) & (cls != 3)
     full_rate = lev.tech_upgrade_subsidy_rate * min(model.mechanisms.funds, 1.0)
     rate = full_rate * model.subsidy_ration
     prob = model.mechanisms.upgrading * par["upgrade_propensity"] * (

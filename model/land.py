@@ -72,8 +72,8 @@ def allocate_space(
     second_stock = state.vacant_mu if floor_first else state.factory_space_mu
     a = first_stock[pk]
     granted = np.clip(a + second_stock[pk] - before, 0.0, req)
-    from_first = np.clip(np.minimum(before + granted, a) - before, 0.0, None)
-    from_second = granted - from_first
+    from_first = np.clip(np.minimum(before + granted, a) - before, 0.0, req)
+    from_second = np.clip(granted - from_first, 0.0, req - from_first)
     p = len(state.vacant_mu)
     first_stock -= np.bincount(pk, weights=from_first, minlength=p)
     second_stock -= np.bincount(pk, weights=from_second, minlength=p)
@@ -173,7 +173,7 @@ def supply_new_land(model) -> None:
     added = quota * state.quota_share
     state.vacant_mu += added
     state.industrial_land_mu += added
-    model.outside_land_mu -= added.sum()
+    model.outside_land_mu = max(model.outside_land_mu - added.sum(), 0.0)
 
 
 def relocate_firms(model, idx: np.ndarray, need_mu: np.ndarray) -> np.ndarray:

@@ -84,7 +84,7 @@ def recruit_projects(model) -> None:
     state = model.park_state
     space = np.where(state.downgraded, 0.0, state.available_space_mu)
     rate = mech.recruitment * par["recruitment_rate"] * state.recruitment_effort * state.recruitment_capacity
-    lam_park = rate * space / 100.0 / (1.0 + space / par["recruitment_saturation_mu"])
+    lam_park = model.scale * rate * space / 100.0 / (1.0 + space / par["recruitment_saturation_mu"])
     weights = (1.0 - lev.leading_focus) * model.recruit_mix + lev.leading_focus * model.lead_weight
     weights = weights * (1.0 + lev.chain_pull * model.has_leader)
     fund = par["industry_fund_elasticity"] * model.levers.funds.industry_fund_yi / 100.0 * min(mech.funds, 1.0)
@@ -97,7 +97,7 @@ def recruit_projects(model) -> None:
     park = (cell // model.n_sectors).astype(np.int16)
     sector = (cell % model.n_sectors).astype(np.int16)
     investment = np.exp(np.log(par["project_investment_median_yi"])
-                        + par["project_investment_sigma"] * model.rng.standard_normal(total))
+                        + par["project_investment_sigma"] * model.rng.standard_normal(total)) / model.scale
     target = investment * par["project_output_per_investment"]
     productivity = (model.sector_output_per_mu[sector] / 1e4 * NEW_PROJECT_PRODUCTIVITY_PREMIUM
                     * model.draw_land_productivity(total))
@@ -109,7 +109,7 @@ def recruit_projects(model) -> None:
     np.add.at(state.vacant_mu, park[~sited], land[~sited])
     model.counts["projects_signed"] += int(sited.sum())
     model.counts["projects_unsited"] += int((~sited).sum())
-    model.counts["projects_over_10yi"] += int((sited & (investment >= LARGE_PROJECT_YI)).sum())
+    model.counts["projects_over_10yi"] += int((sited & (investment * model.scale >= LARGE_PROJECT_YI)).sum())
     model.counts["fai_yi"] += investment[sited].sum()
     model.add_firms(park[sited], sector[sited], target[sited], productivity[sited],
                     floor[sited], land[sited])
@@ -117,13 +117,13 @@ def recruit_projects(model) -> None:
 
 def pay_milestone_rewards(model) -> None:
     """Output-milestone rewards (seed 004 三): pay the difference when an industrial firm first reaches a level."""
-    scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
+    reward_scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
     f = model.firms
-    level = np.searchsorted(MILESTONES_YI, f.output_yi, side="right").astype(np.int8)
+    level = np.searchsorted(MILESTONES_YI, f.output_yi * model.scale, side="right").astype(np.int8)
     up = f.alive & f.industrial & (level > f.reward_level)
     if up.any():
         paid = MILESTONE_REWARDS_YI[level[up]] - MILESTONE_REWARDS_YI[f.reward_level[up]]
-        model.ledger["milestone_rewards"] += scale * paid.sum()
+        model.ledger["milestone_rewards"] += reward_scale * paid.sum() / model.scale
         f.reward_level[up] = level[up]
 
 
@@ -161,5 +161,5 @@ def settle_fund(model) -> None:
     paid = min(model.subsidy_demand, room)
     model.ledger["tech_upgrade_subsidy"] += paid
     full = model.subsidy_demand_full
-    model.subsidy_ration = min(1.0, room / full) if full > 0 else 1.0
+    model.subsidy_ration = min(1.0, room / full) if full > 1e-12 else 1.0
     model.subsidy_demand = model.subsidy_demand_full = 0.0

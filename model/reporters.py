@@ -85,7 +85,8 @@ def tally(model) -> Tally:
     low = (state.idle_mu + state.pipeline_mu.sum(axis=1) + d_land) / state.industrial_land_mu
     prev = model.park_output_prev if model.park_output_prev is not None else park_output
     real = f.output_yi / model.price
-    leaders = f.alive & (real >= model.levers.chain_leaders.threshold_yi) & model.lead_mask[f.park, f.sector]
+    leaders = (f.alive & (real * model.scale >= model.levers.chain_leaders.threshold_yi)
+               & model.lead_mask[f.park, f.sector])
     return Tally(
         year=model.year,
         price=model.price,

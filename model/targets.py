@@ -52,24 +52,29 @@ def targets_met(yearly: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         One row per run × target: the run keys, ``target``, ``metric``, ``value`` (the run's value in the target
-        year), ``met`` (bool; NaN value counts as not met) and ``evaluated`` (False when the run stops before the
-        target year).
+        year), ``met`` (bool; NaN counts as not met) and ``evaluated`` (False when the run stops before the target
+        year or its value is NaN; such rows are left out of probabilities).
     """
     keys = [c for c in ("scenario", "replicate", "job") if c in yearly.columns]
+    runs = yearly[keys].drop_duplicates().reset_index(drop=True) if keys else pd.DataFrame(index=[0])
     rows = []
     for t in targets.itertuples(index=False):
-        at = yearly[yearly["year"] == int(t.year)]
         if t.metric not in yearly.columns:
             continue
-        values = at[t.metric].to_numpy(dtype=float)
+        at = yearly.loc[yearly["year"] == int(t.year), [*keys, t.metric]]
+        if keys:
+            frame = runs.merge(at, on=keys, how="left")
+        else:
+            frame = at.reset_index(drop=True) if len(at) else pd.DataFrame({t.metric: [np.nan]})
+        values = frame[t.metric].to_numpy(dtype=float)
         op = np.greater_equal if t.comparison == ">=" else np.less_equal
-        met = op(values, float(t.value)) & ~np.isnan(values)
-        frame = at[keys].copy()
+        evaluated = ~np.isnan(values)
+        frame = frame[keys].copy()
         frame["target"] = t.target
         frame["metric"] = t.metric
         frame["value"] = values
-        frame["met"] = met
-        frame["evaluated"] = True
+        frame["met"] = op(values, float(t.value)) & ~np.isnan(values)
+        frame["evaluated"] = evaluated
         rows.append(frame)
     if not rows:
         return pd.DataFrame(columns=[*keys, "target", "metric", "value", "met", "evaluated"])
@@ -93,7 +98,9 @@ def wilson_interval(successes: int, n: int, z: float = WILSON_Z) -> tuple[float,
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 def target_probabilities(met: pd.DataFrame, targets: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
@@ -118,7 +125,7 @@ def target_probabilities(met: pd.DataFrame, targets: pd.DataFrame, by: list[str]
         for column, value in zip(by, key, strict=True):
             mine = mine[mine[column] == value]
         for t in targets.itertuples(index=False):
-            group = mine[mine["target"] == t.target]
+            group = mine[(mine["target"] == t.target) & mine["evaluated"]]
             n = len(group)
             k = int(group["met"].sum())
             low, high = wilson_interval(k, n)

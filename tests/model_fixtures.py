@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+
 from parkabm.agents.firms import FIELDS, Firms
 from parkabm.agents.parks import ParkState
 from parkabm.model.city import ParkModel
@@ -24,6 +25,8 @@ from parkabm.scenarios.world import DATA_DIR
 
 ROUNDING_MU = 1e-9
 """Amounts of land or floor this close to zero count as zero in invariant checks (floating-point rounding)."""
+SHARE_ROUNDING = 1e-12
+"""Shares may leave [0, 1] by this much through floating-point rounding."""
 SMALL_SCALE = 0.25
 """population_scale of the small test worlds."""
 
@@ -32,7 +35,7 @@ SMALL_SCALE = 0.25
 
 @cache
 def shipped(name: str = "baseline"):
-    """Return a shipped scenario, loaded once per test session (scenarios are immutable)."""
+    """Return a shipped scenario, loaded once per process (scenarios are immutable)."""
     return load_scenario(name)
 
 
@@ -86,7 +89,7 @@ def model_stub(firms: Firms, scenario=None, **extra) -> SimpleNamespace:
     scenario = scenario if scenario is not None else shipped()
     stub = SimpleNamespace(
         firms=firms, levers=scenario.levers, mechanisms=scenario.levers.mechanisms,
-        ledger={"milestone_rewards": 0.0}, counts={}, price=1.0,
+        ledger={"milestone_rewards": 0.0}, counts={}, price=1.0, scale=1.0,
     )
     for key, value in extra.items():
         setattr(stub, key, value)
@@ -119,6 +122,12 @@ def write_tiny_world(folder: Path, *, parks: pd.DataFrame, sectors: list[str],
 
 
 # --- invariants ---------------------------------------------------------------------------------------------------
+
+def in_unit_interval(values) -> bool:
+    """Whether every value lies in [0, 1] up to :data:`SHARE_ROUNDING`."""
+    values = np.asarray(values, dtype=float)
+    return bool(((values >= -SHARE_ROUNDING) & (values <= 1 + SHARE_ROUNDING)).all())
+
 
 def land_balance_gap(model) -> np.ndarray:
     """Per park: (firm land + factory land + idle + pipeline + vacant) / industrial land − 1."""
@@ -153,7 +162,7 @@ def invariant_problems(model) -> list[str]:
     if model.outside_land_mu < -ROUNDING_MU:
         problems.append(f"outside land negative: {model.outside_land_mu}")
     quota = s.quota_share
-    if (quota < 0).any() or (quota > 1).any() or not math.isclose(quota.sum(), 1.0, rel_tol=1e-9):
+    if not in_unit_interval(quota) or not math.isclose(quota.sum(), 1.0, rel_tol=1e-9):
         problems.append(f"quota shares not in [0, 1] or not summing to 1: {quota}")
     dead = ~f.alive
     if (f.exit_year[dead] <= 0).any():
@@ -166,7 +175,7 @@ def invariant_problems(model) -> list[str]:
     for name in ("leading_share", "class_a_share", "class_b_share", "class_c_share", "class_d_share",
                  "zone_land_share", "max_low_efficiency_share"):
         value = record[name]
-        if not (np.isnan(value) and name.startswith("class_")) and not 0.0 <= value <= 1.0:
+        if not (np.isnan(value) and name.startswith("class_")) and not in_unit_interval(value):
             problems.append(f"{name} = {value} outside [0, 1]")
     classes = [record[f"class_{c}_share"] for c in "abcd"]
     if not np.isnan(classes).all() and not math.isclose(sum(classes), 1.0, rel_tol=1e-9):
@@ -174,12 +183,12 @@ def invariant_problems(model) -> list[str]:
     park = model.park_records[-1]
     for name in ("leading_share", "low_efficiency_share", "quota_share"):
         values = np.asarray(park[name])
-        if (values < 0).any() or (values > 1 + 1e-12).any():
+        if not in_unit_interval(values):
             problems.append(f"park {name} outside [0, 1]: {values}")
     for name, value in record.items():
         if name in ("fai_growth", "year") or name.startswith("class_"):
             continue
-        if not np.isfinite(value) or value < 0:
+        if not np.isfinite(value) or value < -ROUNDING_MU:
             problems.append(f"{name} = {value} negative or not finite")
     return problems
 
@@ -257,14 +266,27 @@ def golden_values() -> dict:
     return values
 
 
+def golden_document(values: dict) -> dict:
+    """Return the JSON document of the golden baseline: its settings, metrics, tolerance and values."""
+    return {"settings": GOLDEN_SETTINGS, "metrics": list(GOLDEN_METRICS), "rtol": GOLDEN_RTOL, "values": values}
+
+
 def read_golden(path: Path = GOLDEN_PATH) -> dict:
     """Return the stored golden document."""
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def write_golden(document: dict, path: Path = GOLDEN_PATH) -> None:
+    """Write the golden document (sorted keys, one value per line, so that diffs are readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def golden_differences(old: dict, new: dict, rtol: float = GOLDEN_RTOL) -> list[tuple[str, str, str, float, float]]:
-    """Return ``(replicate, year, metric, old, new)`` for every value that differs beyond ``rtol`` (or is
-    missing on one side, shown as NaN)."""
+    """Return ``(replicate, year, metric, old, new)`` for every value that differs beyond ``rtol``.
+
+    A value missing on one side is shown as NaN.
+    """
     out = []
     for r in sorted(set(old) | set(new), key=int):
         years_old, years_new = old.get(r, {}), new.get(r, {})

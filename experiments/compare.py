@@ -1,0 +1,239 @@
+"""Compare scenarios side by side (``parkabm compare``): P(target met) with Wilson intervals and outcome ranges.
+
+A comparison is an experiment built in code — the scenarios × replicates, no factors — run through the same runner
+and results store as any batch (so it streams to disk, can be resumed, and runs on any executor). Written to its
+results folder besides the store:
+
+- ``comparison.csv`` — the tidy table of :func:`comparison_table`;
+- ``comparison.png`` — :func:`parkabm.experiments.charts.comparison_chart`: P(met) of the headline targets per
+  scenario, and each scenario's distribution of zone output in the comparison year.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parkabm.experiments.runner import BatchResult, run_batch
+from parkabm.experiments.spec import Experiment, resolve_spec
+from parkabm.experiments.store import load_results, summarise_results
+from parkabm.scenarios.errors import UserInputError
+
+OUTCOME_METRICS = ("total_output_yi", "leading_share", "tax_per_mu_wan", "fiscal_total_yi", "exits")
+"""Outputs whose distribution in the comparison year the table reports."""
+
+COMPARISON_YEAR = 2025
+"""Year of the outcome distributions (the plans' target year); the runs' last year when they stop earlier."""
+
+QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
+
+COLUMNS = ["scenario", "kind", "name", "name_en", "name_zh", "metric", "year", "p_met", "ci_low", "ci_high", "n",
+           "mean", "p05", "p25", "p50", "p75", "p95", "comparison", "target_value", "source"]
+"""Columns of the comparison table, in order."""
+
+
+def comparison_experiment(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0) -> Experiment:
+    """Build the experiment of a comparison: every scenario, ``reps`` replicates each, no factors.
+
+    Args:
+        scenarios: Shipped scenario names or paths to scenario files (relative to the working folder).
+        reps: Replicates per scenario.
+        seed: Master seed.
+
+    Returns:
+        The validated experiment, named ``compare``.
+
+    Raises:
+        UserInputError: An unknown or invalid scenario, or a bad number of replicates.
+    """
+    if not scenarios:
+        raise UserInputError("SCENARIO: (none given) — allowed: one or more shipped scenario names or paths")
+    data = {"name": "compare", "description": "Scenarios side by side: " + ", ".join(scenarios),
+            "scenarios": list(scenarios), "replicates": reps, "seed": seed}
+    return resolve_spec(data, source="compare", base_dir=Path.cwd())
+
+
+def default_out(experiment: Experiment) -> Path:
+    """Return ``results/compare-<scenario>-<scenario>…`` (shortened with a hash when very long)."""
+    name = "compare-" + "-".join(experiment.scenarios)
+    if len(name) > 80:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        name = name[:70] + "-" + digest
+    return Path("results") / name
+
+
+def comparison_table(out: str | Path, *, variant: str = "2023", year: int | None = None) -> pd.DataFrame:
+    """Summarise a comparison's results folder into one tidy table.
+
+    Args:
+        out: The results folder.
+        variant: Which text's targets (``2023``, ``2022_jul``, ``2022_may``).
+        year: Year of the outcome distributions; 2025, or the runs' last year if they stop earlier.
+
+    Returns:
+        One row per scenario × target (``kind == "target"``: ``p_met``, ``ci_low``, ``ci_high`` — the Wilson
+        95% interval — ``n`` and the target's ``comparison``, ``target_value``, ``year`` and ``source``) and per
+        scenario × outcome of :data:`OUTCOME_METRICS` (``kind == "metric"``: ``mean`` and ``p05`` … ``p95`` over
+        the replicates in ``year``, ``n`` replicates). Columns as in :data:`COLUMNS`; scenarios in their order.
+    """
+    targets = summarise_results(out, variant)
+    targets = targets.assign(kind="target", name=targets["target"])
+    yearly = load_results(out, metrics=list(OUTCOME_METRICS))
+    order = list(dict.fromkeys(yearly["scenario"])) if len(yearly) else list(dict.fromkeys(targets["scenario"]))
+    rows = []
+    if len(yearly):
+        last = int(yearly.groupby("scenario")["year"].max().min())
+        at = year if year is not None else min(COMPARISON_YEAR, last)
+        for scenario, group in yearly[yearly["year"] == at].groupby("scenario", sort=False):
+            for metric in OUTCOME_METRICS:
+                values = group[metric].to_numpy(dtype=float)
+                values = values[~np.isnan(values)]
+                stats = {k: float(np.quantile(values, q)) if len(values) else math.nan for k, q in QUANTILES.items()}
+                rows.append({"scenario": scenario, "kind": "metric", "name": metric, "metric": metric, "year": at,
+                             "n": len(values), "mean": float(values.mean()) if len(values) else math.nan, **stats})
+    table = pd.concat([targets, pd.DataFrame(rows)], ignore_index=True)
+    table = table.reindex(columns=COLUMNS)
+    table["scenario"] = pd.Categorical(table["scenario"], categories=order, ordered=True)
+    table = table.sort_values(["scenario", "kind"], ascending=[True, False], kind="stable", ignore_index=True)
+    table["scenario"] = table["scenario"].astype(str)
+    table["n"] = table["n"].astype("int64")
+    return table
+
+
+def format_comparison(table: pd.DataFrame) -> str:
+    """Return a comparison table as text: P(met) [95% CI] per target and scenario, then the outcome ranges."""
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    targets = table[table["kind"] == "target"]
+    head = [["target", "value", "year"]]
+    for name, rows in targets.groupby("name", sort=False):
+        first = rows.iloc[0]
+        cells = [name, f"{first['comparison']}{first['target_value']:g}", str(int(first["year"]))]
+        for s in scenarios:
+            row = rows[rows["scenario"] == s]
+            r = row.iloc[0] if len(row) else None
+            cells.append("not evaluated" if r is None or not r["n"] else
+                         f"{r['p_met']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]")
+        head.append(cells)
+    head[0] += scenarios
+    metrics = table[table["kind"] == "metric"]
+    tail = []
+    if len(metrics):
+        tail.append([f"in {int(metrics['year'].iloc[0])}: mean [p05, p95]", "", "", *scenarios])
+        for name, rows in metrics.groupby("name", sort=False):
+            cells = [name, "", ""]
+            for s in scenarios:
+                r = rows[rows["scenario"] == s].iloc[0]
+                cells.append(f"{_short(r['mean'])} [{_short(r['p05'])}, {_short(r['p95'])}]")
+            tail.append(cells)
+    widths = [max(len(row[i]) for row in head + tail if i < len(row)) for i in range(len(head[0]))]
+    widths[0] = max(widths[0], max((len(row[0]) - widths[1] - widths[2] - 2 for row in tail), default=0))
+
+    def line(row: list[str]) -> str:
+        if not row[1] and not row[2]:  # outcome rows: the name spans the value and year columns
+            first = f"{row[0]:<{widths[0] + widths[1] + widths[2] + 2}}"
+        else:
+            first = f"{row[0]:<{widths[0]}} {row[1]:>{widths[1]}} {row[2]:>{widths[2]}}"
+        return (first + "  " + "  ".join(f"{c:<{w}}" for c, w in zip(row[3:], widths[3:], strict=True))).rstrip()
+
+    lines = [line(r) for r in head]
+    if tail:
+        lines += [""] + [line(r) for r in tail]
+    return "\n".join(lines)
+
+
+def _short(x: float) -> str:
+    if x != x:  # NaN
+        return "-"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+@dataclass
+class Comparison:
+    """What a comparison produced.
+
+    Attributes:
+        batch: The batch's counts and folder.
+        table: The comparison table (:func:`comparison_table`).
+        files: ``comparison.csv`` and ``comparison.png`` by role.
+    """
+
+    batch: BatchResult
+    table: pd.DataFrame
+    files: dict[str, Path]
+
+
+def run_comparison(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0, out: str | Path | None = None,
+                   executor=None, lang: str = "en", variant: str = "2023", progress: bool = False) -> Comparison:
+    """Run a comparison and write its table and chart.
+
+    Args:
+        scenarios: Shipped scenario names or paths to scenario files.
+        reps: Replicates per scenario.
+        seed: Master seed.
+        out: Results folder (default :func:`default_out`); an existing folder of the same comparison is resumed.
+        executor: An entered executor; a local process pool when omitted (see
+            :func:`~parkabm.experiments.runner.run_batch`).
+        lang: Chart language, ``en`` or ``zh``.
+        variant: Which text's targets.
+        progress: Show a progress bar.
+
+    Returns:
+        The batch, the table and the files written.
+
+    Raises:
+        UserInputError: A bad scenario, language or results folder.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from parkabm.experiments import charts
+
+    charts.use_language(lang)  # fails before running when no font can draw the labels
+    experiment = comparison_experiment(scenarios, reps=reps, seed=seed)
+    out = Path(out) if out is not None else default_out(experiment)
+    batch = run_batch(experiment, out, executor=executor, progress=progress)
+    table = comparison_table(out, variant=variant)
+    files = {"table": out / "comparison.csv", "chart": out / "comparison.png"}
+    table.to_csv(files["table"], index=False, encoding="utf-8")
+    with plt.rc_context(charts.project_style()):
+        charts.use_language(lang)
+        axes = charts.comparison_chart(table, lang=lang)
+        fig = axes[0].figure
+        fig.savefig(files["chart"], format="png")
+        plt.close(fig)
+    return Comparison(batch, table, files)
+
+
+def compare(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0, out: str | Path | None = None,
+            workers: int | None = None, scheduler: str | None = None, dask_local: int | None = None,
+            lang: str = "en", variant: str = "2023", progress: bool = True) -> pd.DataFrame:
+    """Compare scenarios (for notebooks): run them, write comparison.csv and comparison.png, return the table.
+
+    Args:
+        scenarios: Shipped scenario names or paths to scenario files.
+        reps: Replicates per scenario.
+        seed: Master seed.
+        out: Results folder (default ``results/compare-<scenarios>``).
+        workers: Local worker processes (1: in this process); all CPUs by default.
+        scheduler: Address of a Dask scheduler instead.
+        dask_local: Worker processes of a Dask local cluster instead.
+        lang: Chart language.
+        variant: Which text's targets.
+        progress: Show a progress bar.
+
+    Returns:
+        The comparison table (:func:`comparison_table`).
+    """
+    from parkabm.experiments.executors import make_executor
+
+    with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        return run_comparison(scenarios, reps=reps, seed=seed, out=out, executor=executor, lang=lang,
+                              variant=variant, progress=progress).table

@@ -1,0 +1,305 @@
+"""Run an experiment's jobs in chunks through any executor and stream their results to the store.
+
+The driver (:func:`run_batch`) expands the experiment into jobs (:meth:`Experiment.jobs
+<parkabm.experiments.spec.Experiment.jobs>`), skips those the results folder already holds, groups the rest into
+chunks and submits each chunk as one task (:func:`run_chunk`) to an executor (:mod:`parkabm.experiments.executors`).
+At most about twice as many chunks as the executor has workers are in flight, and each chunk's rows are written to
+the store as soon as it finishes, so the driver's memory stays flat however many jobs there are. A job that raises
+is recorded as failed with its error; the other jobs of its chunk and of the batch go on.
+
+**A job's random numbers** depend only on the master seed and the job's number: the job's seed is
+``SeedSequence(seed, spawn_key=(job,))``, never which worker ran it or in what order (:func:`run_job`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import socket
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkabm.experiments.store import TRACEBACK_CHARS, ChunkResult, ResultsStore
+from parkabm.model.simulate import RunResult, simulate
+from parkabm.scenarios.errors import UserInputError
+
+MAX_CHUNK_SIZE = 100
+"""Largest number of jobs in one task when the chunk size is chosen automatically."""
+
+IN_FLIGHT_PER_WORKER = 2
+"""Chunks kept submitted per worker: enough to keep every worker busy, few enough to keep memory flat."""
+
+
+def job_seed(seed: int, job: int) -> np.random.SeedSequence:
+    """Return the seed sequence of one job: child ``job`` of the master ``seed``.
+
+    Built from the job's number, not by spawning in order, so a job's numbers never depend on which worker ran it
+    or what ran before.
+    """
+    return np.random.SeedSequence(seed, spawn_key=(job,))
+
+
+def run_job(scenario, *, seed: int, job: int, parameters: dict[str, float] | None = None,
+            world=None) -> RunResult:
+    """Run one job: a scenario (with its lever changes applied) under the job's seed.
+
+    The behavioural parameters are drawn first, from the job seed's first child ``SeedSequence(seed,
+    spawn_key=(job, 0))``: every parameter of the scenario's ``uncertainties`` is sampled (one uniform draw each,
+    in name order, see :meth:`Scenario.parameter_values <parkabm.scenarios.schema.Scenario.parameter_values>`),
+    then the experiment's uncertainty factors overwrite their parameters. Because every distribution consumes its
+    draw even when overwritten, fixing one parameter never changes the values drawn for the others. The model then
+    runs on the job's own seed ``SeedSequence(seed, spawn_key=(job,))`` (:func:`~parkabm.model.simulate.simulate`
+    with ``replicate=job``), a stream independent of the parameter draws.
+
+    Args:
+        scenario: The resolved scenario.
+        seed: The experiment's master seed.
+        job: The job's number.
+        parameters: Parameter values fixed by the design (uncertainty factors), by name.
+        world: World tables; the shipped world when omitted.
+
+    Returns:
+        The run's yearly and per-park outputs and the parameter values it used.
+    """
+    draws = np.random.default_rng(job_seed(seed, job).spawn(1)[0])
+    values = scenario.parameter_values(draws)
+    values.update(parameters or {})
+    return simulate(scenario, seed=seed, replicate=job, parameters=values, world=world)
+
+
+@dataclass(frozen=True)
+class JobTask:
+    """What a worker needs to run one job.
+
+    Attributes:
+        job: The job's number.
+        scenario: Name of its scenario (a key of :attr:`Chunk.scenarios`).
+        sample: Its design point.
+        levers: Lever changes of the design point, by dotted path.
+        parameters: Parameter values of the design point's uncertainty factors, by name.
+    """
+
+    job: int
+    scenario: str
+    sample: int
+    levers: dict[str, Any]
+    parameters: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One task: a few jobs of one experiment, with everything a worker needs (no files are read there).
+
+    Attributes:
+        seed: The master seed.
+        scenarios: The resolved scenarios the jobs use, by name.
+        jobs: The jobs, in job order.
+        metrics: Outputs to keep; all when None.
+        parks: Keep per-park rows.
+        source: How lever problems name the experiment.
+    """
+
+    seed: int
+    scenarios: dict[str, Any]
+    jobs: tuple[JobTask, ...]
+    metrics: tuple[str, ...] | None
+    parks: bool
+    source: str
+
+
+def run_chunk(chunk: Chunk) -> ChunkResult:
+    """Run the jobs of one chunk in order; a job that raises is recorded as failed and the next one runs.
+
+    Lever changes are applied once per design point (jobs of one point are consecutive). Runs in a worker: it
+    touches no files and no global state.
+
+    Args:
+        chunk: The jobs and what they need.
+
+    Returns:
+        The finished jobs' rows and one run record per job.
+    """
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    changed: dict[tuple[str, int], Any] = {}
+    yearly, parks, runs = [], [], []
+    for task in chunk.jobs:
+        start = time.time()
+        try:
+            key = (task.scenario, task.sample)
+            scenario = changed.get(key)
+            if scenario is None:
+                scenario = chunk.scenarios[task.scenario]
+                if task.levers:
+                    from parkabm.scenarios.loader import apply_changes
+
+                    scenario = apply_changes(scenario, task.levers, source=f"{chunk.source} (design point "
+                                                                           f"{task.sample})")
+                changed = {key: scenario}
+            result = run_job(scenario, seed=chunk.seed, job=task.job, parameters=task.parameters)
+        except Exception as exc:
+            runs.append({"job": task.job, "status": "failed", "start": start, "end": time.time(), "worker": worker,
+                         "error": f"{type(exc).__name__}: {exc}",
+                         "traceback": traceback.format_exc()[-TRACEBACK_CHARS:]})
+            continue
+        rows = result.yearly if chunk.metrics is None else result.yearly[["year", *chunk.metrics]]
+        rows.insert(0, "job", np.int64(task.job))
+        yearly.append(rows)
+        if chunk.parks:
+            result.parks.insert(0, "job", np.int64(task.job))
+            parks.append(result.parks)
+        runs.append({"job": task.job, "status": "done", "start": start, "end": time.time(), "worker": worker})
+    return ChunkResult(
+        jobs=[t.job for t in chunk.jobs],
+        yearly=pd.concat(yearly, ignore_index=True) if yearly else None,
+        parks=pd.concat(parks, ignore_index=True) if parks else None,
+        runs=runs,
+    )
+
+
+def _chunks(experiment, pending: np.ndarray, size: int) -> Iterator[Chunk]:
+    """Group pending jobs, in order, into chunks of ``size`` (made one at a time, as they are submitted)."""
+    spec = experiment.spec
+    names = list(experiment.scenarios)
+    per_scenario = experiment.n_points * spec.replicates
+    metrics = tuple(spec.outputs.metrics) if spec.outputs.metrics is not None else None
+    point: tuple[int, tuple[dict, dict]] | None = None
+    for first in range(0, len(pending), size):
+        tasks = []
+        for job in pending[first: first + size].tolist():
+            sample = (job // spec.replicates) % experiment.n_points
+            if point is None or point[0] != sample:
+                point = (sample, experiment.factor_values(sample))
+            levers, parameters = point[1]
+            tasks.append(JobTask(job, names[job // per_scenario], sample, levers, parameters))
+        used = {t.scenario for t in tasks}
+        yield Chunk(spec.seed, {n: s for n, s in experiment.scenarios.items() if n in used}, tuple(tasks), metrics,
+                    spec.outputs.parks, experiment.source)
+
+
+@dataclass
+class BatchResult:
+    """What a batch did and where its results are.
+
+    Attributes:
+        out: The results folder.
+        name: The experiment's name.
+        jobs: Jobs of the experiment.
+        done: Jobs finished (in this or an earlier batch on the same folder).
+        failed: Jobs whose last attempt raised.
+        pending: Jobs not run (the batch was interrupted).
+        ran: Jobs run by this batch.
+        skipped: Jobs already done when this batch started.
+        executor: Where the jobs ran.
+        cleaned: Files left by a killed batch that were removed.
+    """
+
+    out: Path
+    name: str
+    jobs: int
+    done: int
+    failed: int
+    pending: int
+    ran: int = 0
+    skipped: int = 0
+    executor: str = ""
+    cleaned: int = 0
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def summary_line(self) -> str:
+        """Return ``N jobs: D done, F failed`` (and the pending count when some did not run)."""
+        line = f"{self.jobs} jobs: {self.done} done, {self.failed} failed"
+        return line + (f", {self.pending} pending" if self.pending else "")
+
+
+def run_batch(spec, out: str | Path | None = None, *, executor=None, chunk_size: int | None = None,
+              max_in_flight: int | None = None, progress: bool = True) -> BatchResult:
+    """Run every job of an experiment that the results folder does not hold yet.
+
+    Args:
+        spec: An :class:`~parkabm.experiments.spec.Experiment`, or the path of an experiment file.
+        out: The results folder (default ``results/<experiment name>``); an existing folder of the same
+            experiment is resumed.
+        executor: An executor already entered (``with``), e.g. :class:`~parkabm.experiments.executors.ProcessPool`
+            or :class:`~parkabm.experiments.executors.DaskExecutor`, or any ``concurrent.futures`` executor; it is
+            neither started nor shut down here. When omitted, a process pool of all available CPUs is started and
+            shut down by this call.
+        chunk_size: Jobs per task; by default ``pending / (4 × workers)``, between 1 and 100.
+        max_in_flight: Chunks submitted but not yet finished; ``2 × workers`` by default.
+        progress: Show a progress bar (terminal or notebook).
+
+    Returns:
+        The counts, where the results are, and what ran.
+
+    Raises:
+        UserInputError: A bad experiment file or chunk size, or a results folder that cannot be used.
+    """
+    from parkabm.experiments.executors import ProcessPool
+    from parkabm.experiments.spec import Experiment, load_spec
+
+    experiment = spec if isinstance(spec, Experiment) else load_spec(spec)
+    if chunk_size is not None and chunk_size < 1:
+        raise UserInputError(f"--chunk-size: {chunk_size} — allowed: a whole number ≥ 1")
+    out = Path(out) if out is not None else Path("results") / experiment.name
+    store = ResultsStore.open(out, experiment)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    ran, description = 0, ""
+    try:
+        pending = store.pending_jobs()
+        skipped = experiment.n_jobs - len(pending)
+        context = ProcessPool() if executor is None else nullcontext(executor)
+        with context as ex:
+            description = getattr(ex, "description", type(ex).__name__)
+            if len(pending):
+                ran = _drive(ex, experiment, store, pending, chunk_size, max_in_flight, progress)
+    finally:
+        counts = store.close({"started": started, "executor": description, "jobs_run": ran})
+    files = {"manifest": out / "manifest.json", "jobs": out / "jobs.parquet", "parts": out / "parts",
+             "failures": out / "failures", "status": out / "status.parquet"}
+    return BatchResult(out, experiment.name, experiment.n_jobs, counts["done"], counts["failed"], counts["pending"],
+                       ran, skipped, description, store.cleaned, files)
+
+
+def _drive(executor, experiment, store: ResultsStore, pending: np.ndarray, chunk_size: int | None,
+           max_in_flight: int | None, progress: bool) -> int:
+    """Submit chunks, keeping a bounded number in flight, and commit each as it finishes; return jobs run."""
+    from tqdm.auto import tqdm
+
+    workers = max(1, int(getattr(executor, "workers", 1)))
+    size = chunk_size or max(1, min(MAX_CHUNK_SIZE, math.ceil(len(pending) / (4 * workers))))
+    finished: queue.Queue = queue.Queue()
+    in_flight: dict[Any, list[int]] = {}
+    ran = 0
+    with tqdm(total=len(pending), desc=experiment.name, unit="job", disable=not progress, smoothing=0.1) as bar:
+
+        def collect() -> None:
+            nonlocal ran
+            future = finished.get()
+            jobs = in_flight.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # the task as a whole was lost: a dead worker, a broken pool
+                result = ChunkResult.lost(jobs, exc)
+            store.write_chunk(result)
+            ran += len(jobs)
+            bar.update(len(jobs))
+
+        for chunk in _chunks(experiment, pending, size):
+            limit = max_in_flight or IN_FLIGHT_PER_WORKER * max(1, int(getattr(executor, "workers", 1)))
+            while len(in_flight) >= limit:
+                collect()
+            future = executor.submit(run_chunk, chunk)
+            in_flight[future] = [t.job for t in chunk.jobs]
+            future.add_done_callback(finished.put)
+        while in_flight:
+            collect()
+    return ran
