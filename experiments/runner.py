@@ -303,3 +303,37 @@ def _drive(executor, experiment, store: ResultsStore, pending: np.ndarray, chunk
         while in_flight:
             collect()
     return ran
+
+
+def batch(spec, out: str | Path | None = None, *, workers: int | None = None, scheduler: str | None = None,
+          dask_local: int | None = None, chunk_size: int | None = None, progress: bool = True) -> pd.DataFrame:
+    """Run an experiment (for notebooks) and return its citywide results.
+
+    The same as ``parkabm batch``: resumes an earlier run in ``out``, and never holds more than a few chunks of
+    results in memory while it runs. Failed jobs are reported with a warning; their errors are in
+    :func:`~parkabm.experiments.store.load_failures`. For very large experiments read selected outputs with
+    :func:`~parkabm.experiments.store.load_results` (``metrics=``) or DuckDB instead of everything at once.
+
+    Args:
+        spec: An experiment file, or an :class:`~parkabm.experiments.spec.Experiment`.
+        out: The results folder (default ``results/<experiment name>``).
+        workers: Local worker processes (1: in this process); all CPUs by default.
+        scheduler: Address of a Dask scheduler instead.
+        dask_local: Worker processes of a Dask local cluster instead.
+        chunk_size: Jobs per task (chosen automatically by default).
+        progress: Show a progress bar.
+
+    Returns:
+        One row per finished job × year, with the job table's columns (see
+        :func:`~parkabm.experiments.store.load_results`).
+    """
+    import warnings
+
+    from parkabm.experiments.executors import make_executor
+    from parkabm.experiments.store import load_results
+
+    with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        result = run_batch(spec, out, executor=executor, chunk_size=chunk_size, progress=progress)
+    if result.failed:
+        warnings.warn(f"{result.summary_line()}; errors in {result.out}/failures/ (load_failures)", stacklevel=2)
+    return load_results(result.out)
