@@ -136,7 +136,8 @@ COLOUR = "#1f5f8b"
 TARGET_COLOUR = "#b2182b"
 """Colour of targets and P(target)."""
 
-_PERCENT_METRICS = {"leading_share"}
+_PERCENT_METRICS = {"leading_share", "rd_to_gdp", "fai_growth"}
+"""Outputs drawn as percentages besides every ``*_share`` column."""
 
 
 def check_language(lang: str) -> None:
@@ -239,7 +240,7 @@ def _value_axis(ax, metric: str, axis: str = "y") -> None:
     target = ax.yaxis if axis == "y" else ax.xaxis
     if is_share(metric):
         # ticks at whole steps of 1, 2 or 5 percentage points, so that no two ticks round to the same label
-        target.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
+        target.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
         target.set_major_formatter(FuncFormatter(_percent))
     elif ax.get_xscale() != "log" or axis == "y":
         target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or v == 0 else f"{v:g}"))
@@ -449,7 +450,8 @@ def projection_charts(yearly: pd.DataFrame, summary: dict, out: Path, *, lang: s
 
 def scenario_distribution_chart(yearly: pd.DataFrame, metric: str, *, year: int | None = None, ax=None,
                                 lang: str = "en", target: dict | None = None,
-                                probabilities: pd.DataFrame | None = None):
+                                probabilities: pd.DataFrame | None = None, names: dict[str, str] | None = None,
+                                legend: bool = True):
     """Compare scenarios: the distribution over replicates of one metric in one year, one row per scenario.
 
     Each row shows every replicate as a dot, the 25–75% box, the 5–95% whisker and the median; the target is a
@@ -465,6 +467,9 @@ def scenario_distribution_chart(yearly: pd.DataFrame, metric: str, *, year: int 
         target: Optional target line: ``{"target": value, "year": year, "comparison": ">="}``.
         probabilities: Optional P(target met) per scenario: ``scenario``, ``p_met``, ``ci_low``, ``ci_high``
             (e.g. :func:`parkabm.model.targets.target_probabilities` by scenario, rows of one target).
+        names: Display names by scenario (e.g. for a scenario edited in a notebook); the short names of
+            :data:`LABELS` (``scenario_<name>``), else the scenario name, when omitted.
+        legend: Draw the legend (below the axes); leave it out on all but one of several stacked charts.
 
     Returns:
         The axes.
@@ -511,12 +516,13 @@ def scenario_distribution_chart(yearly: pd.DataFrame, metric: str, *, year: int 
             ax.annotate(text, xy=(1.02, len(scenarios) - 1 - row), xycoords=ax.get_yaxis_transform(),
                         ha="left", va="center", fontsize=8, color=TARGET_COLOUR)
     ax.set_yticks(range(len(scenarios)))
-    ax.set_yticklabels([scenario_label(s, lang) for s in reversed(scenarios)])
+    ax.set_yticklabels([(names or {}).get(s) or scenario_label(s, lang) for s in reversed(scenarios)])
     ax.set_ylim(-0.6, len(scenarios) - 0.4)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(label("in_year", lang, what=metric_label(metric, lang), year=year))
     _value_axis(ax, metric, axis="x")
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3, handlelength=1.6)
+    if legend:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3, handlelength=1.6)
     return ax
 
 
@@ -564,7 +570,7 @@ def park_small_multiples(parks: pd.DataFrame, metric: str = "output_yi", *, axes
     axes = np.asarray(axes).ravel()
     if len(axes) < len(order):
         raise ValueError(f"park_small_multiples: {len(order)} parks need as many axes, got {len(axes)}")
-    wrap = 16 if lang == "zh" else 28
+    wrap = 16 if lang == "zh" else 26  # characters per line of a panel title
     values = [q[0.05].min(), q[0.95].max(), *([reference] if reference is not None else [])]
     share_range = (max(0.0, min(values) - 0.03), min(1.0, max(values) + 0.03))
     for ax, park in zip(axes, order, strict=False):
@@ -574,7 +580,7 @@ def park_small_multiples(parks: pd.DataFrame, metric: str = "output_yi", *, axes
         ax.plot(years, p[0.5], color=COLOUR, lw=1.4)
         if reference is not None:
             ax.axhline(reference, color=TARGET_COLOUR, lw=0.9, ls="--")
-        ax.set_title(textwrap.fill(names.get(park, park), wrap), fontsize=7.5, loc="left")
+        ax.set_title(textwrap.fill(names.get(park, park), wrap, break_on_hyphens=False), fontsize=7.5, loc="left")
         ax.tick_params(labelsize=7)
         _year_ticks(ax, years, every=2 if len(years) > 6 else 1)
         if is_share(metric):

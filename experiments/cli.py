@@ -199,6 +199,13 @@ def _executor_options(command: _F) -> _F:
     return command
 
 
+def _print_dashboard(executor) -> None:
+    """Say where a Dask cluster's dashboard is, so the user can watch the batch run."""
+    link = getattr(executor, "dashboard_link", None)
+    if link:
+        click.echo(f"Dask dashboard: {link}")
+
+
 def _print_batch(result, experiment) -> None:
     """Print what a batch did, where its results are, and its failures (at most five)."""
     from parkabm.experiments.store import load_failures
@@ -228,7 +235,10 @@ def _print_batch(result, experiment) -> None:
               help="Jobs per task (default: chosen from the number of jobs and workers, at most 100).")
 def batch_command(spec: str, out: str | None, workers: int | None, scheduler: str | None, dask_local: int | None,
                   chunk_size: int | None) -> None:
-    """Run the experiment in SPEC (a YAML file) and stream its results to a results folder.
+    """Run the experiment in SPEC (a YAML file, or an example's name) and stream its results to a folder.
+
+    Examples ship in experiments/specs/ (land_supply, chain_leaders); an experiment file names its scenarios,
+    factors, design, replicates, outputs and seed (see the README).
 
     Re-running the same command resumes: jobs already done are skipped, failed ones are retried. Exit code 0
     when every job is done, 1 when some failed (their errors are in the results folder's failures/), 2 for a
@@ -243,6 +253,7 @@ def batch_command(spec: str, out: str | None, workers: int | None, scheduler: st
 
     experiment = load_spec(spec)
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        _print_dashboard(executor)
         result = run_batch(experiment, out, executor=executor, chunk_size=chunk_size,
                            progress=sys.stderr.isatty())
     _print_batch(result, experiment)
@@ -273,6 +284,7 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
     from parkabm.experiments.executors import make_executor
 
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        _print_dashboard(executor)
         result = run_comparison(list(scenarios), reps=reps, seed=seed, out=out, executor=executor, lang=lang,
                                 progress=sys.stderr.isatty())
     click.echo(f"{len(scenarios)} scenarios · {reps} replicates each · seed {seed} · P(target met) [95% CI]")
@@ -284,3 +296,44 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
     click.echo(result.batch.summary_line())
     if result.batch.failed or result.batch.pending:
         raise click.exceptions.Exit(1)
+
+
+@main.command("calibrate")
+@click.option("--out", type=click.Path(file_okay=False), default="results/calibration", show_default=True,
+              help="Folder for report.md, fit.json and the charts (an earlier calibration there is replaced).")
+@click.option("--seeds", type=click.IntRange(min=2), default=None, metavar="N",
+              help="Replicate seeds per candidate, the same for every candidate (default 24; 2 with --quick).")
+@click.option("--maxiter", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Generations of differential evolution (default 40; 1 with --quick).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes (default: all CPUs; 1 with --quick); 1 runs in this process.")
+@click.option("--quick", is_flag=True, help="Tiny sizes (small firm population, few candidates): a smoke run whose "
+                                            "numbers mean nothing.")
+def calibrate_command(out: str, seeds: int | None, maxiter: int | None, workers: int | None, quick: bool) -> None:
+    """Fit behavioural parameters to the sourced 2019–2021 history (method of simulated moments).
+
+    Back-casts the zones from 2019 to 2021 under the pre-2022 policy for every candidate parameter set, with the
+    same replicate seeds for all, and minimises the weighted distance of the model's moments from the data
+    (growth of industrial and digital value added, zone output, firm-size facts). Writes report.md, fit.json,
+    fit.png and profiles.png, and prints where they are.
+    """
+    import sys
+
+    from parkabm.experiments.calibration import QUICK, CalibrationSettings, calibrate, settings_with
+
+    settings = settings_with(QUICK if quick else CalibrationSettings(), seeds=seeds, maxiter=maxiter,
+                             workers=workers)
+    result = calibrate(settings, out, progress=sys.stderr.isatty())
+    o = result.fit["objective"]
+    click.echo(f"calibration · back-cast {settings.base_year}→2021 · {settings.seeds} seeds · "
+               f"{o['evaluations']} candidates · {result.fit['wall_time_s'] / 60:.1f} min")
+    click.echo(f"J: {o['prior']:.2f} at the prior defaults → {o['minimum']:.2f} at the optimum "
+               f"({o['adopted']:.2f} at the adopted values)")
+    for p in result.fit["parameters"]:
+        state = "identified" if p["identified"] else "not identified (prior kept)"
+        click.echo(f"  {p['parameter']:<26} {p['adopted']:>9.4g}  95% [{p['ci_low']:.4g}, {p['ci_high']:.4g}]  "
+                   f"{state}")
+    click.echo("")
+    click.echo(f"results in {result.out}/")
+    for role, path in result.files.items():
+        click.echo(f"  {role:<10} {path}")

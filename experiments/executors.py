@@ -114,7 +114,11 @@ class DaskExecutor:
         self._cluster = None
         if address is not None:
             try:
-                self.client = distributed.Client(address, timeout=timeout, set_as_default=False)
+                from distributed.comm import resolve_address
+
+                resolve_address(address)  # a malformed address or unknown host fails here, before a client exists
+                wait = {} if timeout is None else {"timeout": timeout}
+                self.client = distributed.Client(address, set_as_default=False, **wait)
             except (OSError, TimeoutError, ValueError) as exc:
                 reason = " ".join(str(exc).split()) or type(exc).__name__
                 raise UserInputError(f"--scheduler: {address} — cannot connect ({reason[:200]}) — allowed: the "

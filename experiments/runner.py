@@ -32,6 +32,7 @@ import pandas as pd
 from parkabm.experiments.store import TRACEBACK_CHARS, ChunkResult, ResultsStore
 from parkabm.model.simulate import RunResult, simulate
 from parkabm.scenarios.errors import UserInputError
+from parkabm.scenarios.loader import apply_changes
 
 MAX_CHUNK_SIZE = 100
 """Largest number of jobs in one task when the chunk size is chosen automatically."""
@@ -71,10 +72,7 @@ def run_job(scenario, *, seed: int, job: int, parameters: dict[str, float] | Non
     Returns:
         The run's yearly and per-park outputs and the parameter values it used.
     """
-    draws = np.random.default_rng(job_seed(seed, job).spawn(1)[0])
-    values = scenario.parameter_values(draws)
-    values.update(parameters or {})
-    return simulate(scenario, seed=seed, replicate=job, parameters=values, world=world)
+    return simulate(scenario, seed=seed, replicate=job, overrides=parameters, world=world)
 
 
 @dataclass(frozen=True)
@@ -140,8 +138,6 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             if scenario is None:
                 scenario = chunk.scenarios[task.scenario]
                 if task.levers:
-                    from parkabm.scenarios.loader import apply_changes
-
                     scenario = apply_changes(scenario, task.levers, source=f"{chunk.source} (design point "
                                                                            f"{task.sample})")
                 changed = {key: scenario}

@@ -554,11 +554,15 @@ class Experiment:
     def spec_hash(self) -> str:
         """SHA-256 of the canonical experiment: the spec with defaults filled and every resolved scenario.
 
-        A scenario file edited after a batch started changes the hash, so its results are never mixed with the
-        earlier ones.
+        What decides the jobs' numbers is hashed, not how the file says it: the scenarios enter by their resolved
+        content in order (a path written another way is the same experiment; a scenario file edited after a batch
+        started is not, so its results are never mixed with the earlier ones), and the free-text description is
+        left out.
         """
+        spec = self.spec.model_dump(mode="json", exclude={"description"})
+        spec["scenarios"] = list(self.scenarios)
         canonical = {
-            "spec": self.spec.model_dump(mode="json"),
+            "spec": spec,
             "scenarios": {name: s.model_dump(mode="json") for name, s in self.scenarios.items()},
         }
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -306,7 +306,7 @@ class ResultsStore:
     def _lock(self) -> None:
         path = self.out / ".lock"
         me = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now()}
-        for _ in range(2):
+        for attempt in range(2):
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
@@ -314,7 +314,7 @@ class ResultsStore:
                     holder = json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
                     holder = {}
-                if holder.get("host") == me["host"] and not _alive(holder.get("pid")):
+                if attempt == 0 and holder.get("host") == me["host"] and not _alive(holder.get("pid")):
                     path.unlink(missing_ok=True)  # left by a killed batch on this machine
                     continue
                 raise UserInputError(

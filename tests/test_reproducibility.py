@@ -74,9 +74,20 @@ def test_replicate_seed_is_the_spawned_child_of_the_master_seed():
 
 def test_simulate_seeds_the_model_with_the_replicates_seed_sequence(scenario):
     result = simulate(scenario, seed=5, replicate=3)
-    model = ParkModel(scenario, rng=np.random.SeedSequence(5).spawn(4)[3])
+    child = np.random.SeedSequence(5).spawn(4)[3]
+    drawn = scenario.parameter_values(np.random.default_rng(child.spawn(1)[0]))
+    assert result.parameters == drawn  # parameters come from the replicate seed's first child
+    model = ParkModel(scenario, parameters=drawn, rng=np.random.SeedSequence(5).spawn(4)[3])
     model.run_model()
     assert_frame_equal(result.yearly, model.yearly_frame())
+
+
+def test_overriding_one_parameter_keeps_every_other_draw(scenario):
+    base = simulate(scenario, seed=5, replicate=1).parameters
+    changed = simulate(scenario, seed=5, replicate=1, overrides={"exit_base_hazard": 0.04}).parameters
+    assert changed["exit_base_hazard"] == 0.04
+    assert {k: v for k, v in changed.items() if k != "exit_base_hazard"} == {
+        k: v for k, v in base.items() if k != "exit_base_hazard"}
 
 
 def test_a_replicates_result_does_not_depend_on_which_replicates_ran_before(scenario):

@@ -1,0 +1,125 @@
+"""Where a batch runs does not change its numbers: serial, a 2-process pool and a Dask cluster agree exactly."""
+
+import multiprocessing
+import socket
+
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
+
+from parkabm.experiments.executors import DaskExecutor, ProcessPool, SerialExecutor, make_executor
+from parkabm.experiments.runner import run_batch
+from parkabm.experiments.store import load_parks, load_results
+from parkabm.scenarios.errors import UserInputError
+
+SPEC = {**SMALL_SPEC, "outputs": {"parks": True}}
+
+
+def raw_parts(out, kind):
+    """Every row of a store's committed parts as written, sorted by job (no reader in between)."""
+    files = sorted(str(p) for p in (out / "parts").glob(f"{kind}-*.parquet"))
+    keys = ["job", "year"] + (["park"] if kind == "parks" else [])
+    return ds.dataset(files, format="parquet").to_table().to_pandas().sort_values(keys, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("executors")
+    spec = write_spec(folder, SPEC)
+    with SerialExecutor() as executor:
+        run_batch(spec, folder / "serial", executor=executor, chunk_size=3, progress=False)
+    return spec, folder / "serial"
+
+
+def assert_same_store(a, b):
+    for kind in ("yearly", "parks"):
+        pd.testing.assert_frame_equal(raw_parts(a, kind), raw_parts(b, kind))
+    pd.testing.assert_frame_equal(load_results(a), load_results(b))
+    pd.testing.assert_frame_equal(load_parks(a), load_parks(b))
+
+
+def test_process_pool_gives_the_serial_numbers(serial, tmp_path):
+    spec, reference = serial
+    before = multiprocessing.get_start_method(allow_none=True)
+    with ProcessPool(2) as executor:
+        assert executor.workers == 2 and "spawn" in executor.description
+        result = run_batch(spec, tmp_path / "pool", executor=executor, chunk_size=2, progress=False)
+    assert result.done == 12
+    assert multiprocessing.get_start_method(allow_none=True) == before, "the global start method is left alone"
+    assert_same_store(reference, tmp_path / "pool")
+    workers = set(pd.read_parquet(tmp_path / "pool" / "status.parquet")["worker"])
+    assert len(workers) >= 1 and all(":" in w for w in workers)
+
+
+def test_dask_scheduler_gives_the_serial_numbers(serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    spec, reference = serial
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with DaskExecutor(cluster.scheduler_address) as executor:
+            assert executor.workers == 2
+            result = run_batch(spec, tmp_path / "dask", executor=executor, chunk_size=2, progress=False)
+    assert result.done == 12 and result.executor == f"Dask scheduler {cluster.scheduler_address}"
+    assert_same_store(reference, tmp_path / "dask")
+
+
+def test_dask_local_cluster_from_the_command_line(serial, tmp_path, monkeypatch):
+    spec, reference = serial
+    monkeypatch.chdir(tmp_path)
+    result = cli("batch", spec, "--dask-local", 2, "--chunk-size", 3, "--out", "local")
+    assert result.exit_code == 0, output_of(result)
+    assert "on Dask local cluster (2 worker processes)" in result.stdout
+    assert_same_store(reference, tmp_path / "local")
+
+
+def test_replicates_differ_whatever_the_executor(serial):
+    _, reference = serial
+    final = load_results(reference).query("year == 2023")
+    by_replicate = final.pivot_table(index="sample", columns="replicate", values="total_output_yi")
+    assert (by_replicate[0] != by_replicate[1]).all()
+
+
+def test_serial_executor_futures():
+    with SerialExecutor() as executor:
+        assert executor.submit(pow, 2, 10).result() == 1024
+        failed = executor.submit(int, "x")
+        with pytest.raises(ValueError):
+            failed.result()
+
+
+def test_executor_options_are_exclusive_and_checked():
+    with pytest.raises(UserInputError, match="at most one of"):
+        make_executor(workers=2, dask_local=2)
+    with pytest.raises(UserInputError, match="--workers"):
+        ProcessPool(0)
+    assert isinstance(make_executor(workers=1), SerialExecutor)
+    with make_executor(workers=2) as pool:
+        assert isinstance(pool, ProcessPool) and pool.workers == 2
+
+
+def test_conflicting_options_on_the_command_line_exit_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_spec(tmp_path)
+    result = cli("batch", "spec.yaml", "--workers", 2, "--scheduler", "tcp://127.0.0.1:8786")
+    assert result.exit_code == 2 and "Traceback" not in output_of(result)
+    assert "at most one of --workers, --scheduler, --dask-local" in output_of(result)
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:{port}", "notaurl://x", "no-port"])
+def test_unreachable_scheduler_exits_2_with_one_message(tmp_path, monkeypatch, address):
+    import dask
+    import distributed  # noqa: F401  (registers Dask's distributed settings before they are changed)
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = address.format(port=port)
+    monkeypatch.chdir(tmp_path)
+    write_spec(tmp_path)
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        result = cli("batch", "spec.yaml", "--scheduler", address)
+    text = output_of(result)
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text
+    assert text.startswith(f"--scheduler: {address} — cannot connect")
+    assert not (tmp_path / "results").exists()

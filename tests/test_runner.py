@@ -1,0 +1,165 @@
+"""The runner: a job's seed and parameters, chunks, failing jobs that do not sink the batch, the batch command.
+
+A failing job is made without touching the model: two lever factors whose values are each valid alone but not
+together (the 亩均 class cut-offs must increase, a < b), so one design point of a grid fails in
+``apply_changes`` on the worker, as a user's conflicting levers would.
+"""
+
+from concurrent.futures import Future
+
+import numpy as np
+import pandas as pd
+import pytest
+from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
+
+from parkabm.experiments.executors import SerialExecutor
+from parkabm.experiments.runner import BatchResult, batch, job_seed, run_batch, run_job
+from parkabm.experiments.spec import load_spec
+from parkabm.experiments.store import job_status, load_failures, load_results
+from parkabm.scenarios.loader import load_scenario
+
+CONFLICTING_CUTOFFS = {
+    **SMALL_SPEC,
+    "name": "cutoffs",
+    "factors": [
+        {"name": "levers.evaluation.class_cutoffs.a", "kind": "lever", "levels": [0.25, 0.65]},
+        {"name": "levers.evaluation.class_cutoffs.b", "kind": "lever", "levels": [0.70, 0.60]},
+    ],
+}
+"""Design point 3 (a = 0.65, b = 0.60) breaks a < b: its two replicates fail, the six other jobs run."""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    write_spec(folder)
+    return load_scenario(folder / "tiny.yaml")
+
+
+def test_job_seed_is_child_job_of_the_master_seed():
+    seq = job_seed(11, 7)
+    assert seq.entropy == 11 and seq.spawn_key == (7,)
+    assert np.random.default_rng(job_seed(11, 7)).random() == np.random.default_rng(job_seed(11, 7)).random()
+
+
+def test_run_job_is_reproducible_and_jobs_differ(tiny):
+    a = run_job(tiny, seed=3, job=5)
+    b = run_job(tiny, seed=3, job=5)
+    c = run_job(tiny, seed=3, job=6)
+    pd.testing.assert_frame_equal(a.yearly, b.yearly)
+    assert not np.allclose(a.yearly["total_output_yi"], c.yearly["total_output_yi"])
+
+
+def test_uncertainty_factor_overrides_one_parameter_and_leaves_the_other_draws(tiny):
+    free = run_job(tiny, seed=3, job=5)
+    fixed = run_job(tiny, seed=3, job=5, parameters={"trend_growth_multiplier": 1.4})
+    assert fixed.parameters["trend_growth_multiplier"] == 1.4
+    assert free.parameters["trend_growth_multiplier"] != 1.4
+    others = {k: v for k, v in free.parameters.items() if k != "trend_growth_multiplier"}
+    assert others == {k: v for k, v in fixed.parameters.items() if k != "trend_growth_multiplier"}
+
+
+def test_serial_batch_writes_every_job_and_replicates_differ(tmp_path):
+    spec = write_spec(tmp_path)
+    with SerialExecutor() as executor:
+        result = run_batch(spec, tmp_path / "out", executor=executor, chunk_size=5, progress=False)
+    assert isinstance(result, BatchResult)
+    assert (result.jobs, result.done, result.failed, result.pending, result.ran) == (12, 12, 0, 0, 12)
+    assert result.summary_line() == "12 jobs: 12 done, 0 failed"
+    yearly = load_results(tmp_path / "out")
+    assert len(yearly) == 12 * 3 and not yearly.duplicated(["job", "year"]).any()
+    final = yearly[yearly["year"] == 2023].set_index(["sample", "replicate"])["total_output_yi"]
+    assert (final.xs(0, level="replicate") != final.xs(1, level="replicate")).all()
+    # the lever reached the model: more redevelopment, more land in the pipeline
+    pipeline = yearly[yearly["year"] == 2023].groupby("levers.land.redevelopment_mu_per_year")["land_pipeline_mu"]
+    assert pipeline.mean().is_monotonic_increasing
+    assert len(list((tmp_path / "out" / "parts").glob("yearly-*.parquet"))) == 3  # chunks of 5, 5 and 2
+
+
+def test_outputs_keep_only_the_named_metrics(tmp_path):
+    spec = write_spec(tmp_path, {**SMALL_SPEC, "outputs": {"metrics": ["total_output_yi", "exits"]}})
+    with SerialExecutor() as executor:
+        run_batch(spec, tmp_path / "out", executor=executor, progress=False)
+    columns = load_results(tmp_path / "out").columns
+    assert list(columns[-3:]) == ["year", "total_output_yi", "exits"]
+
+
+def test_a_failing_job_is_recorded_and_the_others_complete(tmp_path):
+    spec = write_spec(tmp_path, CONFLICTING_CUTOFFS)
+    with SerialExecutor() as executor:
+        result = run_batch(spec, tmp_path / "out", executor=executor, chunk_size=3, progress=False)
+    assert (result.done, result.failed, result.pending) == (6, 2, 0)
+    failures = load_failures(tmp_path / "out")
+    assert failures["job"].tolist() == [6, 7]
+    assert failures["error"].str.startswith("UserInputError: ").all()
+    assert failures["error"].str.contains("spec.yaml (design point 3): levers.evaluation.class_cutoffs",
+                                          regex=False).all()
+    assert failures["traceback"].str.contains("apply_changes").all()
+    status = job_status(tmp_path / "out")
+    assert status["status"].tolist() == ["done"] * 6 + ["failed"] * 2
+    assert sorted(load_results(tmp_path / "out")["job"].unique()) == list(range(6))
+
+
+def test_batch_command_exits_1_and_counts_failures(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_spec(tmp_path, CONFLICTING_CUTOFFS)
+    result = cli("batch", "spec.yaml", "--workers", 1, "--out", "out")
+    text = output_of(result)
+    assert result.exit_code == 1, text
+    assert "Traceback" not in text
+    assert text.strip().splitlines()[-1] == "8 jobs: 6 done, 2 failed"
+    assert "job 6: UserInputError" in text and "out/failures/" in text
+
+
+def test_batch_command_reports_where_results_went(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_spec(tmp_path)
+    result = cli("batch", "spec.yaml", "--workers", 1, "--chunk-size", 4)
+    assert result.exit_code == 0, output_of(result)
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("experiment small · 12 jobs (1 scenarios × 6 design points × 2 replicates)")
+    assert "results in results/small/" in lines
+    assert lines[-1] == "12 jobs: 12 done, 0 failed"
+    again = cli("batch", "spec.yaml", "--workers", 1)
+    assert "ran 0 jobs" in again.stdout and again.exit_code == 0
+
+
+class LosingExecutor(SerialExecutor):
+    """Every task is lost as a whole, as when a worker process dies."""
+
+    description = "an executor that loses its tasks"
+
+    def submit(self, fn, *args):
+        future = Future()
+        future.set_exception(RuntimeError("worker died"))
+        return future
+
+
+def test_a_lost_task_fails_its_jobs_and_the_batch_goes_on(tmp_path):
+    spec = write_spec(tmp_path)
+    with LosingExecutor() as executor:
+        result = run_batch(spec, tmp_path / "out", executor=executor, chunk_size=5, progress=False)
+    assert (result.done, result.failed) == (0, 12)
+    failures = load_failures(tmp_path / "out")
+    assert failures["error"].eq("RuntimeError: worker died").all()
+    assert failures["worker"].eq("(task lost)").all()
+    with SerialExecutor() as executor:  # resuming retries them
+        retried = run_batch(spec, tmp_path / "out", executor=executor, progress=False)
+    assert (retried.ran, retried.done, retried.failed) == (12, 12, 0)
+    assert not list((tmp_path / "out" / "failures").iterdir()), "failures superseded by later runs are pruned"
+
+
+def test_bad_chunk_size_is_a_user_error(tmp_path):
+    from parkabm.scenarios.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="--chunk-size"):
+        run_batch(write_spec(tmp_path), tmp_path / "out", executor=SerialExecutor(), chunk_size=0)
+
+
+def test_batch_function_returns_the_results(tmp_path):
+    experiment = load_spec(write_spec(tmp_path, {**SMALL_SPEC, "replicates": 1}))
+    frame = batch(experiment, tmp_path / "out", workers=1, progress=False)
+    assert len(frame) == 6 * 3 and {"scenario", "sample", "trend_growth_multiplier"} <= set(frame.columns)
+    with pytest.warns(UserWarning, match="2 failed"):
+        batch(write_spec(tmp_path, CONFLICTING_CUTOFFS, name="bad.yaml"), tmp_path / "bad", workers=1,
+              progress=False)
