@@ -4,18 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= results/baseline
 
-.PHONY: run test lint clean
+.PHONY: run test lint notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The `zh` extra brings the Chinese chart font (Noto Sans SC), so `--lang zh` works after `make run`.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[zh]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
@@ -27,6 +32,10 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check .
+
+# JupyterLab on notebooks/ (PARKABM_NOTEBOOK_REPS=20 make notebooks for quick runs)
+notebooks: $(VENV)/.installed-notebooks
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) results

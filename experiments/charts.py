@@ -44,6 +44,11 @@ ZH_FONT_HINT = ("install the project's Chinese font with `pip install 'parkabm[z
 """How to get a CJK font, for the message when none is found."""
 
 LABELS = {
+    "comparison_p_met": {"en": "P(target met), 95% interval", "zh": "达标概率（95%置信区间）"},
+    "comparison_targets": {"en": "Headline targets", "zh": "主要目标"},
+    "comparison_output": {"en": "Zone output in {year}", "zh": "{year}年开发区(园区)总产值"},
+    "comparison_box": {"en": "box 25–75%, whiskers 5–95%, dot mean", "zh": "箱体25%–75%，须5%–95%，圆点为均值"},
+    "comparison_not_evaluated": {"en": "n/a", "zh": "未评估"},
     "total_output_yi": {"en": "Zone output (100 million yuan)", "zh": "开发区(园区)总产值(亿元)"},
     "leading_share": {"en": "Leading-industry share of output", "zh": "主导产业占比"},
     "year": {"en": "Year", "zh": "年份"},
@@ -816,13 +821,6 @@ def comparison_chart(table: pd.DataFrame, *, ax=None, lang: str = "en"):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    words = {
-        "p_met": {"en": "P(target met), 95% interval", "zh": "达标概率（95%置信区间）"},
-        "targets": {"en": "Headline targets", "zh": "主要目标"},
-        "output": {"en": "Zone output in {year}", "zh": "{year}年开发区(园区)总产值"},
-        "box": {"en": "box 25–75%, whiskers 5–95%, dot mean", "zh": "箱体25%–75%，须5%–95%，圆点为均值"},
-        "not_evaluated": {"en": "n/a", "zh": "未评估"},
-    }
     headline = ("total_output_yi", "leading_share")
     scenarios = list(dict.fromkeys(table["scenario"]))
     names = [LABELS.get(f"scenario_{s}", {}).get(lang, s) for s in scenarios]
@@ -847,15 +845,15 @@ def comparison_chart(table: pd.DataFrame, *, ax=None, lang: str = "en"):
         left.bar(at, np.nan_to_num(p), width * 0.9, yerr=np.nan_to_num(error), capsize=3,
                  color=colours[i % len(colours)], alpha=0.85, label=text, error_kw={"lw": 1})
         for xi, pi, hi in zip(at, p, by["ci_high"].to_numpy(dtype=float), strict=True):
-            shown = words["not_evaluated"][lang] if np.isnan(pi) else f"{pi:.0%}"
+            shown = label("comparison_not_evaluated", lang) if np.isnan(pi) else f"{pi:.0%}"
             left.annotate(shown, xy=(xi, 0.0 if np.isnan(hi) else hi), xytext=(0, 2), textcoords="offset points",
                           ha="center", va="bottom", fontsize=7)
     left.set_xticks(x)
     left.set_xticklabels(names, rotation=20, ha="right")
     left.set_ylim(0, 1.12)
     left.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    left.set_ylabel(words["p_met"][lang])
-    left.set_title(words["targets"][lang])
+    left.set_ylabel(label("comparison_p_met", lang))
+    left.set_title(label("comparison_targets", lang))
     left.legend(loc="upper left", fontsize=7)
     output = table[(table["kind"] == "metric") & (table["name"] == "total_output_yi")].set_index("scenario")
     output = output.reindex(scenarios)
@@ -872,9 +870,9 @@ def comparison_chart(table: pd.DataFrame, *, ax=None, lang: str = "en"):
                       label=label("target", lang))
         right.legend(loc="lower right")
     year = int(output["year"].dropna().iloc[0]) if output["year"].notna().any() else ""
-    right.set_title(words["output"][lang].format(year=year))
+    right.set_title(label("comparison_output", lang, year=year))
     right.set_ylabel(label("total_output_yi", lang))
     right.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    right.annotate(words["box"][lang], xy=(0.01, 0.01), xycoords="axes fraction", va="bottom", fontsize=7,
+    right.annotate(label("comparison_box", lang), xy=(0.01, 0.01), xycoords="axes fraction", va="bottom", fontsize=7,
                    color="#555555")
     return ax

@@ -304,7 +304,7 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
 @click.option("--seeds", type=click.IntRange(min=2), default=None, metavar="N",
               help="Replicate seeds per candidate, the same for every candidate (default 24; 2 with --quick).")
 @click.option("--maxiter", type=click.IntRange(min=1), default=None, metavar="K",
-              help="Generations of differential evolution (default 40; 1 with --quick).")
+              help="Generations of differential evolution (default 30; 1 with --quick).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
               help="Worker processes (default: all CPUs; 1 with --quick); 1 runs in this process.")
 @click.option("--quick", is_flag=True, help="Tiny sizes (small firm population, few candidates): a smoke run whose "
@@ -330,9 +330,8 @@ def calibrate_command(out: str, seeds: int | None, maxiter: int | None, workers:
     click.echo(f"J: {o['prior']:.2f} at the prior defaults → {o['minimum']:.2f} at the optimum "
                f"({o['adopted']:.2f} at the adopted values)")
     for p in result.fit["parameters"]:
-        state = "identified" if p["identified"] else "not identified (prior kept)"
         click.echo(f"  {p['parameter']:<26} {p['adopted']:>9.4g}  95% [{p['ci_low']:.4g}, {p['ci_high']:.4g}]  "
-                   f"{state}")
+                   f"{p['status']}")
     click.echo("")
     click.echo(f"results in {result.out}/")
     for role, path in result.files.items():

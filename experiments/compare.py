@@ -189,26 +189,22 @@ def run_comparison(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0, 
     Raises:
         UserInputError: A bad scenario, language or results folder.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib as mpl
 
     from parkabm.experiments import charts
 
-    charts.use_language(lang)  # fails before running when no font can draw the labels
+    style = charts.chart_rc(lang)  # fails before running when no font can draw the labels
     experiment = comparison_experiment(scenarios, reps=reps, seed=seed)
     out = Path(out) if out is not None else default_out(experiment)
     batch = run_batch(experiment, out, executor=executor, progress=progress)
     table = comparison_table(out, variant=variant)
     files = {"table": out / "comparison.csv", "chart": out / "comparison.png"}
     table.to_csv(files["table"], index=False, encoding="utf-8")
-    with plt.rc_context(charts.project_style()):
-        charts.use_language(lang)
-        axes = charts.comparison_chart(table, lang=lang)
-        fig = axes[0].figure
-        fig.savefig(files["chart"], format="png")
-        plt.close(fig)
+    with mpl.rc_context(style):
+        fig, axes = charts.new_figure((10.0, 3.8), ncols=2, width_ratios=(1.15, 1.0))
+        fig.set_layout_engine("constrained")
+        charts.comparison_chart(table, ax=axes, lang=lang)
+        charts.save_figure(fig, files["chart"], "png")
     return Comparison(batch, table, files)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from parkabm.experiments import charts
+from parkabm.experiments.store import read_parquet
 from parkabm.scenarios.errors import UserInputError
 
 RESULT_FILES = ("summary.json", "yearly.parquet")
@@ -73,8 +74,8 @@ def read_results(results_dir: str | Path) -> Results:
         raise UserInputError(f"RESULTS_DIR: {folder} — allowed: {allowed}; {', '.join(missing)} missing")
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        yearly = pd.read_parquet(folder / "yearly.parquet")
-        parks = pd.read_parquet(folder / "parks.parquet") if (folder / "parks.parquet").is_file() else None
+        yearly = read_parquet(folder / "yearly.parquet")
+        parks = read_parquet(folder / "parks.parquet") if (folder / "parks.parquet").is_file() else None
     except (ValueError, OSError) as exc:  # JSON and Parquet errors are ValueError/OSError subclasses
         raise UserInputError(f"RESULTS_DIR: {folder} — allowed: {allowed}; cannot be read: {exc}") from exc
     needed = {"scenario", "scope", "reps", "targets"}

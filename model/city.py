@@ -26,7 +26,14 @@ from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, gener
 from parkabm.model import firm_rules, land, park_rules
 from parkabm.model.evaluation import evaluate_mujun
 from parkabm.model.parameters import PARAMETERS, defaults
-from parkabm.model.reporters import CITY_GDP_2021_YI, CITY_REPORTERS, FISCAL_LEVERS, PARK_REPORTERS, tally
+from parkabm.model.reporters import (
+    CITY_GDP_2021_YI,
+    CITY_REPORTERS,
+    FISCAL_LEVERS,
+    PARK_REPORTERS,
+    group_output_columns,
+    tally,
+)
 from parkabm.scenarios.errors import Problem, UserInputError
 from parkabm.scenarios.world import World, load_world
 
@@ -157,6 +164,86 @@ def world_tables(world: World, scope: str) -> WorldTables:
     return tables
 
 
+BACKCAST_SERIES = {
+    "industrial": ("city", "guishang_industrial_va"),
+    "digital_services": ("city", "digital_core_va"),
+    "services": ("city", "gdp"),
+}
+"""Sourced yearly growth series (``history.csv``: entity, metric stem) that set a back-cast's group totals.
+
+Industrial sectors follow the city's 规上工业增加值 (real growth: +3.8% in 2020, +10.6% in 2021; assumed: the zones,
+>60% of the city's industry, grew with it); digital services follow 数字经济核心产业增加值 (+13.3% in 2020; 2021
+from the levels 4290 → 4905亿, nominal, with digital-service prices taken as flat); other services follow the city's
+real GDP growth (+3.9%, +8.5%). A year without a sourced figure (2019, for base year 2018) falls back to the
+sectors' trends."""
+
+
+_BACKCASTS: dict[tuple[int, int, int], tuple[WorldTables, pd.DataFrame, np.ndarray]] = {}
+
+
+def sourced_growth(history: pd.DataFrame, entity: str, stem: str, year: int) -> float | None:
+    """Return the sourced growth of ``<stem>`` in ``year`` (from ``year - 1``), or None when there is none.
+
+    A ``<stem>_growth`` row of ``history.csv`` is used when there is one; otherwise the ratio of the
+    ``<stem>_yi`` levels of ``year`` and ``year - 1``.
+    """
+    rows = history[history["entity"] == entity]
+    value = rows.loc[(rows["year"] == year) & (rows["metric"] == f"{stem}_growth"), "value"]
+    if len(value):
+        return float(value.iloc[0])
+    levels = rows[rows["metric"] == f"{stem}_yi"].set_index("year")["value"]
+    if year in levels.index and year - 1 in levels.index:
+        return float(levels[year] / levels[year - 1] - 1.0)
+    return None
+
+
+def backcast_factors(tables: WorldTables, history: pd.DataFrame, base_year: int) -> np.ndarray:
+    """Per-sector growth from ``base_year`` to 2021 (in 2021 prices) by which a back-cast deflates the 2021 world.
+
+    Sectors form three groups (industrial, digital services, other services), each tied to a sourced city series
+    (:data:`BACKCAST_SERIES`). Going back one year at a time from 2021, each sector is deflated by its own trend
+    growth (``sectors.csv``; not the fitted trend multiplier, so the start does not depend on the parameters being
+    calibrated), and the group is then rescaled so that its total falls by exactly the sourced growth of that year.
+    The 2021 composition thus tilts back along the sector trends while the group totals follow the sourced history;
+    a year without a sourced figure uses the trends alone. The output stays in 2021 prices: in a back-cast the
+    price index runs from 1 at the base year with ``price_growth_later``, so the model's real output is in 2021
+    prices and its 2021 level compares directly with 2021 data.
+
+    Args:
+        tables: The world's tables for the run's scope.
+        history: ``history.csv`` (the world's ``history`` table).
+        base_year: First simulated year, before 2021.
+
+    Returns:
+        Factor per sector (≥ 0); base-year output = 2021 output / factor.
+    """
+    key = (id(tables), id(history), base_year)
+    cached = _BACKCASTS.get(key)
+    if cached is not None and cached[0] is tables and cached[1] is history:
+        return cached[2]
+    industrial = tables.sector_table["industrial"]
+    digital = np.array([tables.group_ids[g] == "digital_services" for g in tables.sector_group])
+    group = np.where(industrial, 0, np.where(digital, 1, 2))
+    sector_output = np.bincount(tables.cell_sector, weights=tables.cell_output_2021, minlength=len(industrial))
+    trend = 1.0 + tables.sector_trend
+    factor = np.ones(len(industrial))
+    level = sector_output.copy()
+    for year in range(DATA_YEAR, base_year, -1):
+        step = trend.copy()
+        for g, (entity, stem) in enumerate(BACKCAST_SERIES.values()):
+            members = group == g
+            growth = sourced_growth(history, entity, stem, year)
+            total = level[members].sum()
+            if growth is None or total <= 0:
+                continue
+            tilted = (level[members] / trend[members]).sum()
+            step[members] *= tilted / (total / (1.0 + growth))
+        level = level / step
+        factor *= step
+    _BACKCASTS[key] = (tables, history, factor)
+    return factor
+
+
 class ParkModel(mesa.Model):
     """Hangzhou's development zones and their firms under one scenario.
 
@@ -266,15 +353,11 @@ class ParkModel(mesa.Model):
         }
 
     def _backcast_factor(self) -> np.ndarray:
-        """Per-sector factor that takes 2021 output back to the base year along trend and the later price path.
+        """Per-sector multiplier (< 1 for growing sectors) that takes 2021 output back to the base year.
 
-        A simple back-cast for calibration runs: the 2021 composition is kept and each sector is deflated by its
-        trend growth (times the trend multiplier) and by ``price_growth_later`` for every year before 2021.
+        The inverse of :func:`backcast_factors`: sourced group growth, tilted along the sector trends, in 2021 prices.
         """
-        years = DATA_YEAR - self.base_year
-        growth = (1 + self.sector_trend * self.params["trend_growth_multiplier"]) * (
-            1 + self.params["price_growth_later"])
-        return growth ** (-years)
+        return 1.0 / backcast_factors(self.tables, self.world.history, self.base_year)
 
     def _build_population(self, scale: float) -> None:
         occupied = self.tables.park_land["occupied_land_mu"]
@@ -403,7 +486,8 @@ class ParkModel(mesa.Model):
             self.value_added_2021 = t.value_added
         if self.year == self.base_year + 1:
             self.fai_first = self.counts["fai_yi"]
-        self.records.append({"year": self.year, **{name: f(t) for name, f in CITY_REPORTERS.items()}})
+        self.records.append({"year": self.year, **{name: f(t) for name, f in CITY_REPORTERS.items()},
+                             **group_output_columns(t)})
         self.park_records.append({"year": self.year, **{name: f(t) for name, f in PARK_REPORTERS.items()}})
         self.last_tally = t
         self.park_state.output_yi[:] = t.park_output

@@ -396,6 +396,15 @@ CITY_REPORTERS = {f.__name__: f for f in (
 """Citywide outputs by column name."""
 
 
+def group_output_columns(t: Tally) -> dict[str, float]:
+    """Output of each sector group (产业集群) this year, as columns ``group_output_<group>_yi`` (亿元).
+
+    The groups are those of sectors.csv in the run's scope; their sizes against the 千亿/万亿 lines are what the
+    cluster targets count.
+    """
+    return {f"group_output_{g}_yi": float(t.group_output[i]) for i, g in enumerate(t.model.group_ids)}
+
+
 # --- per-park reporters -------------------------------------------------------------------------------------------
 
 def park_output_yi(t: Tally) -> np.ndarray:

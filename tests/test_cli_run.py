@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from parkabm.experiments.cli import main
+from parkabm.experiments.store import read_parquet
 
 REPS = 4
 
@@ -38,10 +39,10 @@ def test_run_writes_summary_parquet_and_charts(small_scenario, tmp_path):
     assert all(t["p_met"] is None and t["ci_low"] is None for t in summary["targets"])
     assert "not evaluated" in result.output
 
-    yearly = pd.read_parquet(out / "yearly.parquet")
+    yearly = read_parquet(out / "yearly.parquet")
     assert len(yearly) == REPS * 4
     assert sorted(yearly["replicate"].unique()) == list(range(REPS))
-    parks = pd.read_parquet(out / "parks.parquet")
+    parks = read_parquet(out / "parks.parquet")
     assert len(parks) == REPS * 4 * 16
     for chart in ("fan_total_output.png", "fan_leading_share.png"):
         assert (out / chart).stat().st_size > 10_000
@@ -67,8 +68,8 @@ def test_run_to_2025_reports_probabilities_with_wilson_intervals(tmp_path):
 def test_same_seed_same_numbers(small_scenario, tmp_path):
     for name in ("a", "b"):
         assert run(small_scenario, "--reps", 2, "--seed", 3, "--out", tmp_path / name).exit_code == 0
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "yearly.parquet"),
-                                  pd.read_parquet(tmp_path / "b" / "yearly.parquet"))
+    pd.testing.assert_frame_equal(read_parquet(tmp_path / "a" / "yearly.parquet"),
+                                  read_parquet(tmp_path / "b" / "yearly.parquet"))
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -10,7 +10,7 @@ from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
 
 from parkabm.experiments.executors import DaskExecutor, ProcessPool, SerialExecutor, make_executor
 from parkabm.experiments.runner import run_batch
-from parkabm.experiments.store import load_parks, load_results
+from parkabm.experiments.store import load_parks, load_results, read_parquet
 from parkabm.scenarios.errors import UserInputError
 
 SPEC = {**SMALL_SPEC, "outputs": {"parks": True}}
@@ -48,7 +48,7 @@ def test_process_pool_gives_the_serial_numbers(serial, tmp_path):
     assert result.done == 12
     assert multiprocessing.get_start_method(allow_none=True) == before, "the global start method is left alone"
     assert_same_store(reference, tmp_path / "pool")
-    workers = set(pd.read_parquet(tmp_path / "pool" / "status.parquet")["worker"])
+    workers = set(read_parquet(tmp_path / "pool" / "status.parquet")["worker"])
     assert len(workers) >= 1 and all(":" in w for w in workers)
 
 

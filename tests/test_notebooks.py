@@ -39,8 +39,10 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError, with the failing cell and its traceback, if a cell fails
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
-    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    tofu = [o.text for o in outputs if o.output_type == "stream" and "missing from font" in o.text]
+    assert not tofu, tofu
+    shown = [o for o in outputs if "image/png" in o.get("data", {})]
     assert shown, f"{path.name} shows no chart"
     assert any((tmp_path / "results").rglob("*.svg")), f"{path.name} wrote no chart file"

@@ -3,7 +3,6 @@
 import random
 
 import numpy as np
-import pandas as pd
 import pytest
 from model_fixtures import (
     GOLDEN_METRICS,
@@ -18,6 +17,7 @@ from model_fixtures import (
 )
 from pandas.testing import assert_frame_equal
 
+from parkabm.experiments.store import read_parquet
 from parkabm.model.city import ParkModel
 from parkabm.model.simulate import replicate_seed, simulate
 
@@ -106,7 +106,7 @@ def test_yearly_and_park_outputs_survive_a_parquet_round_trip(scenario, tmp_path
     for name, frame in (("yearly", result.yearly), ("parks", result.parks)):
         path = tmp_path / f"{name}.parquet"
         frame.to_parquet(path, engine="pyarrow", index=False)
-        assert_frame_equal(pd.read_parquet(path, engine="pyarrow"), frame)
+        assert_frame_equal(read_parquet(path), frame)
 
 
 # --- golden baseline ----------------------------------------------------------------------------------------------

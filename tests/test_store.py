@@ -22,6 +22,7 @@ from parkabm.experiments.store import (
     load_parks,
     load_results,
     read_manifest,
+    read_parquet,
     summarise_results,
 )
 from parkabm.scenarios.errors import UserInputError
@@ -66,7 +67,7 @@ def test_readers_join_the_job_table(store):
     status = job_status(store)
     assert status["status"].eq("done").all() and status["worker"].str.contains(":").all()
     assert (status["end"] >= status["start"]).all()
-    written = pd.read_parquet(store / "status.parquet")
+    written = read_parquet(store / "status.parquet")
     assert written["status"].eq("done").all() and len(written) == 12
 
 
