@@ -876,3 +876,226 @@ def comparison_chart(table: pd.DataFrame, *, ax=None, lang: str = "en"):
     right.annotate(label("comparison_box", lang), xy=(0.01, 0.01), xycoords="axes fraction", va="bottom", fontsize=7,
                    color="#555555")
     return ax
+
+
+# --- sensitivity analysis and scenario discovery -----------------------------------------------------------------
+
+FACTOR_LABELS = {
+    "redevelopment_mu_per_year": {"en": "Low-efficiency land redevelopment (mu/yr)", "zh": "低效用地整治(亩/年)"},
+    "redevelopment_lag_years": {"en": "Redevelopment lag (years)", "zh": "整治周期(年)"},
+    "standard_factory_m2_per_year": {"en": "Standard factories (m²/yr)", "zh": "新增标准厂房(m²/年)"},
+    "standard_factory_plot_ratio": {"en": "Standard-factory plot ratio", "zh": "标准厂房容积率"},
+    "new_land_quota_mu_per_year": {"en": "New land quota (mu/yr)", "zh": "新增用地指标(亩/年)"},
+    "class_priority": {"en": "Land priority by per-mu class", "zh": "按亩均等级差别化供地"},
+    "relocation_probability": {"en": "Cross-park relocation", "zh": "跨园区统筹迁移"},
+    "manufacturing_fund_yi_per_year": {"en": "Manufacturing fund (100M yuan/yr)", "zh": "制造业专项资金(亿元/年)"},
+    "tech_upgrade_subsidy_rate": {"en": "Technical-upgrade subsidy rate", "zh": "技改补助比例"},
+    "industry_fund_yi": {"en": "Industry fund (100M yuan)", "zh": "产业基金规模(亿元)"},
+    "innovation_support_yi_per_year": {"en": "Innovation support (100M yuan/yr)", "zh": "创新平台支持(亿元/年)"},
+    "milestone_reward_scale": {"en": "Output-milestone rewards (×)", "zh": "产值跨档奖励(倍)"},
+    "phaseout_compensation_share": {"en": "Phase-out compensation share", "zh": "淘汰落后产能补助比例"},
+    "enforcement": {"en": "Per-mu enforcement", "zh": "亩均整治力度"},
+    "rectification_years": {"en": "Rectification deadline (years)", "zh": "D类整改期限(年)"},
+    "effort": {"en": "Investment-promotion effort (×)", "zh": "招商力度(倍)"},
+    "leading_focus": {"en": "One-park-one-industry focus", "zh": "一园一主业招商聚焦度"},
+    "chain_pull": {"en": "Chain pull (firms attract firms)", "zh": "以企招企(产业链招商)"},
+    "threshold_yi": {"en": "Chain-leader threshold (100M yuan)", "zh": "链主门槛(亿元)"},
+    "service_boost": {"en": "Chain-leader service boost", "zh": "链主一对一服务"},
+    "weight": {"en": "Park race weight", "zh": "赛马机制权重"},
+    "trend_growth_multiplier": {"en": "Sector trend growth (×)", "zh": "行业趋势增速(倍)"},
+    "base_output_multiplier": {"en": "2021 output base (×)", "zh": "2021年产值基数(倍)"},
+    "land_productivity_growth": {"en": "In-place intensification (/yr)", "zh": "原地提效增速(/年)"},
+    "recruitment_rate": {"en": "Project arrival rate", "zh": "项目落地率"},
+    "price_growth_later": {"en": "Price growth from 2025", "zh": "2025年起价格变动"},
+    "exit_base_hazard": {"en": "Base exit hazard", "zh": "企业基础退出率"},
+    "agglomeration_elasticity": {"en": "Agglomeration elasticity", "zh": "集聚效应弹性"},
+    "volatility_multiplier": {"en": "Growth volatility (×)", "zh": "增长波动(倍)"},
+}
+"""Readable names of common factors (by the last part of a lever path, or a parameter name)."""
+
+LABELS.update({
+    "sa_index": {"en": "Sensitivity index (95% CI)", "zh": "敏感性指数（95%置信区间）"},
+    "sa_S1": {"en": "first order S1", "zh": "一阶指数 S1"},
+    "sa_ST": {"en": "total order ST", "zh": "总效应指数 ST"},
+    "sa_S2": {"en": "second order S2", "zh": "二阶指数 S2"},
+    "sa_delta": {"en": "δ (moment-independent)", "zh": "δ（矩独立）"},
+    "sa_pawn_median": {"en": "PAWN (median KS; bar = range across slides)", "zh": "PAWN（KS中位数；线段为各切片范围）"},
+    "morris_mu_star": {"en": "μ* (mean |elementary effect|)", "zh": "μ*（基本效应绝对值均值）"},
+    "morris_sigma": {"en": "σ (spread of elementary effects)", "zh": "σ（基本效应标准差）"},
+    "morris_line": {"en": "σ = μ*: interactions or non-linearity above", "zh": "σ = μ*：其上方为交互或非线性"},
+    "prim_coverage": {"en": "Coverage (share of successes in the box)", "zh": "覆盖率（成功情景落在框内的比例）"},
+    "prim_density": {"en": "Density (share of box runs that succeed)", "zh": "密度（框内情景的成功比例）"},
+    "prim_dims": {"en": "restricted factors", "zh": "受限因素数"},
+    "prim_chosen": {"en": "chosen box", "zh": "选定的框"},
+    "prim_box_title": {"en": "Box: coverage {coverage:.0%}, density {density:.0%}",
+                       "zh": "框：覆盖率 {coverage:.0%}，密度 {density:.0%}"},
+    "prim_range": {"en": "sampled range", "zh": "抽样范围"},
+    "prim_box_range": {"en": "box", "zh": "框内范围"},
+    "prim_axis": {"en": "Position within the sampled range", "zh": "在抽样范围中的位置"},
+    "sa_output_total_output": {"en": "Zone output in {year}", "zh": "{year}年开发区(园区)总产值"},
+    "sa_output_leading_share": {"en": "Leading-industry share in {year}", "zh": "{year}年主导产业占比"},
+    "sa_output_p_output_target": {"en": "P(output target met in {year})", "zh": "{year}年产值目标达标概率"},
+    "sa_output_p_leading_target": {"en": "P(leading-share target met in {year})", "zh": "{year}年主导产业占比达标概率"},
+    "sa_output_p_both_targets": {"en": "P(both headline targets met in {year})",
+                                 "zh": "{year}年两项主要目标均达标概率"},
+})
+
+
+def factor_label(name: str, lang: str) -> str:
+    """Return the readable name of a factor (a lever path or parameter name), or the name's last part."""
+    key = str(name).split(".")[-1]
+    return FACTOR_LABELS[key][lang] if key in FACTOR_LABELS else key.replace("_", " ")
+
+
+def sensitivity_chart(indices: pd.DataFrame, *, ax=None, lang: str = "en", title: str | None = None):
+    """Draw sensitivity indices of one output as horizontal bars with their confidence intervals.
+
+    Sobol: first-order and total-order bars per factor (sorted by ST); δ and PAWN: one bar per factor.
+
+    Args:
+        indices: Tidy indices of one output (columns factor, index, value, ci_low, ci_high).
+        ax: Axes to draw on.
+        lang: ``en`` or ``zh``.
+        title: Optional title.
+
+    Returns:
+        The axes.
+    """
+    import numpy as np
+
+    kinds = [k for k in ("ST", "S1", "delta", "pawn_median") if k in set(indices["index"])]
+    main = kinds[0]
+    order = (indices[indices["index"] == main].sort_values("value")["factor"]).tolist()
+    if ax is None:
+        ax = _new_axes((6.4, 0.45 * len(order) + 1.6))
+    y = np.arange(len(order), dtype=float)
+    height = 0.8 / len(kinds)
+    colours = {"ST": COLOUR, "S1": "#92c5de", "delta": COLOUR, "pawn_median": COLOUR}
+    for i, kind in enumerate(kinds):
+        rows = indices[indices["index"] == kind].set_index("factor").reindex(order)
+        value = rows["value"].to_numpy(dtype=float)
+        err = np.vstack([np.clip(value - rows["ci_low"].to_numpy(dtype=float), 0, None),
+                         np.clip(rows["ci_high"].to_numpy(dtype=float) - value, 0, None)])
+        at = y + (i - (len(kinds) - 1) / 2) * height
+        ax.barh(at, value, height * 0.9, xerr=err, color=colours[kind], label=label(f"sa_{kind}", lang),
+                error_kw={"lw": 0.8, "capsize": 2})
+    ax.set_yticks(y)
+    ax.set_yticklabels([factor_label(f, lang) for f in order])
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_xlabel(label("sa_index", lang))
+    ax.legend(loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def morris_chart(indices: pd.DataFrame, *, ax=None, lang: str = "en", title: str | None = None):
+    """Draw Morris μ* against σ for one output, with the μ* confidence intervals and the σ = μ* line.
+
+    Factors far right matter; factors above the line act through interactions or non-linearly.
+
+    Args:
+        indices: Tidy Morris indices of one output (``mu_star`` with CI, ``sigma``).
+        ax: Axes to draw on.
+        lang: ``en`` or ``zh``.
+        title: Optional title.
+
+    Returns:
+        The axes.
+    """
+    import numpy as np
+
+    mu = indices[indices["index"] == "mu_star"].set_index("factor")
+    sigma = indices[indices["index"] == "sigma"].set_index("factor")["value"].reindex(mu.index)
+    if ax is None:
+        ax = _new_axes((6.4, 4.4))
+    x = mu["value"].to_numpy(dtype=float)
+    err = np.vstack([np.clip(x - mu["ci_low"].to_numpy(dtype=float), 0, None),
+                     np.clip(mu["ci_high"].to_numpy(dtype=float) - x, 0, None)])
+    ax.errorbar(x, sigma.to_numpy(dtype=float), xerr=err, fmt="o", color=COLOUR, ms=5, lw=0.8, capsize=2)
+    top = float(np.nanmax([x.max(initial=0), sigma.max()])) * 1.1 or 1.0
+    ax.plot([0, top], [0, top], ls="--", color="grey", lw=0.8, label=label("morris_line", lang))
+    for name, xi, si in zip(mu.index, x, sigma.to_numpy(dtype=float), strict=True):
+        ax.annotate(factor_label(name, lang), (xi, si), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel(label("morris_mu_star", lang))
+    ax.set_ylabel(label("morris_sigma", lang))
+    ax.legend(loc="upper left")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def prim_tradeoff_chart(trajectory: pd.DataFrame, *, chosen: int | None = None, ax=None, lang: str = "en"):
+    """Draw PRIM's peeling trajectory: coverage against density, coloured by the number of restricted factors.
+
+    Args:
+        trajectory: Columns ``coverage``, ``density``, ``res_dim`` (one row per box).
+        chosen: Row of the chosen box, circled.
+        ax: Axes to draw on.
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        ax = _new_axes((5.6, 4.2))
+    points = ax.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis",
+                        s=18, zorder=3)
+    bar = ax.figure.colorbar(points, ax=ax)
+    bar.set_label(label("prim_dims", lang))
+    if chosen is not None:
+        row = trajectory.iloc[chosen]
+        ax.scatter([row["coverage"]], [row["density"]], s=120, facecolors="none", edgecolors=TARGET_COLOUR,
+                   lw=1.5, zorder=4, label=label("prim_chosen", lang))
+        ax.legend(loc="lower left")
+    ax.set_xlabel(label("prim_coverage", lang))
+    ax.set_ylabel(label("prim_density", lang))
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_formatter(_percent)
+    ax.yaxis.set_major_formatter(_percent)
+    return ax
+
+
+def prim_box_chart(box: pd.DataFrame, stats: dict, *, ax=None, lang: str = "en"):
+    """Draw a PRIM box: each restricted factor's box range within its sampled range, with quasi-p-values.
+
+    Args:
+        box: Rows of :attr:`DiscoveryResult.box <parkabm.experiments.discovery.DiscoveryResult.box>`.
+        stats: The box's ``coverage`` and ``density``.
+        ax: Axes to draw on.
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        The axes.
+    """
+    import numpy as np
+
+    rows = box[box["restricted"]].reset_index(drop=True)
+    if ax is None:
+        ax = _new_axes((6.4, 0.5 * max(len(rows), 1) + 1.4))
+    for i, r in rows.iterrows():
+        span = (r["data_max"] - r["data_min"]) or 1.0
+        low, high = (r["min"] - r["data_min"]) / span, (r["max"] - r["data_min"]) / span
+        ax.plot([0, 1], [i, i], color="#d9d9d9", lw=6, solid_capstyle="butt",
+                label=label("prim_range", lang) if i == 0 else None)
+        ax.plot([low, high], [i, i], color=COLOUR, lw=6, solid_capstyle="butt",
+                label=label("prim_box_range", lang) if i == 0 else None)
+        ax.annotate(f"{r['min']:,.3g} – {r['max']:,.3g}", (high, i), xytext=(4, 4), textcoords="offset points",
+                    fontsize=7)
+        qps = [q for q in (r["qp_low"], r["qp_high"]) if not np.isnan(q)]
+        if qps:
+            ax.annotate(f"qp {max(qps):.2g}", (1.0, i), xytext=(4, -9), textcoords="offset points", fontsize=6,
+                        color="grey")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([factor_label(f, lang) for f in rows["factor"]])
+    ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
+    ax.set_xlim(0, 1.25)
+    ax.set_xticks([0, 0.5, 1])
+    ax.xaxis.set_major_formatter(_percent)
+    ax.set_xlabel(label("prim_axis", lang))
+    ax.set_title(label("prim_box_title", lang, coverage=stats["coverage"], density=stats["density"]))
+    ax.legend(loc="lower right", fontsize=7)
+    return ax

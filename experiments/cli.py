@@ -336,3 +336,88 @@ def calibrate_command(out: str, seeds: int | None, maxiter: int | None, workers:
     click.echo(f"results in {result.out}/")
     for role, path in result.files.items():
         click.echo(f"  {role:<10} {path}")
+
+
+@main.command("sensitivity")
+@click.argument("spec", metavar="SPEC")
+@click.option("--method", type=click.Choice(["sobol", "morris", "delta", "pawn"]), default="sobol",
+              show_default=True, help="Sensitivity method.")
+@click.option("--n", "n", type=click.IntRange(min=2), default=None,
+              help="Design size: Sobol base samples (a power of two), Morris trajectories or Latin-hypercube "
+                   "points (default: the experiment's own design if it is of the method's kind, else "
+                   "256 / 20 / 512 / 512).")
+@click.option("--second-order", is_flag=True, help="Sobol second-order indices too.")
+@click.option("--output", "outputs", multiple=True, metavar="NAME",
+              help="Output to analyse (repeatable): total_output, leading_share, p_output_target, "
+                   "p_leading_target, p_both_targets (default: all).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Results folder (default: results/<experiment>_<method>-n<N>); an earlier run is resumed.")
+@_executor_options
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Chart language.")
+def sensitivity_command(spec: str, method: str, n: int | None, second_order: bool, outputs: tuple[str, ...],
+                        out: str | None, workers: int | None, scheduler: str | None, dask_local: int | None,
+                        lang: str) -> None:
+    """Global sensitivity analysis of the factors declared in SPEC (an experiment file or an example's name).
+
+    Runs (or resumes) the method's design through the batch runner and store, averages each design point's
+    replicates, and writes indices with 95% confidence intervals, a convergence table, the noise share, warnings
+    and charts to <out>/analysis/<method>/.
+    """
+    import sys
+
+    from parkabm.experiments.executors import make_executor
+    from parkabm.experiments.sensitivity.analysis import OUTPUTS, sensitivity
+
+    with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        _print_dashboard(executor)
+        result = sensitivity(spec, method=method, n=n, out=out, executor=executor, outputs=list(outputs) or None,
+                             second_order=second_order, lang=lang, progress=sys.stderr.isatty())
+    for output in dict.fromkeys(result.indices.get("output", [])):
+        for scenario in dict.fromkeys(result.indices["scenario"]):
+            ranked = result.ranking(output, scenario)
+            if not len(ranked):
+                continue
+            click.echo(f"{scenario} · {OUTPUTS[output]} ({method}, n = {result.n})")
+            for r in ranked.itertuples(index=False):
+                click.echo(f"  {r.index:<11} {r.value:7.3f}  [{r.ci_low:6.3f}, {r.ci_high:6.3f}]  {r.factor}")
+    for note in result.warnings:
+        click.echo(f"warning: {note}")
+    click.echo(f"results in {result.out}/ (analysis in {result.out / 'analysis' / method}/)")
+    for role, path in result.files.items():
+        click.echo(f"  {role:<28} {path}")
+
+
+@main.command("discover")
+@click.argument("source", metavar="RESULTS_DIR|SPEC")
+@click.option("--target", type=click.Choice(["both", "output", "leading"]), default="both", show_default=True,
+              help="Class of interest: which headline targets a run must meet in 2025.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.8, show_default=True,
+              help="Density PRIM peels toward (and the chosen box must reach, if it can).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Results folder when SOURCE is an experiment file (default: results/<experiment name>).")
+@_executor_options
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Chart language.")
+def discover_command(source: str, target: str, threshold: float, out: str | None, workers: int | None,
+                     scheduler: str | None, dask_local: int | None, lang: str) -> None:
+    """Scenario discovery with PRIM: which lever and uncertainty ranges make the targets likely.
+
+    SOURCE is the results folder of a finished batch, or an experiment file (run or resumed first). Writes the
+    peeling trajectory, the chosen box with quasi-p-values, a plain-language summary and charts to
+    <results>/discovery/.
+    """
+    import sys
+
+    from parkabm.experiments.discovery import discover
+    from parkabm.experiments.executors import make_executor
+
+    with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        found = discover(source, out=out, target=target, threshold=threshold, executor=executor, lang=lang,
+                         progress=sys.stderr.isatty())
+    for scenario, result in found.results.items():
+        s = result.stats
+        click.echo(f"{scenario}: {int(s['runs'])} runs, base rate {s['base_rate']:.0%}; box {result.chosen}: "
+                   f"coverage {s['coverage']:.0%}, density {s['density']:.0%}, {int(s['res_dim'])} restricted")
+        click.echo(f"  {result.summary}")
+    click.echo(f"results in {found.out / 'discovery'}/")
+    for role, path in found.files.items():
+        click.echo(f"  {role:<28} {path}")

@@ -159,3 +159,114 @@ def describe_box(box: pd.DataFrame, stats: dict, *, labels: dict[str, str] | Non
     where = "; ".join(parts) if parts else "no restriction"
     return (f"Inside this box {what} in {stats['density']:.0%} of runs (against {stats['base_rate']:.0%} overall) "
             f"and it holds {stats['coverage']:.0%} of all runs where they are: {where}.")
+
+
+CLASSES = {
+    "both": "both headline targets are met",
+    "output": "the 3万亿 output target is met",
+    "leading": "the 60% leading-share target is met",
+}
+"""Classes of interest: which headline targets a run must meet in the target year."""
+
+
+@dataclass
+class Discovery:
+    """Scenario discovery on a batch.
+
+    Attributes:
+        out: The results folder of the batch.
+        results: One :class:`DiscoveryResult` per scenario of the batch.
+        year: The year the targets were read in.
+        files: Files written, by role.
+    """
+
+    out: object
+    results: dict[str, DiscoveryResult]
+    year: int
+    files: dict[str, object]
+
+
+def run_class(results: pd.DataFrame, which: str, year: int) -> pd.DataFrame:
+    """Return, per job of ``results`` in ``year``, whether it belongs to the class ``which`` (see :data:`CLASSES`)."""
+    from parkabm.experiments.sensitivity.analysis import run_outputs
+
+    runs = run_outputs(results, year)
+    column = {"both": "p_both_targets", "output": "p_output_target", "leading": "p_leading_target"}[which]
+    return runs.assign(success=runs[column] > 0.5)
+
+
+def discover(ref, *, out=None, target: str = "both", threshold: float = DEFAULT_THRESHOLD,
+             min_density: float | None = None, executor=None, lang: str = "en", progress: bool = True) -> Discovery:
+    """Find the lever and uncertainty ranges in which the targets are met, with PRIM.
+
+    Args:
+        ref: A results folder of a finished batch, or an experiment file (run, or resumed, first; a Latin
+            hypercube over levers and uncertainties suits discovery best).
+        out: Results folder when ``ref`` is an experiment (default ``results/<experiment name>``).
+        target: The class: ``both``, ``output`` or ``leading`` (:data:`CLASSES`).
+        threshold: Density PRIM peels toward.
+        min_density: Density the chosen box must reach (default: ``threshold``).
+        executor: An entered executor for the batch (a process pool when omitted).
+        lang: Chart language.
+        progress: Show a progress bar.
+
+    Returns:
+        One PRIM result per scenario, with the files written to ``<out>/discovery/``.
+
+    Raises:
+        UserInputError: An unknown class, a folder that is not a results folder, or a batch without factors.
+    """
+    from pathlib import Path
+
+    import matplotlib as mpl
+
+    from parkabm.experiments import charts
+    from parkabm.experiments.runner import run_batch
+    from parkabm.experiments.store import load_results, read_manifest
+
+    charts.check_language(lang)
+    if target not in CLASSES:
+        raise UserInputError(f"--target: {target!r} — allowed: {', '.join(CLASSES)}")
+    folder = Path(str(ref))
+    if folder.is_dir() and (folder / "manifest.json").is_file():
+        out = folder
+    else:
+        batch = run_batch(ref, out, executor=executor, progress=progress)
+        out = batch.out
+    manifest = read_manifest(out)
+    factors = [f["name"] for f in manifest["spec"].get("factors", [])]
+    if not factors:
+        raise UserInputError(f"{out}: the experiment has no factors — allowed: a batch whose design varies levers "
+                             "or uncertainties")
+    results = load_results(out, metrics=["total_output_yi", "leading_share"])
+    if not len(results):
+        raise UserInputError(f"{out}: no finished run — allowed: a results folder with finished jobs")
+    year = min(2025, int(results["year"].max()))
+    classes = run_class(results, target, year)
+    at = results[results["year"] == year].set_index("job")
+    numeric = [f for f in factors if pd.api.types.is_numeric_dtype(at[f]) and not pd.api.types.is_bool_dtype(at[f])]
+    labels = {f: charts.factor_label(f, "en") for f in numeric}
+    folder = Path(out) / "discovery"
+    folder.mkdir(parents=True, exist_ok=True)
+    found, files = {}, {}
+    for scenario, group in classes.groupby("scenario", sort=False):
+        x = at.loc[group["job"], numeric].reset_index(drop=True)
+        result = find_box(x, group["success"].to_numpy(), threshold=threshold, min_density=min_density,
+                          labels=labels, what=CLASSES[target])
+        found[scenario] = result
+        stem = folder / str(scenario)
+        result.trajectory.to_csv(f"{stem}_trajectory.csv", index=False, encoding="utf-8")
+        result.box.to_csv(f"{stem}_box.csv", index=False, encoding="utf-8")
+        Path(f"{stem}_summary.txt").write_text(result.summary + "\n", encoding="utf-8")
+        files[f"{scenario}_trajectory"] = Path(f"{stem}_trajectory.csv")
+        files[f"{scenario}_box"] = Path(f"{stem}_box.csv")
+        files[f"{scenario}_summary"] = Path(f"{stem}_summary.txt")
+        with mpl.rc_context(charts.chart_rc(lang)):
+            fig, ax = charts.new_figure((5.6, 4.2))
+            charts.prim_tradeoff_chart(result.trajectory, chosen=result.chosen, ax=ax, lang=lang)
+            files[f"{scenario}_tradeoff"] = charts.save_figure(fig, Path(f"{stem}_tradeoff.png"), "png")
+            restricted = max(int(result.box["restricted"].sum()), 1)
+            fig, ax = charts.new_figure((6.4, 0.5 * restricted + 1.4))
+            charts.prim_box_chart(result.box, result.stats, ax=ax, lang=lang)
+            files[f"{scenario}_box_chart"] = charts.save_figure(fig, Path(f"{stem}_box.png"), "png")
+    return Discovery(Path(out), found, year, files)

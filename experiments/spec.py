@@ -903,3 +903,8 @@ def load_spec(ref: str | Path) -> Experiment:
 def shipped_specs() -> list[str]:
     """Return the names of the example experiment files shipped with the package, sorted."""
     return sorted(p.stem for p in SPEC_DIR.glob("*.yaml"))
+
+
+# The sensitivity designs (sobol, morris) register themselves with DESIGNS; importing them here makes them
+# available wherever experiment files are read.
+from parkabm.experiments.sensitivity import designs as _sensitivity_designs  # noqa: E402, F401
