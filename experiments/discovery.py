@@ -200,8 +200,9 @@ def discover(ref, *, out=None, target: str = "both", threshold: float = DEFAULT_
     """Find the lever and uncertainty ranges in which the targets are met, with PRIM.
 
     Args:
-        ref: A results folder of a finished batch, or an experiment file (run, or resumed, first; a Latin
-            hypercube over levers and uncertainties suits discovery best).
+        ref: A results folder of a finished batch, or an experiment (file or
+            :class:`~parkabm.experiments.spec.Experiment`; run, or resumed, first — a Latin hypercube over levers
+            and uncertainties suits discovery best).
         out: Results folder when ``ref`` is an experiment (default ``results/<experiment name>``).
         target: The class: ``both``, ``output`` or ``leading`` (:data:`CLASSES`).
         threshold: Density PRIM peels toward.
@@ -227,8 +228,8 @@ def discover(ref, *, out=None, target: str = "both", threshold: float = DEFAULT_
     charts.check_language(lang)
     if target not in CLASSES:
         raise UserInputError(f"--target: {target!r} — allowed: {', '.join(CLASSES)}")
-    folder = Path(str(ref))
-    if folder.is_dir() and (folder / "manifest.json").is_file():
+    folder = Path(ref) if isinstance(ref, str | Path) else None
+    if folder is not None and folder.is_dir() and (folder / "manifest.json").is_file():
         out = folder
     else:
         batch = run_batch(ref, out, executor=executor, progress=progress)
