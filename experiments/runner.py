@@ -293,8 +293,15 @@ def _drive(executor, experiment, store: ResultsStore, pending: np.ndarray, chunk
             limit = max_in_flight or IN_FLIGHT_PER_WORKER * max(1, int(getattr(executor, "workers", 1)))
             while len(in_flight) >= limit:
                 collect()
-            future = executor.submit(run_chunk, chunk)
-            in_flight[future] = [t.job for t in chunk.jobs]
+            jobs = [t.job for t in chunk.jobs]
+            try:
+                future = executor.submit(run_chunk, chunk)
+            except Exception as exc:  # the executor is gone (a worker killed, a pool broken): stop submitting
+                store.write_chunk(ChunkResult.lost(jobs, exc))
+                ran += len(jobs)
+                bar.update(len(jobs))
+                break
+            in_flight[future] = jobs
             future.add_done_callback(finished.put)
         while in_flight:
             collect()

@@ -53,6 +53,19 @@ _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "pro
            "projects_over_10yi", "fai_yi", "standard_factory_m2")
 
 
+def release_agent_id_counter(model: mesa.Model) -> None:
+    """Drop Mesa's class-level reference to ``model`` once its agents exist, so a finished run can be freed.
+
+    Mesa 3.3 counts agent ids in ``Agent._ids``, a class attribute keyed by model, which keeps every model alive
+    for the life of the process (mesa issue #3179, fixed in Mesa 3.4 by assigning ids at registration): a worker
+    running thousands of jobs grew by about 1.3 MB a run until the kernel killed it. All agents of the city (the
+    parks) are created in ``__init__``, so the counter is no longer needed after it.
+    """
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+
+
 def check_parameters(values: dict[str, float]) -> dict[str, float]:
     """Return every behavioural parameter: the given values over the defaults.
 
@@ -351,6 +364,7 @@ class ParkModel(mesa.Model):
             pid: Park(self, i, pid, name_zh, name_en)
             for i, (pid, name_zh, name_en) in enumerate(zip(t.park_ids, t.park_names_zh, t.park_names_en, strict=True))
         }
+        release_agent_id_counter(self)
 
     def _backcast_factor(self) -> np.ndarray:
         """Per-sector multiplier (< 1 for growing sectors) that takes 2021 output back to the base year.

@@ -163,3 +163,31 @@ def test_batch_function_returns_the_results(tmp_path):
     with pytest.warns(UserWarning, match="2 failed"):
         batch(write_spec(tmp_path, CONFLICTING_CUTOFFS, name="bad.yaml"), tmp_path / "bad", workers=1,
               progress=False)
+
+
+class BreaksAfterTwoSubmits(SerialExecutor):
+    """A pool whose workers die after two tasks, as when the kernel kills one for memory."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def submit(self, fn, *args):
+        self.calls += 1
+        if self.calls > 2:
+            from concurrent.futures.process import BrokenProcessPool
+
+            raise BrokenProcessPool("a worker was killed")
+        return super().submit(fn, *args)
+
+
+def test_a_broken_executor_stops_the_batch_cleanly_and_a_rerun_finishes_it(tmp_path):
+    spec = write_spec(tmp_path)
+    out = tmp_path / "out"
+    broken = run_batch(spec, out, executor=BreaksAfterTwoSubmits(), chunk_size=2, progress=False)
+    assert broken.failed + broken.pending > 0 and broken.done == 4
+    assert "BrokenProcessPool" in set(load_failures(out)["error"].str.split(":").str[0])
+    with SerialExecutor() as ex:
+        finished = run_batch(spec, out, executor=ex, chunk_size=2, progress=False)
+    assert finished.done == finished.jobs and finished.failed == finished.pending == 0
+    results = load_results(out)
+    assert results.groupby("job").size().nunique() == 1 and results["job"].nunique() == finished.jobs
