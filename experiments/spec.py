@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -67,6 +66,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from parkabm.scenarios.errors import Problem, UserInputError, shorten
+from parkabm.scenarios.loader import read_yaml_mapping
 from parkabm.scenarios.schema import IDENTIFIER, IDENTIFIER_RULE, Distribution, closest, format_number
 
 if typing.TYPE_CHECKING:
@@ -334,50 +334,6 @@ class ExperimentSpec(BaseModel):
 # ----------------------------------------------------------------------------------------------------
 # Reading a file and turning validation errors into problems
 # ----------------------------------------------------------------------------------------------------
-
-
-def _read_mapping(path: Path, display: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Read an experiment file that must hold a mapping; return it, or the problem that prevents reading it."""
-
-    def fail(value: str, allowed: str) -> tuple[None, list[Problem]]:
-        return None, [Problem(display, _FILE, shorten(value), allowed)]
-
-    if path.is_dir():
-        return fail("(a directory)", "an experiment YAML file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return fail("(no such file)", "an existing experiment YAML file")
-    except UnicodeDecodeError:
-        return fail("(not UTF-8)", "a text file encoded as UTF-8")
-    except OSError as exc:
-        return fail(f"(cannot be read: {exc.strerror or exc})", "a readable experiment YAML file")
-    try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        return fail(f"({where}{exc.problem or exc.context})", "valid YAML")
-    except yaml.YAMLError as exc:
-        return fail(f"({exc})", "valid YAML")
-    if not isinstance(document, dict):
-        found = "(empty file)" if document is None else f"(a {type(document).__name__} at the top level)"
-        return fail(found, "a mapping with keys " + ", ".join(ExperimentSpec.model_fields))
-    return document, []
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML loader that rejects a key written twice in one mapping."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, typing.Hashable) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping", node.start_mark, f"key {key!r} appears twice", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 def _key_text(path: Sequence[Any]) -> str:
@@ -894,7 +850,7 @@ def load_spec(ref: str | Path) -> Experiment:
     path = Path(text)
     if not path.exists() and not _looks_like_path(text) and (SPEC_DIR / f"{text}.yaml").is_file():
         path = SPEC_DIR / f"{text}.yaml"
-    data, problems = _read_mapping(path, text)
+    data, problems = read_yaml_mapping(path, text, what="experiment", keys=ExperimentSpec.model_fields)
     if data is None:
         raise UserInputError(problems)
     return resolve_spec(data, source=text, base_dir=path.parent)

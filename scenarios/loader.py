@@ -92,22 +92,38 @@ _ScenarioYamlLoader.add_implicit_resolver(
 )
 
 
-def _read_mapping(path: Path, display: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Read one YAML file that must hold a mapping; return it, or the problem that prevents reading it."""
+def read_yaml_mapping(path: Path, display: str, *, what: str = "scenario",
+                      keys: Iterable[str] | None = None) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Read one YAML file that must hold a mapping; return it, or the problem that prevents reading it.
+
+    Shared by scenario and experiment files: the same safe loader (duplicate keys rejected, ``1e4`` read as a
+    number) and the same file-level problems (missing, a directory, unreadable, not UTF-8, malformed YAML with its
+    line and column, empty, not a mapping).
+
+    Args:
+        path: The file.
+        display: How problems name the file (as the user gave it).
+        what: The kind of file, for the messages (``scenario``, ``experiment``).
+        keys: The top-level keys a valid file may have, for the message when it holds no mapping.
+
+    Returns:
+        ``(mapping, [])`` or ``(None, [problem])``.
+    """
+    keys = list(keys) if keys is not None else list(Scenario.model_fields)
 
     def fail(value: str, allowed: str) -> tuple[None, list[Problem]]:
         return None, [Problem(display, _FILE, shorten(value), allowed)]
 
     if path.is_dir():
-        return fail("(a directory)", "a scenario YAML file")
+        return fail("(a directory)", f"a {what} YAML file")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return fail("(no such file)", "an existing scenario YAML file")
+        return fail("(no such file)", f"an existing {what} YAML file")
     except PermissionError:
-        return fail("(not readable: permission denied)", "a readable scenario YAML file")
+        return fail("(not readable: permission denied)", f"a readable {what} YAML file")
     except OSError as exc:
-        return fail(f"(cannot be read: {exc.strerror or exc})", "a readable scenario YAML file")
+        return fail(f"(cannot be read: {exc.strerror or exc})", f"a readable {what} YAML file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -123,12 +139,9 @@ def _read_mapping(path: Path, display: str) -> tuple[dict[str, Any] | None, list
     except yaml.YAMLError as exc:
         return fail(f"({exc})", "valid YAML")
     if document is None:
-        return fail("(empty file)", "a mapping with at least name and description (and usually extends)")
+        return fail("(empty file)", "a mapping with keys " + ", ".join(keys))
     if not isinstance(document, dict):
-        return fail(
-            f"(a {type(document).__name__} at the top level)",
-            "a mapping with keys " + ", ".join(Scenario.model_fields),
-        )
+        return fail(f"(a {type(document).__name__} at the top level)", "a mapping with keys " + ", ".join(keys))
     return document, []
 
 
@@ -218,7 +231,7 @@ class _Chain:
         documents: list[tuple[str, dict[str, Any]]] = []
         visited: list[tuple[Path, str]] = []
         while True:
-            document, problems = _read_mapping(path, display)
+            document, problems = read_yaml_mapping(path, display)
             if document is None:
                 self.problems += problems
                 return
