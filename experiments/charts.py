@@ -1083,8 +1083,8 @@ def prim_box_chart(box: pd.DataFrame, stats: dict, *, ax=None, lang: str = "en")
                 label=label("prim_range", lang) if i == 0 else None)
         ax.plot([low, high], [i, i], color=COLOUR, lw=6, solid_capstyle="butt",
                 label=label("prim_box_range", lang) if i == 0 else None)
-        ax.annotate(f"{r['min']:,.3g} – {r['max']:,.3g}", (high, i), xytext=(4, 4), textcoords="offset points",
-                    fontsize=7)
+        ax.annotate(f"{_limit(r['min'])} – {_limit(r['max'])}", (high, i), xytext=(4, 4),
+                    textcoords="offset points", fontsize=7)
         qps = [q for q in (r["qp_low"], r["qp_high"]) if not np.isnan(q)]
         if qps:
             ax.annotate(f"qp {max(qps):.2g}", (1.0, i), xytext=(4, -9), textcoords="offset points", fontsize=6,
@@ -1097,5 +1097,11 @@ def prim_box_chart(box: pd.DataFrame, stats: dict, *, ax=None, lang: str = "en")
     ax.xaxis.set_major_formatter(_percent)
     ax.set_xlabel(label("prim_axis", lang))
     ax.set_title(label("prim_box_title", lang, coverage=stats["coverage"], density=stats["density"]))
-    ax.legend(loc="lower right", fontsize=7)
+    if len(rows):
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
     return ax
+
+
+def _limit(value: float) -> str:
+    """Format a box limit: thousands with separators, small numbers with three significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"

@@ -17,7 +17,10 @@ import pandas as pd
 from parkabm.scenarios.errors import UserInputError
 
 DEFAULT_THRESHOLD = 0.8
-"""Density PRIM peels toward (the share of successes a box should hold)."""
+"""Density the chosen box should reach (the share of its runs that succeed)."""
+
+ACCEPT_ANY = 1e-9
+"""Threshold handed to the EMA Workbench's PRIM (see :func:`find_box`)."""
 
 QP_SIGNIFICANT = 0.05
 """Restrictions with a quasi-p-value above this are flagged as possibly noise."""
@@ -70,18 +73,22 @@ def choose_box(trajectory: pd.DataFrame, *, min_density: float) -> int:
 
 def find_box(x: pd.DataFrame, y: np.ndarray, *, threshold: float = DEFAULT_THRESHOLD, min_density: float | None = None,
              peel_alpha: float = 0.05, mass_min: float = 0.05, labels: dict[str, str] | None = None,
-             what: str = "the targets are met") -> DiscoveryResult:
+             what: str = "the targets are met", prune: bool = True) -> DiscoveryResult:
     """Run PRIM on factor values ``x`` and a boolean outcome ``y``.
 
     Args:
         x: One row per run, one numeric column per factor (levers and uncertainties).
         y: Whether the run belongs to the class of interest (e.g. both headline targets met).
-        threshold: Density PRIM peels toward.
-        min_density: Density the chosen box must reach (default: ``threshold``).
+        threshold: Density the chosen box should reach: the box with most coverage among those this dense, else the
+            densest box of the trajectory.
+        min_density: Overrides ``threshold`` for the choice (kept for callers that name it so).
         peel_alpha: Share of runs peeled per step.
         mass_min: Smallest share of runs a box may hold.
         labels: Readable names of factors for the summary.
         what: What the class means, for the summary.
+        prune: Drop the chosen box's restrictions whose quasi-p-value exceeds :data:`QP_SIGNIFICANT` (each drop
+            is appended to the trajectory; the reported box is the pruned one), so the box keeps only
+            restrictions unlikely to be noise.
 
     Returns:
         The trajectory, the chosen box and its summary.
@@ -101,14 +108,28 @@ def find_box(x: pd.DataFrame, y: np.ndarray, *, threshold: float = DEFAULT_THRES
     x = x.reset_index(drop=True).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        algorithm = prim.Prim(x, y, threshold=threshold, peel_alpha=peel_alpha, mass_min=mass_min)
+        # The EMA Workbench's threshold does two things: runs with y ≥ threshold are the cases of interest, and the
+        # peeled box is kept (with its trajectory) only if its density reaches it — otherwise a "dump box" with no
+        # trajectory is returned. A threshold just above 0 counts exactly the successes and keeps every trajectory;
+        # the box is then chosen on the trajectory by density (choose_box), even when none reaches the wanted one.
+        algorithm = prim.Prim(x, y.astype(float), threshold=ACCEPT_ANY, peel_alpha=peel_alpha, mass_min=mass_min)
         box = algorithm.find_box()
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].copy()
-    trajectory.insert(0, "box", range(len(trajectory)))
     chosen = choose_box(trajectory, min_density=threshold if min_density is None else min_density)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stats, limits = box.inspect(chosen, style="data")[0]
+        if prune:
+            box.select(chosen)
+            weak = [name for name, row in limits.droplevel(0, axis=1).iterrows()
+                    if np.nanmax(np.append(row.to_numpy(dtype=float)[2:], -1.0)) > QP_SIGNIFICANT]
+            for name in weak:
+                box.drop_restriction(name)
+            if weak:
+                chosen = len(box.peeling_trajectory) - 1
+                stats, limits = box.inspect(chosen, style="data")[0]
+                trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].copy()
+    trajectory.insert(0, "box", range(len(trajectory)))
     table = _box_table(x, limits)
     stats = {k: float(stats[k]) for k in ("coverage", "density", "mass", "res_dim")}
     stats["base_rate"] = float(y.mean())
@@ -133,6 +154,11 @@ def _box_table(x: pd.DataFrame, limits: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["restricted", "factor"], ascending=[False, True], ignore_index=True)
 
 
+def _number(value: float) -> str:
+    """Format a box limit for people: thousands with separators, small numbers with three significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def describe_box(box: pd.DataFrame, stats: dict, *, labels: dict[str, str] | None = None,
                  what: str = "the targets are met") -> str:
     """Say in one sentence what the box means.
@@ -147,11 +173,11 @@ def describe_box(box: pd.DataFrame, stats: dict, *, labels: dict[str, str] | Non
         low_cut = row.min > row.data_min + 1e-12
         high_cut = row.max < row.data_max - 1e-12
         if low_cut and high_cut:
-            text = f"{name} between {row.min:,.3g} and {row.max:,.3g}"
+            text = f"{name} between {_number(row.min)} and {_number(row.max)}"
         elif low_cut:
-            text = f"{name} ≥ {row.min:,.3g}"
+            text = f"{name} ≥ {_number(row.min)}"
         else:
-            text = f"{name} ≤ {row.max:,.3g}"
+            text = f"{name} ≤ {_number(row.max)}"
         qps = [q for q, cut in ((row.qp_low, low_cut), (row.qp_high, high_cut)) if cut and not np.isnan(q)]
         if qps and max(qps) > QP_SIGNIFICANT:
             text += f" (weak: quasi-p {max(qps):.2f})"
