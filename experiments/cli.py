@@ -302,7 +302,7 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
 @click.option("--out", type=click.Path(file_okay=False), default="results/calibration", show_default=True,
               help="Folder for report.md, fit.json and the charts (an earlier calibration there is replaced).")
 @click.option("--seeds", type=click.IntRange(min=2), default=None, metavar="N",
-              help="Replicate seeds per candidate, the same for every candidate (default 24; 2 with --quick).")
+              help="Replicate seeds per candidate, the same for every candidate (default 32; 2 with --quick).")
 @click.option("--maxiter", type=click.IntRange(min=1), default=None, metavar="K",
               help="Generations of differential evolution (default 30; 1 with --quick).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",

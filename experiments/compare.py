@@ -55,7 +55,7 @@ def comparison_experiment(scenarios: Sequence[str], *, reps: int = 100, seed: in
     if not scenarios:
         raise UserInputError("SCENARIO: (none given) — allowed: one or more shipped scenario names or paths")
     data = {"name": "compare", "description": "Scenarios side by side: " + ", ".join(scenarios),
-            "scenarios": list(scenarios), "replicates": reps, "seed": seed}
+            "scenarios": list(scenarios), "replicates": reps, "seed": seed, "common_random_numbers": True}
     return resolve_spec(data, source="compare", base_dir=Path.cwd())
 
 

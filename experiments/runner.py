@@ -65,7 +65,7 @@ def run_job(scenario, *, seed: int, job: int, parameters: dict[str, float] | Non
     Args:
         scenario: The resolved scenario.
         seed: The experiment's master seed.
-        job: The job's number.
+        job: The job's random stream: its number (or its replicate, with common random numbers).
         parameters: Parameter values fixed by the design (uncertainty factors), by name.
         world: World tables; the shipped world when omitted.
 
@@ -85,6 +85,7 @@ class JobTask:
         sample: Its design point.
         levers: Lever changes of the design point, by dotted path.
         parameters: Parameter values of the design point's uncertainty factors, by name.
+        stream: The job's random stream: its number, or its replicate with common random numbers.
     """
 
     job: int
@@ -92,6 +93,7 @@ class JobTask:
     sample: int
     levers: dict[str, Any]
     parameters: dict[str, float]
+    stream: int
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
                     scenario = apply_changes(scenario, task.levers, source=f"{chunk.source} (design point "
                                                                            f"{task.sample})")
                 changed = {key: scenario}
-            result = run_job(scenario, seed=chunk.seed, job=task.job, parameters=task.parameters)
+            result = run_job(scenario, seed=chunk.seed, job=task.stream, parameters=task.parameters)
         except Exception as exc:
             runs.append({"job": task.job, "status": "failed", "start": start, "end": time.time(), "worker": worker,
                          "error": f"{type(exc).__name__}: {exc}",
@@ -176,7 +178,8 @@ def _chunks(experiment, pending: np.ndarray, size: int) -> Iterator[Chunk]:
             if point is None or point[0] != sample:
                 point = (sample, experiment.factor_values(sample))
             levers, parameters = point[1]
-            tasks.append(JobTask(job, names[job // per_scenario], sample, levers, parameters))
+            stream = int(experiment.streams(np.array([job]))[0])
+            tasks.append(JobTask(job, names[job // per_scenario], sample, levers, parameters, stream))
         used = {t.scenario for t in tasks}
         yield Chunk(spec.seed, {n: s for n, s in experiment.scenarios.items() if n in used}, tuple(tasks), metrics,
                     spec.outputs.parks, experiment.source)

@@ -303,6 +303,12 @@ class ExperimentSpec(BaseModel):
                                    description="Overrides every scenario's world.horizon.")
     outputs: Outputs = Field(default_factory=Outputs, description="What the store keeps.")
     seed: int = _allowed("a whole number ≥ 0", default=0, ge=0, description="Master seed.")
+    common_random_numbers: bool = _allowed(
+        "true or false", default=False,
+        description="Every design point and scenario shares the random streams of a replicate (the job's seed is "
+                    "SeedSequence(seed, spawn_key=(replicate,)) instead of (job,)), so differences between points "
+                    "come from the factors rather than from different draws; for sensitivity analysis and "
+                    "comparisons.")
 
     @field_validator("name")
     @classmethod
@@ -557,7 +563,8 @@ class Experiment:
     def jobs(self) -> pd.DataFrame:
         """Return the job table: ``job``, ``scenario``, ``sample``, ``replicate`` and one column per factor.
 
-        Each job's seed is ``SeedSequence(seed, spawn_key=(job,))``; the ``seed`` and ``spawn_key`` columns
+        Each job's seed is ``SeedSequence(seed, spawn_key=(stream,))`` with the stream of :meth:`streams`; the
+        ``seed`` and ``spawn_key`` columns
         record it.
         """
         import pandas as pd
@@ -578,8 +585,13 @@ class Experiment:
         for factor in self.spec.factors:
             table[factor.name] = points[factor.name].to_numpy()[sample]
         table["seed"] = np.int64(self.spec.seed)
-        table["spawn_key"] = [[int(j)] for j in job]
+        table["spawn_key"] = [[int(s)] for s in self.streams(job)]
         return table
+
+    def streams(self, jobs: np.ndarray) -> np.ndarray:
+        """Return the random stream of each job: the job's number, or its replicate with common random numbers."""
+        jobs = np.asarray(jobs, dtype=np.int64)
+        return jobs % self.spec.replicates if self.spec.common_random_numbers else jobs
 
     def factor_values(self, sample: int) -> tuple[dict[str, Any], dict[str, float]]:
         """Return a design point's lever changes (by path) and parameter overrides (by name), as Python values."""

@@ -3,12 +3,15 @@
 An experiment file's factors, a SALib design, the batch runner and store, then indices with confidence intervals,
 a convergence report and charts.
 
-**Model noise.** Every design point runs ``replicates`` times with different seeds; the analysed output of a point
-is the mean over its replicates (for a target, the share of replicates meeting it: a probability). Seed noise
-that averaging leaves shows up as variance no factor explains (first-order indices summing below one, total-order
-indices of unimportant factors above zero). With two or more replicates the report estimates the noise share — the
-mean within-point variance of single runs over their total variance — and warns when the averaged outputs still
-carry a noticeable part of it.
+**Model noise.** Every design point runs ``replicates`` times; the analysed output of a point is the mean over its
+replicates (for a target, the share of replicates meeting it: a probability). By default the analysis uses common
+random numbers: replicate r of every design point runs on the same random streams and the same draw of the
+scenario's other uncertain parameters, so the difference between two design points comes from the factors alone.
+Without them, seed noise and the other parameters' draws add variance no factor explains, which Saltelli's
+estimator attributes to every factor's total-order index (a floor under all of them — seen at about 0.15 for 2025
+output with one replicate). The indices are then averages over the replicates' draws of everything that is not a
+factor. With two or more replicates the report gives the noise share — the mean within-point variance of single
+runs over their total variance — and warns when the averaged outputs still carry a noticeable part of it.
 """
 
 from __future__ import annotations
@@ -91,7 +94,8 @@ class SensitivityResult:
 def sa_experiment(spec, method: str, n: int | None, *, second_order: bool = False):
     """Return the experiment of ``spec`` with the design ``method`` needs, of size ``n``.
 
-    An experiment whose design is already of that kind keeps it unless ``n`` is given.
+    An experiment whose design is already of that kind keeps it unless ``n`` is given. Common random numbers are
+    switched on unless the experiment file says otherwise (see the module docstring).
 
     Raises:
         UserInputError: Unknown method, bad size, or no factors to analyse.
@@ -105,7 +109,8 @@ def sa_experiment(spec, method: str, n: int | None, *, second_order: bool = Fals
         raise UserInputError(f"{experiment.source}: factors = [] — allowed: at least one factor to analyse")
     kind = DESIGN_OF[method]
     current = experiment.spec.design
-    if current is not None and current.kind == kind and n is None and not second_order:
+    crn = "common_random_numbers" not in experiment.given
+    if current is not None and current.kind == kind and n is None and not second_order and not crn:
         return experiment
     size = n if n is not None else DEFAULT_N[method]
     if size < 2:
@@ -115,7 +120,10 @@ def sa_experiment(spec, method: str, n: int | None, *, second_order: bool = Fals
     design = {"sobol": {"kind": "sobol", "base_samples": size, "second_order": second_order},
               "morris": {"kind": "morris", "trajectories": size},
               "latin_hypercube": {"kind": "latin_hypercube", "samples": size}}[kind]
-    data = {**experiment.given, "design": design, "name": f"{experiment.name}_{method}"}
+    if current is not None and current.kind == kind and n is None and not second_order:
+        design = experiment.given["design"]
+    data = {**experiment.given, "design": design, "name": f"{experiment.name}_{method}",
+            "common_random_numbers": experiment.given.get("common_random_numbers", True)}
     source = Path(experiment.source)
     base = source.parent if source.is_file() else SPEC_DIR
     return resolve_spec(data, source=experiment.source, base_dir=base)
