@@ -62,8 +62,11 @@ FITTED = (
     "trend_growth_multiplier", "upgrade_propensity", "agglomeration_elasticity", "chain_spillover",
     "land_productivity_growth", "exit_base_hazard", "recruitment_rate", "volatility_multiplier",
 )
-"""Parameters fitted: each moves at least one moment by a sizeable fraction of its sd over its prior range (the
-screen at the prior defaults in docs/calibration/report.md), and none duplicates another's effect."""
+"""Parameters fitted: the channels of growth and firm dynamics the history could speak to (trend, upgrading,
+agglomeration, chain spillovers, intensification, exits, recruitment, volatility), one per group of parameters with
+the same effect. The screen at the prior defaults (docs/calibration/report.md) shows how far each moves the moments:
+``chain_spillover`` and ``land_productivity_growth`` barely move any; they are fitted all the same so that their
+flat profiles document that the data cannot speak to them."""
 
 NOT_FITTED = {
     "base_output_multiplier": "the 2021 level of the scope (scope.csv range); the back-cast starts from the data it "
@@ -83,11 +86,15 @@ NOT_FITTED = {
     "recruitment_saturation_mu": "moves the same moments as recruitment_rate; one of the two is fitted",
     "relocation_min_shortfall": "no relocation counts in the sources; small effect on every moment",
     "project_investment_median_yi": "no project-size data before 2022 in the sources",
-    "project_investment_sigma": "no project-size data before 2022 in the sources",
-    "project_output_per_investment": "no project data before 2022; moves the moments like recruitment_rate",
+    "project_investment_sigma": "no project-size data before 2022 in the sources; it moves mainly one moment (the "
+                                "钱塘 生命健康 规上 count, through the number of small projects), which "
+                                "recruitment_rate and exit_base_hazard already move",
+    "project_output_per_investment": "no project data before 2022; it moves the same moment as recruitment_rate "
+                                     "(the 钱塘 生命健康 规上 count)",
     "industry_fund_elasticity": "the industry fund's effect is not observed before 2022",
     "surcharge_pass_through": "no data on the surcharges' incidence; small effect on every moment",
-    "initial_utilisation": "a state of the base year, not behaviour; no utilisation figure in the sources",
+    "initial_utilisation": "a state of the base year, not behaviour; no utilisation figure in the sources; it "
+                           "moves mainly the 钱塘 生命健康 规上 count, like recruitment and exits",
 }
 """Every behavioural parameter not fitted, with the reason."""
 
@@ -209,21 +216,7 @@ def run_moments(spec: RunSpec, theta: Sequence[float], replicates: Sequence[int]
             model.step()
             observer.record()
         out[i] = mom.values_from_rows(observer.rows, keys, deflators)
-        release_model(model)
     return out
-
-
-def release_model(model) -> None:
-    """Drop the reference Mesa keeps to every model it has seen, so a long search does not grow its memory.
-
-    Mesa 3.3's ``Agent`` numbers agents per model in a class-level dictionary keyed by the model, which keeps every
-    finished model (about 1 MB each here) alive for the life of the process.
-    """
-    import mesa
-
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
 
 
 def _run_task(args: tuple[RunSpec, tuple[float, ...], tuple[int, ...]]) -> np.ndarray:

@@ -73,12 +73,20 @@ def test_resolved_baseline_equals_the_schema_defaults():
 
 
 def test_baseline_gives_every_parameter_a_distribution_over_its_range():
+    """Prior ranges for every parameter, except those the calibration narrowed (docs/calibration/report.md).
+
+    A calibrated parameter (source ``calibrated …``) spans its 95% interval, inside its bounds, with the mode at its
+    default (the fitted value); every other parameter spans its whole plausible range.
+    """
     uncertainties = load_scenario("baseline").uncertainties
     assert set(uncertainties) == set(PARAMETERS)
     for name, dist in uncertainties.items():
         parameter = PARAMETERS[name]
         assert isinstance(dist, TriangularDistribution | UniformDistribution), name
-        if name != "base_output_multiplier":
+        if parameter.source.startswith("calibrated"):
+            assert parameter.low <= dist.low < dist.high <= parameter.high, name
+            assert (dist.low, dist.high) != (parameter.low, parameter.high), f"{name}: calibrated but not narrowed"
+        elif name != "base_output_multiplier":
             assert (dist.low, dist.high) == (parameter.low, parameter.high), name
         if isinstance(dist, TriangularDistribution):
             assert dist.mode == parameter.default, name
