@@ -261,7 +261,7 @@ class ParkModel(mesa.Model):
     """Hangzhou's development zones and their firms under one scenario.
 
     Attributes:
-        scenario: The resolved scenario (levers, world settings, uncertainties).
+        policy: The resolved parkabm scenario (levers, world settings, uncertainties).
         levers: ``scenario.levers``.
         mechanisms: ``scenario.levers.mechanisms`` (0 switches a mechanism off).
         params: Behavioural parameter values of this run (see :mod:`parkabm.model.parameters`).
@@ -288,7 +288,8 @@ class ParkModel(mesa.Model):
             world: World tables; the shipped Hangzhou world when omitted.
         """
         super().__init__(rng=np.random.default_rng(rng))
-        self.scenario = scenario
+        # Not ``self.scenario``: Mesa ≥ 3.5 reserves that name for its own scenario objects.
+        self.policy = scenario
         self.world = world if world is not None else load_world()
         self.levers = scenario.levers
         self.mechanisms = scenario.levers.mechanisms
