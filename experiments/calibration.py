@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from parkabm.experiments import moments as mom
+from parkabm.experiments.projection import check_output_folder
 from parkabm.model.parameters import PARAMETERS, defaults
 from parkabm.scenarios.errors import UserInputError
 
@@ -511,19 +512,6 @@ def check_settings(settings: CalibrationSettings) -> None:
         raise UserInputError(f"base year: {settings.base_year} — allowed: 2018 or 2019 (two years of growth to 2021)")
 
 
-def check_output_folder(out: Path) -> None:
-    """Refuse an output folder that exists and holds something other than an earlier calibration report.
-
-    Raises:
-        UserInputError: ``out`` is a file, or a non-empty folder without ``fit.json``.
-    """
-    if out.is_file():
-        raise UserInputError(f"--out: {out} — allowed: a folder (this is a file)")
-    if out.is_dir() and any(out.iterdir()) and not (out / "fit.json").is_file():
-        raise UserInputError(f"--out: {out} — allowed: a new or empty folder, or the folder of an earlier "
-                             "calibration (this one holds other files, which would be replaced)")
-
-
 def calibrate(settings: CalibrationSettings = CalibrationSettings(), out: str | Path = "results/calibration", *,
               moments: pd.DataFrame | None = None, progress: bool = False,
               write: bool = True) -> CalibrationResult:
@@ -548,7 +536,7 @@ def calibrate(settings: CalibrationSettings = CalibrationSettings(), out: str | 
     check_settings(settings)
     out = Path(out)
     if write:
-        check_output_folder(out)
+        check_output_folder(out, marker="fit.json", what="calibration")
     started = time.perf_counter()
     say = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else None
     world = load_world()

@@ -170,17 +170,22 @@ def _clean(obj):
     return obj
 
 
-def check_output_folder(out: Path) -> None:
-    """Refuse an output folder that exists and holds something other than an earlier projection.
+def check_output_folder(out: Path, *, marker: str = "summary.json", what: str = "projection") -> None:
+    """Refuse an output folder that exists and holds something other than an earlier result of the same kind.
+
+    Args:
+        out: The folder a command will replace.
+        marker: A file every earlier result of this kind holds.
+        what: The kind of result, for the message.
 
     Raises:
-        UserInputError: ``out`` is a file, or a non-empty folder without ``summary.json``.
+        UserInputError: ``out`` is a file, or a non-empty folder without ``marker``.
     """
     if out.is_file():
         raise UserInputError(f"--out: {out} — allowed: a folder (this is a file)")
-    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
         raise UserInputError(
-            f"--out: {out} — allowed: a new or empty folder, or the folder of an earlier projection "
+            f"--out: {out} — allowed: a new or empty folder, or the folder of an earlier {what} "
             "(this one holds other files, which would be replaced)")
 
 
