@@ -208,8 +208,11 @@ def relocate_firms(model, idx: np.ndarray, need_mu: np.ndarray) -> np.ndarray:
         old = f.park[i]
         state.vacant_mu[old] += f.land_mu[i]
         state.factory_space_mu[old] += f.floor_mu[i]
-        floor, land = allocate_space(np.array([total]), np.array([target]), np.zeros(1), state)
-        f.land_mu[i], f.floor_mu[i] = land[0], floor[0]
+        floor = min(total, state.factory_space_mu[target])  # one request: floor first, then land (allocate_space)
+        land = total - floor
+        state.factory_space_mu[target] -= floor
+        state.vacant_mu[target] = max(state.vacant_mu[target] - land, 0.0)
+        f.land_mu[i], f.floor_mu[i] = land, floor
         f.park[i] = target
         moved.append(i)
     model.counts["relocations"] += len(moved)
