@@ -41,10 +41,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
-import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -55,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from parkabm.experiments import moments as mom
-from parkabm.experiments.projection import check_output_folder
+from parkabm.experiments.projection import check_output_folder, staged_folder
 from parkabm.model.parameters import PARAMETERS, defaults
 from parkabm.scenarios.errors import UserInputError
 
@@ -787,9 +784,7 @@ def write_report(out: str | Path, fit: dict) -> dict[str, Path]:
 
     out = Path(out)
     fit_table, params, profiles = _tables(fit)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with staged_folder(out) as staging:
         (staging / "fit.json").write_text(json.dumps(fit, ensure_ascii=False, indent=1), encoding="utf-8")
         with mpl.rc_context(project_style()):
             fig, ax = _figure((7.5, 0.32 * len(fit_table) + 1.2))
@@ -803,12 +798,6 @@ def write_report(out: str | Path, fit: dict) -> dict[str, Path]:
             profile_chart(profiles, params, axes=axes.ravel())
             fig.savefig(staging / "profiles.png", dpi=200, bbox_inches="tight")
         (staging / "report.md").write_text(render_report(fit), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return {"report": out / "report.md", "fit": out / "fit.json", "fit_chart": out / "fit.png",
             "profiles": out / "profiles.png"}
 

@@ -16,6 +16,8 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,6 +172,25 @@ def _clean(obj):
     return obj
 
 
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out`` that replaces ``out`` whole when the block ends without error.
+
+    An interrupted or failing write leaves ``out`` as it was (or absent) and no half-written files; the staging
+    folder is removed. Callers check ``out`` first with :func:`check_output_folder`.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def check_output_folder(out: Path, *, marker: str = "summary.json", what: str = "projection") -> None:
     """Refuse an output folder that exists and holds something other than an earlier result of the same kind.
 
@@ -220,21 +241,13 @@ def project(ref, *, reps: int = 100, seed: int = 0, until: int | None = None, ou
     world = world if world is not None else load_world()
     reps_out = run_replicates(scenario, reps=reps, seed=seed, world=world, progress=progress)
     summary = summarise(scenario, reps_out, seed=seed, world=world)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with staged_folder(out) as staging:
         (staging / "summary.json").write_text(
             json.dumps(_clean(summary), ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
         reps_out.yearly.to_parquet(staging / "yearly.parquet", index=False)
         reps_out.parks.to_parquet(staging / "parks.parquet", index=False)
         reps_out.parameters.to_parquet(staging / "parameters.parquet", index=False)
         chart_files = charts.projection_charts(reps_out.yearly, summary, staging, lang=lang, fmt=fmt)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     files = {"summary": out / "summary.json", "yearly": out / "yearly.parquet", "parks": out / "parks.parquet",
              "parameters": out / "parameters.parquet"}
     files.update({k: out / p.name for k, p in chart_files.items()})
