@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from parkabm.experiments.executors import ProcessPool, SerialExecutor
-from parkabm.experiments.runner import run_batch
-from parkabm.experiments.spec import resolve_spec
-from parkabm.experiments.store import job_status
+from parkabm.experiments.design.spec import resolve_spec
+from parkabm.experiments.execution.executors import ProcessPool, SerialExecutor
+from parkabm.experiments.execution.runner import run_batch
+from parkabm.experiments.execution.store import job_status
 
 SCENARIO = "name: bench\nextends: baseline\nworld: {{population_scale: {scale}, horizon: 2023}}\n"
 

@@ -37,10 +37,11 @@ import mesa
 
 from parkabm.agents.firms import FIELDS
 from parkabm.agents.population import MILESTONES_YI
-from parkabm.model import firm_rules as fr
-from parkabm.model import land, park_rules
 from parkabm.model.city import PHASEOUT_COMPENSATION_WAN_PER_MU, ParkModel, release_agent_id_counter
-from parkabm.model.evaluation import evaluate_mujun
+from parkabm.model.rules import firms as fr
+from parkabm.model.rules import land
+from parkabm.model.rules import parks as park_rules
+from parkabm.model.rules.evaluation import evaluate_mujun
 
 _MILESTONES = [float(m) for m in MILESTONES_YI]
 _REWARDS = [float(r) for r in park_rules.MILESTONE_REWARDS_YI]

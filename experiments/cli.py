@@ -132,7 +132,7 @@ def run_command(scenario: str, reps: int, seed: int, until: int | None, out: str
     """
     import sys
 
-    from parkabm.experiments.projection import project
+    from parkabm.experiments.analysis.projection import project
 
     result = project(scenario, reps=reps, seed=seed, until=until, out=out, lang=lang, fmt=fmt,
                      progress=sys.stderr.isatty())
@@ -173,7 +173,7 @@ def plot_command(results_dir: str, lang: str, fmt: str, out: str | None) -> None
     Fan charts, per-park small multiples, cluster charts and the land balance, in English or Chinese, as PNG,
     SVG or PDF. Prints where each chart went, and which charts the folder cannot support.
     """
-    from parkabm.experiments.plot import CHARTS, plot_results, read_results, unsupported_charts
+    from parkabm.experiments.charts.plot import CHARTS, plot_results, read_results, unsupported_charts
 
     files = plot_results(results_dir, lang=lang, fmt=fmt, out=out)
     folder = next(iter(files.values())).parent
@@ -208,7 +208,7 @@ def _print_dashboard(executor) -> None:
 
 def _print_batch(result, experiment) -> None:
     """Print what a batch did, where its results are, and its failures (at most five)."""
-    from parkabm.experiments.store import load_failures
+    from parkabm.experiments.execution.store import load_failures
 
     spec = experiment.spec
     click.echo(f"experiment {experiment.name} · {result.jobs} jobs ({len(experiment.scenarios)} scenarios × "
@@ -247,9 +247,9 @@ def batch_command(spec: str, out: str | None, workers: int | None, scheduler: st
     """
     import sys
 
-    from parkabm.experiments.executors import make_executor
-    from parkabm.experiments.runner import run_batch
-    from parkabm.experiments.spec import load_spec
+    from parkabm.experiments.design.spec import load_spec
+    from parkabm.experiments.execution.executors import make_executor
+    from parkabm.experiments.execution.runner import run_batch
 
     experiment = load_spec(spec)
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
@@ -280,8 +280,8 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
     """
     import sys
 
-    from parkabm.experiments.compare import format_comparison, run_comparison
-    from parkabm.experiments.executors import make_executor
+    from parkabm.experiments.analysis.compare import format_comparison, run_comparison
+    from parkabm.experiments.execution.executors import make_executor
 
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
         _print_dashboard(executor)
@@ -319,7 +319,7 @@ def calibrate_command(out: str, seeds: int | None, maxiter: int | None, workers:
     """
     import sys
 
-    from parkabm.experiments.calibration import QUICK, CalibrationSettings, calibrate, settings_with
+    from parkabm.experiments.analysis.calibration import QUICK, CalibrationSettings, calibrate, settings_with
 
     settings = settings_with(QUICK if quick else CalibrationSettings(), seeds=seeds, maxiter=maxiter,
                              workers=workers)
@@ -365,8 +365,8 @@ def sensitivity_command(spec: str, method: str, n: int | None, second_order: boo
     """
     import sys
 
-    from parkabm.experiments.executors import make_executor
-    from parkabm.experiments.sensitivity.analysis import OUTPUTS, sensitivity
+    from parkabm.experiments.analysis.sensitivity.analysis import OUTPUTS, sensitivity
+    from parkabm.experiments.execution.executors import make_executor
 
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
         _print_dashboard(executor)
@@ -407,8 +407,8 @@ def discover_command(source: str, target: str, threshold: float, out: str | None
     """
     import sys
 
-    from parkabm.experiments.discovery import discover
-    from parkabm.experiments.executors import make_executor
+    from parkabm.experiments.analysis.discovery import discover
+    from parkabm.experiments.execution.executors import make_executor
 
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
         found = discover(source, out=out, target=target, threshold=threshold, executor=executor, lang=lang,

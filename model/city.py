@@ -9,7 +9,7 @@ One ``step()`` is one calendar year, in fixed named phases (docs/ODD.md, "Proces
 4. ``recruit``    — new projects are sited;
 5. ``firms``      — firms grow (asking for space, relocating), upgrade, receive innovation support, exit;
 6. ``fund``       — milestone rewards and the manufacturing fund's settlement;
-7. ``record``     — every reporter of :mod:`parkabm.model.reporters`.
+7. ``record``     — every reporter of :mod:`parkabm.model.outputs.reporters`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ import pandas as pd
 from parkabm.agents.firms import Firms
 from parkabm.agents.parks import Park, ParkState
 from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, generate_firms
-from parkabm.model import firm_rules, land, park_rules
-from parkabm.model.evaluation import evaluate_mujun
-from parkabm.model.parameters import PARAMETERS, defaults
-from parkabm.model.reporters import (
+from parkabm.model.outputs.reporters import (
     CITY_GDP_2021_YI,
     CITY_REPORTERS,
     FISCAL_LEVERS,
@@ -34,7 +31,12 @@ from parkabm.model.reporters import (
     group_output_columns,
     tally,
 )
+from parkabm.model.rules import firms as firm_rules
+from parkabm.model.rules import land
+from parkabm.model.rules import parks as park_rules
+from parkabm.model.rules.evaluation import evaluate_mujun
 from parkabm.scenarios.errors import Problem, UserInputError
+from parkabm.scenarios.parameters import PARAMETERS, defaults
 from parkabm.scenarios.world import World, load_world
 
 DATA_YEAR = 2021
@@ -70,7 +72,7 @@ def check_parameters(values: dict[str, float]) -> dict[str, float]:
     """Return every behavioural parameter: the given values over the defaults.
 
     Raises:
-        UserInputError: A name is not a parameter of :mod:`parkabm.model.parameters`, or a value is outside its
+        UserInputError: A name is not a parameter of :mod:`parkabm.scenarios.parameters`, or a value is outside its
             hard bounds.
     """
     problems = []
@@ -264,7 +266,7 @@ class ParkModel(mesa.Model):
         policy: The resolved parkabm scenario (levers, world settings, uncertainties).
         levers: ``scenario.levers``.
         mechanisms: ``scenario.levers.mechanisms`` (0 switches a mechanism off).
-        params: Behavioural parameter values of this run (see :mod:`parkabm.model.parameters`).
+        params: Behavioural parameter values of this run (see :mod:`parkabm.scenarios.parameters`).
         firms: The firm population (:class:`parkabm.agents.firms.Firms`).
         park_state: Park land stocks and standing (:class:`parkabm.agents.parks.ParkState`).
         parks_by_id: The :class:`Park` agents by park id.

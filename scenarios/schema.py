@@ -770,7 +770,7 @@ class Scenario(BaseModel):
         default_factory=dict,
         description=(
             "Distributions of behavioural parameters by name (names and hard bounds in "
-            "parkabm.model.parameters); parameters not listed keep their default."
+            "parkabm.scenarios.parameters); parameters not listed keep their default."
         ),
     )
 
@@ -791,7 +791,7 @@ class Scenario(BaseModel):
         """
         if not isinstance(value, Mapping):
             return handler(value)
-        from parkabm.model.parameters import PARAMETERS
+        from parkabm.scenarios.parameters import PARAMETERS
 
         known = sorted(PARAMETERS)
         errors: list[InitErrorDetails] = []
@@ -839,9 +839,9 @@ class Scenario(BaseModel):
             rng: The generator to draw from (owned by the caller, e.g. seeded per replicate).
 
         Returns:
-            Parameter values by name, for every name in ``parkabm.model.parameters.PARAMETERS``.
+            Parameter values by name, for every name in ``parkabm.scenarios.parameters.PARAMETERS``.
         """
-        from parkabm.model.parameters import defaults
+        from parkabm.scenarios.parameters import defaults
 
         values = defaults()
         for name in sorted(self.uncertainties):

@@ -17,10 +17,10 @@ import pandas as pd
 from parkabm.agents.firms import FIELDS, Firms
 from parkabm.agents.parks import ParkState
 from parkabm.model.city import ParkModel
-from parkabm.model.land import CITY_INDUSTRIAL_LAND_MU
-from parkabm.model.parameters import defaults
+from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU
 from parkabm.model.simulate import simulate
 from parkabm.scenarios.loader import apply_changes, load_scenario
+from parkabm.scenarios.parameters import defaults
 from parkabm.scenarios.world import DATA_DIR
 
 ROUNDING_MU = 1e-9

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from parkabm.experiments import calibration as cal
-from parkabm.experiments import moments as mom
+from parkabm.experiments.analysis import calibration as cal
+from parkabm.experiments.analysis import moments as mom
 from parkabm.experiments.cli import main
-from parkabm.model.parameters import PARAMETERS, defaults
+from parkabm.scenarios.parameters import PARAMETERS, defaults
 from parkabm.scenarios.world import load_world
 
 # ----------------------------------------------------------------------------------- moment definitions

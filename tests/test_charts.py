@@ -189,7 +189,7 @@ def test_every_label_has_both_languages_and_english_needs_no_cjk_font():
 
 def test_importing_the_charts_changes_no_global_state():
     code = ("import matplotlib as mpl; from matplotlib import font_manager as fm; before = dict(mpl.rcParams); "
-            "n = len(fm.fontManager.ttflist); import parkabm.experiments.charts, parkabm.experiments.plot; "
+            "n = len(fm.fontManager.ttflist); import parkabm.experiments.charts, parkabm.experiments.charts.plot; "
             "assert dict(mpl.rcParams) == before; assert len(fm.fontManager.ttflist) == n")
     subprocess.run([sys.executable, "-c", code], check=True)
 

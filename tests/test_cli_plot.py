@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from parkabm.experiments import plot as plot_module
+from parkabm.experiments.charts import plot as plot_module
 from parkabm.experiments.cli import main
 
 REPS = 3

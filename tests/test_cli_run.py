@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from parkabm.experiments.cli import main
-from parkabm.experiments.store import read_parquet
+from parkabm.experiments.execution.store import read_parquet
 
 REPS = 4
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from batch_fixtures import cli, output_of, write_scenario
 
+from parkabm.experiments.analysis.compare import COLUMNS, OUTCOME_METRICS, compare, comparison_experiment
 from parkabm.experiments.charts import comparison_chart
-from parkabm.experiments.compare import COLUMNS, OUTCOME_METRICS, compare, comparison_experiment
 from parkabm.scenarios.errors import UserInputError
 
 SMALL = "name: small_{name}\nextends: {name}\nworld: {{population_scale: 0.15}}\n"

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parkabm.experiments.discovery import choose_box, describe_box, find_box
+from parkabm.experiments.analysis.discovery import choose_box, describe_box, find_box
 from parkabm.scenarios.errors import UserInputError
 
 

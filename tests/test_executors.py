@@ -8,9 +8,9 @@ import pyarrow.dataset as ds
 import pytest
 from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
 
-from parkabm.experiments.executors import DaskExecutor, ProcessPool, SerialExecutor, make_executor
-from parkabm.experiments.runner import run_batch
-from parkabm.experiments.store import load_parks, load_results, read_parquet
+from parkabm.experiments.execution.executors import DaskExecutor, ProcessPool, SerialExecutor, make_executor
+from parkabm.experiments.execution.runner import run_batch
+from parkabm.experiments.execution.store import load_parks, load_results, read_parquet
 from parkabm.scenarios.errors import UserInputError
 
 SPEC = {**SMALL_SPEC, "outputs": {"parks": True}}

@@ -4,9 +4,9 @@ import gc
 import weakref
 
 from parkabm.model.city import ParkModel
-from parkabm.model.parameters import defaults
 from parkabm.model.simulate import simulate
 from parkabm.scenarios.loader import apply_changes, load_scenario
+from parkabm.scenarios.parameters import defaults
 
 
 def small():

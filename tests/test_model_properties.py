@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from model_fixtures import ROUNDING_MU, invariant_problems, land_balance_gap, scenario_with
 
 from parkabm.model.city import ParkModel
-from parkabm.model.land import CITY_INDUSTRIAL_LAND_MU
-from parkabm.model.parameters import defaults
+from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU
+from parkabm.scenarios.parameters import defaults
 from parkabm.scenarios.schema import Mechanisms
 
 MECHANISMS = sorted(Mechanisms.model_fields)

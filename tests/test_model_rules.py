@@ -8,12 +8,14 @@ from model_fixtures import firms_of, model_stub, park_state, scenario_with, ship
 
 from parkabm.agents.firms import NOT_EVALUATED
 from parkabm.agents.parks import MU_PER_M2
-from parkabm.model import firm_rules, land, park_rules
 from parkabm.model.city import ParkModel
-from parkabm.model.evaluation import PERSISTENT_D_YEARS, evaluate_mujun
-from parkabm.model.parameters import defaults
-from parkabm.model.park_rules import MILESTONE_REWARDS_YI, RACE_SPREAD
+from parkabm.model.rules import firms as firm_rules
+from parkabm.model.rules import land
+from parkabm.model.rules import parks as park_rules
+from parkabm.model.rules.evaluation import PERSISTENT_D_YEARS, evaluate_mujun
+from parkabm.model.rules.parks import MILESTONE_REWARDS_YI, RACE_SPREAD
 from parkabm.scenarios.loader import apply_changes
+from parkabm.scenarios.parameters import defaults
 
 # --- allocate_space -----------------------------------------------------------------------------------------------
 

@@ -6,9 +6,12 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from parkabm.model import city, evaluation, firm_rules, land, park_rules
-from parkabm.model.parameters import PARAMETERS
-from parkabm.model.reporters import CITY_REPORTERS
+from parkabm.model import city
+from parkabm.model.outputs.reporters import CITY_REPORTERS
+from parkabm.model.rules import evaluation, land
+from parkabm.model.rules import firms as firm_rules
+from parkabm.model.rules import parks as park_rules
+from parkabm.scenarios.parameters import PARAMETERS
 from parkabm.scenarios.schema import Levers
 
 ODD = (Path(__file__).parents[1] / "docs" / "ODD.md").read_text(encoding="utf-8")
@@ -55,7 +58,7 @@ def test_outputs_are_described(name):
 
 
 def test_fiscal_outputs_are_described_as_one_per_lever():
-    from parkabm.model.reporters import FISCAL_LEVERS
+    from parkabm.model.outputs.reporters import FISCAL_LEVERS
 
     assert "`fiscal_<lever>_yi`" in ODD
     assert all(lever.replace("_", " ") in ODD.replace("_", " ") for lever in FISCAL_LEVERS)

@@ -18,7 +18,7 @@ from pandas.testing import assert_frame_equal
 from parkabm.agents.firms import GUISHANG_THRESHOLD_YI
 from parkabm.agents.population import MILESTONES_YI, SMALL_FIRM_FLOOR_YI, draw_sizes
 from parkabm.model.city import ParkModel
-from parkabm.model.parameters import defaults
+from parkabm.scenarios.parameters import defaults
 from parkabm.scenarios.world import load_world
 
 

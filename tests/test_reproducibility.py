@@ -17,7 +17,7 @@ from model_fixtures import (
 )
 from pandas.testing import assert_frame_equal
 
-from parkabm.experiments.store import read_parquet
+from parkabm.experiments.execution.store import read_parquet
 from parkabm.model.city import ParkModel
 from parkabm.model.simulate import replicate_seed, simulate
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
 
-from parkabm.experiments.executors import SerialExecutor
-from parkabm.experiments.runner import BatchResult, batch, job_seed, run_batch, run_job
-from parkabm.experiments.spec import load_spec
-from parkabm.experiments.store import job_status, load_failures, load_results
+from parkabm.experiments.design.spec import load_spec
+from parkabm.experiments.execution.executors import SerialExecutor
+from parkabm.experiments.execution.runner import BatchResult, batch, job_seed, run_batch, run_job
+from parkabm.experiments.execution.store import job_status, load_failures, load_results
 from parkabm.scenarios.loader import load_scenario
 
 CONFLICTING_CUTOFFS = {

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from parkabm.model.parameters import PARAMETERS, defaults
 from parkabm.scenarios.errors import Problem, UserInputError
 from parkabm.scenarios.loader import (
     SCENARIO_DIR,
@@ -17,6 +16,7 @@ from parkabm.scenarios.loader import (
     shipped_names,
     validate,
 )
+from parkabm.scenarios.parameters import PARAMETERS, defaults
 from parkabm.scenarios.schema import (
     FixedDistribution,
     Levers,

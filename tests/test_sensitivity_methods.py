@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from parkabm.experiments.sensitivity import METHODS, SAProblem
+from parkabm.experiments.analysis.sensitivity import METHODS, SAProblem
 
 A, B = 7.0, 0.1
 N_SOBOL = 1024

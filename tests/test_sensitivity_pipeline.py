@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from parkabm.experiments.analysis.sensitivity.analysis import sa_experiment, sensitivity
 from parkabm.experiments.cli import main
-from parkabm.experiments.executors import SerialExecutor
-from parkabm.experiments.sensitivity.analysis import sa_experiment, sensitivity
-from parkabm.experiments.spec import load_spec
+from parkabm.experiments.design.spec import load_spec
+from parkabm.experiments.execution.executors import SerialExecutor
 from parkabm.scenarios.errors import UserInputError
 
 SCENARIO = "name: small\nextends: baseline\nworld: {population_scale: 0.1, horizon: 2025}\n"

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
 
-from parkabm.experiments import spec as spec_module
-from parkabm.experiments.spec import (
+from parkabm.experiments.design import spec as spec_module
+from parkabm.experiments.design.spec import (
     DESIGNS,
     DesignSettings,
     load_spec,

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
 
-from parkabm.experiments.executors import ProcessPool, SerialExecutor
-from parkabm.experiments.runner import run_batch
-from parkabm.experiments.spec import load_spec
-from parkabm.experiments.store import (
+from parkabm.experiments.design.spec import load_spec
+from parkabm.experiments.execution.executors import ProcessPool, SerialExecutor
+from parkabm.experiments.execution.runner import run_batch
+from parkabm.experiments.execution.store import (
     ResultsStore,
     duckdb_relation,
     job_status,

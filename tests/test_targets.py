@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parkabm.model.reporters import CITY_REPORTERS
-from parkabm.model.targets import (
+from parkabm.model.outputs.reporters import CITY_REPORTERS
+from parkabm.model.outputs.targets import (
     VARIANT_FALLBACK,
     select_targets,
     target_probabilities,

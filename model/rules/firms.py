@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from parkabm.model.land import allocate_space, class_priority_key, relocate_firms
+from parkabm.model.rules.land import allocate_space, class_priority_key, relocate_firms
 
 GROWTH_BOUNDS = (-0.6, 1.0)
 """A firm's real growth in one year is kept within −60% … +100%. assumed: bounds the lognormal shock tails."""

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from parkabm.model.outputs.targets import select_targets, target_probabilities, targets_met
 from parkabm.model.simulate import simulate
-from parkabm.model.targets import select_targets, target_probabilities, targets_met
 from parkabm.scenarios.errors import UserInputError
 from parkabm.scenarios.loader import load_scenario
 from parkabm.scenarios.world import World, load_world

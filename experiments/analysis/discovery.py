@@ -214,7 +214,7 @@ class Discovery:
 
 def run_class(results: pd.DataFrame, which: str, year: int) -> pd.DataFrame:
     """Return, per job of ``results`` in ``year``, whether it belongs to the class ``which`` (see :data:`CLASSES`)."""
-    from parkabm.experiments.sensitivity.analysis import run_outputs
+    from parkabm.experiments.analysis.sensitivity.analysis import run_outputs
 
     runs = run_outputs(results, year)
     column = {"both": "p_both_targets", "output": "p_output_target", "leading": "p_leading_target"}[which]
@@ -227,7 +227,7 @@ def discover(ref, *, out=None, target: str = "both", threshold: float = DEFAULT_
 
     Args:
         ref: A results folder of a finished batch, or an experiment (file or
-            :class:`~parkabm.experiments.spec.Experiment`; run, or resumed, first — a Latin hypercube over levers
+            :class:`~parkabm.experiments.design.spec.Experiment`; run, or resumed, first — a Latin hypercube over levers
             and uncertainties suits discovery best).
         out: Results folder when ``ref`` is an experiment (default ``results/<experiment name>``).
         target: The class: ``both``, ``output`` or ``leading`` (:data:`CLASSES`).
@@ -248,8 +248,8 @@ def discover(ref, *, out=None, target: str = "both", threshold: float = DEFAULT_
     import matplotlib as mpl
 
     from parkabm.experiments import charts
-    from parkabm.experiments.runner import run_batch
-    from parkabm.experiments.store import load_results, read_manifest
+    from parkabm.experiments.execution.runner import run_batch
+    from parkabm.experiments.execution.store import load_results, read_manifest
 
     charts.check_language(lang)
     if target not in CLASSES:

@@ -19,9 +19,9 @@ What runs where (workers, a Dask scheduler) is not part of the experiment: it is
 
 **Factors.** A ``lever`` factor is a dotted lever path of the scenario schema (``levers.land.…``); its values are
 applied to each scenario with :func:`~parkabm.scenarios.loader.apply_changes`. An ``uncertainty`` factor is a
-behavioural parameter of :data:`~parkabm.model.parameters.PARAMETERS`; its value replaces the scenario's own
-distribution for that parameter (see :func:`parkabm.experiments.runner.run_job`). A factor gives exactly one of
-``bounds: [low, high]`` (uniform), ``distribution:`` (the scenario schema's distributions) or ``levels: [...]``
+behavioural parameter of :data:`~parkabm.scenarios.parameters.PARAMETERS`; its value replaces the scenario's own
+distribution for that parameter (see :func:`parkabm.experiments.execution.runner.run_job`). A factor gives exactly one
+of ``bounds: [low, high]`` (uniform), ``distribution:`` (the scenario schema's distributions) or ``levels: [...]``
 (the values of a grid).
 
 **Designs.** A design is a set of points in the unit cube [0, 1)^k, one coordinate per factor; each factor maps a
@@ -74,7 +74,7 @@ if typing.TYPE_CHECKING:
 
     from parkabm.scenarios.schema import Scenario
 
-SPEC_DIR = Path(__file__).parent / "specs"
+SPEC_DIR = Path(__file__).parents[1] / "specs"
 """Folder of the example experiment files shipped with the package."""
 
 _FILE = "-"  # key path of problems that concern a whole file
@@ -679,8 +679,8 @@ def _with_horizon(scenarios: dict[str, Scenario], horizon: int | None, file: str
 
 def _factor_problems(spec: ExperimentSpec, first: Scenario | None, file: str) -> tuple[list[bool], list[Problem]]:
     """Check factor names and ranges; return which factors are integer levers."""
-    from parkabm.model.parameters import PARAMETERS
     from parkabm.scenarios.loader import apply_changes
+    from parkabm.scenarios.parameters import PARAMETERS
 
     problems: list[Problem] = []
     integer: list[bool] = []
@@ -769,7 +769,7 @@ def _parameter_range_problems(factor: Factor, parameter: Any, file: str, key: st
 
 def _normal_filled(spec: ExperimentSpec) -> ExperimentSpec:
     """Give a normal distribution of an uncertainty factor without truncation the parameter's hard bounds."""
-    from parkabm.model.parameters import PARAMETERS
+    from parkabm.scenarios.parameters import PARAMETERS
     from parkabm.scenarios.schema import NormalDistribution
 
     factors = []
@@ -804,7 +804,7 @@ def _design_problems(spec: ExperimentSpec, file: str) -> list[Problem]:
 
 
 def _output_problems(spec: ExperimentSpec, file: str) -> list[Problem]:
-    from parkabm.model.reporters import CITY_REPORTERS
+    from parkabm.model.outputs.reporters import CITY_REPORTERS
 
     problems = []
     names = list(CITY_REPORTERS)
@@ -875,4 +875,4 @@ def shipped_specs() -> list[str]:
 
 # The sensitivity designs (sobol, morris) register themselves with DESIGNS; importing them here makes them
 # available wherever experiment files are read.
-from parkabm.experiments.sensitivity import designs as _sensitivity_designs  # noqa: E402, F401
+from parkabm.experiments.design import sensitivity as _sensitivity_designs  # noqa: E402, F401

@@ -1,9 +1,10 @@
 """Calibration by the method of simulated moments: fit behavioural parameters to the sourced history of 2019–2021.
 
-**What is fitted.** The parameters in :data:`FITTED` — those the moments of :mod:`parkabm.experiments.moments` can
-speak to; :data:`NOT_FITTED` says for every other parameter why it is left at its prior.
+**What is fitted.** The parameters in :data:`FITTED` — those the moments of
+:mod:`parkabm.experiments.analysis.moments` can speak to;
+:data:`NOT_FITTED` says for every other parameter why it is left at its prior.
 
-**How.** A candidate parameter vector θ is run as a back-cast (base year :data:`~parkabm.experiments.moments.
+**How.** A candidate parameter vector θ is run as a back-cast (base year :data:`~parkabm.experiments.analysis.moments.
 CALIBRATION_BASE_YEAR`, to 2021, under the pre-2022 policy of :data:`CALIBRATION_POLICY`) for the same ``S``
 replicate seeds as every other candidate (common random numbers), and the moments are averaged over the seeds. The
 objective is
@@ -51,10 +52,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from parkabm.experiments import moments as mom
-from parkabm.experiments.projection import check_output_folder, staged_folder
-from parkabm.model.parameters import PARAMETERS, defaults
+from parkabm.experiments.analysis import moments as mom
+from parkabm.experiments.analysis.projection import check_output_folder, staged_folder
 from parkabm.scenarios.errors import UserInputError
+from parkabm.scenarios.parameters import PARAMETERS, defaults
 
 FITTED = (
     "trend_growth_multiplier", "upgrade_propensity", "agglomeration_elasticity", "chain_spillover",
@@ -500,7 +501,7 @@ def check_settings(settings: CalibrationSettings) -> None:
     """
     unknown = [n for n in settings.parameters if n not in PARAMETERS]
     if unknown:
-        raise UserInputError(f"parameters: {unknown} — allowed: parameters of model/parameters.py")
+        raise UserInputError(f"parameters: {unknown} — allowed: parameters of scenarios/parameters.py")
     if settings.seeds < 2:
         raise UserInputError(f"--seeds: {settings.seeds} — allowed: a whole number ≥ 2 (the spread needs two)")
     if settings.maxiter < 1:
@@ -517,8 +518,8 @@ def calibrate(settings: CalibrationSettings = CalibrationSettings(), out: str | 
     Args:
         settings: Sizes and choices of the run.
         out: Folder for ``report.md``, ``fit.json`` and the charts (replaced if it holds an earlier report).
-        moments: Moment table (default: :func:`parkabm.experiments.moments.moment_table` of the shipped world); a
-            test passes synthetic data here.
+        moments: Moment table (default: :func:`parkabm.experiments.analysis.moments.moment_table` of the shipped
+            world); a test passes synthetic data here.
         progress: Print progress lines to stderr.
         write: Write the report files (False: only return the result).
 
@@ -527,7 +528,7 @@ def calibrate(settings: CalibrationSettings = CalibrationSettings(), out: str | 
     """
     from scipy.optimize import differential_evolution, minimize
 
-    from parkabm.experiments.executors import default_workers
+    from parkabm.experiments.execution.executors import default_workers
     from parkabm.scenarios.world import load_world
 
     check_settings(settings)
@@ -1012,7 +1013,7 @@ def profile_chart(profiles: pd.DataFrame, params: pd.DataFrame, *, axes=None):
 
 def committed_fit_path() -> Path | None:
     """Return the path of the committed calibration's ``fit.json`` in a source checkout, or None if absent."""
-    path = Path(__file__).resolve().parents[1] / "docs" / "calibration" / "fit.json"
+    path = Path(__file__).resolve().parents[2] / "docs" / "calibration" / "fit.json"
     return path if path.is_file() else None
 
 

@@ -11,7 +11,7 @@ comparable-basis growth rates, zone output levels, firm-size facts, 亩均 level
 Only figures for years up to :data:`LAST_DATA_YEAR` (2021) are used: later years are what the model projects.
 
 **Weights.** Each moment has ``sd² = sd_data² + sd_extra²`` (plus the model's own spread across seeds, added by
-:mod:`parkabm.experiments.calibration`):
+:mod:`parkabm.experiments.analysis.calibration`):
 
 - ``sd_data``: the measurement uncertainty of the figure: a quarter of its low–high range where
   ``history.csv`` gives one, else by its confidence mark (:data:`MEASUREMENT_SD`);

@@ -471,7 +471,7 @@ def scenario_distribution_chart(yearly: pd.DataFrame, metric: str, *, year: int 
         lang: ``en`` or ``zh``.
         target: Optional target line: ``{"target": value, "year": year, "comparison": ">="}``.
         probabilities: Optional P(target met) per scenario: ``scenario``, ``p_met``, ``ci_low``, ``ci_high``
-            (e.g. :func:`parkabm.model.targets.target_probabilities` by scenario, rows of one target).
+            (e.g. :func:`parkabm.model.outputs.targets.target_probabilities` by scenario, rows of one target).
         names: Display names by scenario (e.g. for a scenario edited in a notebook); the short names of
             :data:`LABELS` (``scenario_<name>``), else the scenario name, when omitted.
         legend: Draw the legend (below the axes); leave it out on all but one of several stacked charts.
@@ -644,7 +644,7 @@ def cluster_chart(groups: pd.DataFrame, *, year: int | None = None, ax=None, lan
     from matplotlib.lines import Line2D
     from matplotlib.ticker import LogLocator, NullFormatter
 
-    from parkabm.model.reporters import QIANYI_YI, WANYI_YI
+    from parkabm.model.outputs.reporters import QIANYI_YI, WANYI_YI
 
     if policy_clusters is None:
         from parkabm.model.city import POLICY_CLUSTERS
@@ -809,7 +809,7 @@ def comparison_chart(table: pd.DataFrame, *, ax=None, lang: str = "en"):
     5–95%, line the median, dot the mean) against the output target.
 
     Args:
-        table: The tidy comparison table of :func:`parkabm.experiments.compare.comparison_table` (rows of kind
+        table: The tidy comparison table of :func:`parkabm.experiments.analysis.compare.comparison_table` (rows of kind
             ``target`` with ``p_met``/``ci_low``/``ci_high``, rows of kind ``metric`` with ``mean`` and
             ``p05``…``p95``).
         ax: Two axes to draw on (targets, output); a new figure with both when omitted.
@@ -1063,7 +1063,7 @@ def prim_box_chart(box: pd.DataFrame, stats: dict, *, ax=None, lang: str = "en")
     """Draw a PRIM box: each restricted factor's box range within its sampled range, with quasi-p-values.
 
     Args:
-        box: Rows of :attr:`DiscoveryResult.box <parkabm.experiments.discovery.DiscoveryResult.box>`.
+        box: Rows of :attr:`DiscoveryResult.box <parkabm.experiments.analysis.discovery.DiscoveryResult.box>`.
         stats: The box's ``coverage`` and ``density``.
         ax: Axes to draw on.
         lang: ``en`` or ``zh``.

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from parkabm.experiments.sensitivity import METHODS
-from parkabm.experiments.sensitivity.designs import unit_problem
+from parkabm.experiments.analysis.sensitivity import METHODS
+from parkabm.experiments.design.sensitivity import unit_problem
 from parkabm.scenarios.errors import UserInputError
 
 TARGET_YEAR = 2025
@@ -100,7 +100,7 @@ def sa_experiment(spec, method: str, n: int | None, *, second_order: bool = Fals
     Raises:
         UserInputError: Unknown method, bad size, or no factors to analyse.
     """
-    from parkabm.experiments.spec import SPEC_DIR, Experiment, load_spec, resolve_spec
+    from parkabm.experiments.design.spec import SPEC_DIR, Experiment, load_spec, resolve_spec
 
     if method not in METHODS:
         raise UserInputError(f"--method: {method!r} — allowed: {', '.join(METHODS)}")
@@ -139,7 +139,7 @@ def run_outputs(results: pd.DataFrame, year: int) -> pd.DataFrame:
     """Return one row per job with the analysed outputs read in ``year``.
 
     Args:
-        results: Rows of :func:`~parkabm.experiments.store.load_results` (with ``total_output_yi`` and
+        results: Rows of :func:`~parkabm.experiments.execution.store.load_results` (with ``total_output_yi`` and
             ``leading_share``).
         year: The year read.
     """
@@ -276,12 +276,12 @@ def sensitivity(spec, *, method: str = "sobol", n: int | None = None, out: str |
     """Run (or resume) the experiment's design for ``method`` and analyse it.
 
     Args:
-        spec: An experiment file or :class:`~parkabm.experiments.spec.Experiment`; its factors are analysed.
+        spec: An experiment file or :class:`~parkabm.experiments.design.spec.Experiment`; its factors are analysed.
         method: ``sobol``, ``morris``, ``delta`` or ``pawn``.
         n: Design size (Sobol base samples, a power of two; Morris trajectories; Latin-hypercube points); the
             experiment's own design when it already has the method's kind and ``n`` is omitted.
         out: Results folder (default ``results/<experiment>_<method>-n<n>``); an earlier run is resumed.
-        executor: An entered executor (see :func:`~parkabm.experiments.runner.run_batch`); a process pool when
+        executor: An entered executor (see :func:`~parkabm.experiments.execution.runner.run_batch`); a process pool when
             omitted.
         outputs: Outputs to analyse (default: every key of :data:`OUTPUTS`).
         second_order: Sobol second-order indices too.
@@ -292,8 +292,8 @@ def sensitivity(spec, *, method: str = "sobol", n: int | None = None, out: str |
         Indices, convergence, noise shares, warnings and the files written.
     """
     from parkabm.experiments import charts
-    from parkabm.experiments.runner import run_batch
-    from parkabm.experiments.store import load_results
+    from parkabm.experiments.execution.runner import run_batch
+    from parkabm.experiments.execution.store import load_results
 
     charts.check_language(lang)
     outputs = list(outputs or OUTPUTS)

@@ -11,7 +11,7 @@ import pandas as pd
 from SALib.analyze import delta as salib_analyze
 from SALib.sample import latin
 
-from parkabm.experiments.sensitivity.problem import SAProblem, check_sample, tidy
+from parkabm.experiments.design.problem import SAProblem, check_sample, tidy
 
 
 def design(problem: SAProblem, n: int, *, seed: int) -> np.ndarray:

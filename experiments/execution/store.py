@@ -55,7 +55,7 @@ import pyarrow.parquet as pq
 from parkabm.scenarios.errors import UserInputError
 
 if TYPE_CHECKING:
-    from parkabm.experiments.spec import Experiment
+    from parkabm.experiments.design.spec import Experiment
 
 STORE_FORMAT = 1
 """Version of the folder layout, recorded in the manifest."""
@@ -626,7 +626,7 @@ def summarise_results(out: str | Path, variant: str = "2023", *, by: Sequence[st
 
     Args:
         out: The results folder.
-        variant: Which text's targets (``2023``, ``2022_jul``, ``2022_may``; see :mod:`parkabm.model.targets`).
+        variant: Which text's targets (``2023``, ``2022_jul``, ``2022_may``; see :mod:`parkabm.model.outputs.targets`).
         by: Columns of the job table to group by, e.g. ``("scenario", "sample")`` for one row per design point.
 
     Returns:
@@ -634,7 +634,7 @@ def summarise_results(out: str | Path, variant: str = "2023", *, by: Sequence[st
         ``target_value``, ``year``, ``p_met``, ``ci_low``, ``ci_high``, ``n`` (finished runs reaching the year)
         and ``source``. ``n`` is 0 and the probability NaN when the runs end before the target's year.
     """
-    from parkabm.model.targets import select_targets, target_probabilities, targets_met
+    from parkabm.model.outputs.targets import select_targets, target_probabilities, targets_met
     from parkabm.scenarios.world import load_world
 
     by = list(by)

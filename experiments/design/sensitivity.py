@@ -1,7 +1,7 @@
 """Sobol and Morris designs for experiment files (``design: {kind: sobol, …}``), registered with the spec.
 
 Both samplers draw in the unit cube with SALib and leave the mapping to factor values (bounds, distributions,
-levels) to :meth:`Factor.value_at <parkabm.experiments.spec.Factor.value_at>`, like every other design, so the
+levels) to :meth:`Factor.value_at <parkabm.experiments.design.spec.Factor.value_at>`, like every other design, so the
 same experiment file serves batches, sensitivity analysis and discovery. Factors that name a ``group`` are
 designed (and analysed) as groups; an ungrouped factor forms its own group.
 """
@@ -13,10 +13,11 @@ from typing import Literal
 
 import numpy as np
 from pydantic import Field
+from SALib.sample import morris as salib_morris
+from SALib.sample import sobol as salib_sobol
 
-from parkabm.experiments.sensitivity import morris, sobol
-from parkabm.experiments.sensitivity.problem import SAProblem
-from parkabm.experiments.spec import DesignSettings, Factor, register_design
+from parkabm.experiments.design.problem import SAProblem
+from parkabm.experiments.design.spec import DesignSettings, Factor, register_design
 
 TOP = np.nextafter(1.0, 0.0)
 """Largest unit coordinate handed to factors (Morris grids reach 1, whose quantile may be unbounded)."""
@@ -49,6 +50,23 @@ def unit_problem(factors: Sequence[Factor]) -> SAProblem:
     return SAProblem(names, [(0.0, 1.0)] * len(names), groups if grouped else None)
 
 
+def saltelli_sample(problem: SAProblem, n: int, *, seed: int, second_order: bool = False) -> np.ndarray:
+    """Return Saltelli's extension of the scrambled Sobol sequence for ``problem``: one row per model run.
+
+    Args:
+        problem: Factors and bounds.
+        n: Base sample size (a power of two).
+        seed: Seed of the scrambling.
+        second_order: Include the rows second-order indices need.
+    """
+    return salib_sobol.sample(problem.to_salib(), n, calc_second_order=second_order, scramble=True, seed=seed)
+
+
+def morris_sample(problem: SAProblem, n: int, *, seed: int, num_levels: int = 4) -> np.ndarray:
+    """Return ``n`` Morris trajectories on a ``num_levels`` grid for ``problem``, one row per model run."""
+    return salib_morris.sample(problem.to_salib(), n, num_levels=num_levels, seed=seed)
+
+
 def _salib_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
 
@@ -56,14 +74,14 @@ def _salib_seed(rng: np.random.Generator) -> int:
 @register_design("sobol", SobolDesign)
 def sobol_points(factors: Sequence[Factor], settings: DesignSettings, rng: np.random.Generator) -> np.ndarray:
     """Saltelli points in the unit cube, in SALib's block order (one block per base sample)."""
-    points = sobol.design(unit_problem(factors), settings.base_samples, seed=_salib_seed(rng),
-                          second_order=settings.second_order)
+    points = saltelli_sample(unit_problem(factors), settings.base_samples, seed=_salib_seed(rng),
+                             second_order=settings.second_order)
     return np.minimum(points, TOP)
 
 
 @register_design("morris", MorrisDesign)
 def morris_points(factors: Sequence[Factor], settings: DesignSettings, rng: np.random.Generator) -> np.ndarray:
     """Morris trajectories in the unit cube, one trajectory after another."""
-    points = morris.design(unit_problem(factors), settings.trajectories, seed=_salib_seed(rng),
+    points = morris_sample(unit_problem(factors), settings.trajectories, seed=_salib_seed(rng),
                            num_levels=settings.levels)
     return np.minimum(points, TOP)

@@ -1,8 +1,9 @@
 """Run an experiment's jobs in chunks through any executor and stream their results to the store.
 
 The driver (:func:`run_batch`) expands the experiment into jobs (:meth:`Experiment.jobs
-<parkabm.experiments.spec.Experiment.jobs>`), skips those the results folder already holds, groups the rest into
-chunks and submits each chunk as one task (:func:`run_chunk`) to an executor (:mod:`parkabm.experiments.executors`).
+<parkabm.experiments.design.spec.Experiment.jobs>`), skips those the results folder already holds, groups the rest into
+chunks and submits each chunk as one task (:func:`run_chunk`) to an executor
+(:mod:`parkabm.experiments.execution.executors`).
 At most about twice as many chunks as the executor has workers are in flight, and each chunk's rows are written to
 the store as soon as it finishes, so the driver's memory stays flat however many jobs there are. A job that raises
 is recorded as failed with its error; the other jobs of its chunk and of the batch go on.
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from parkabm.experiments.store import TRACEBACK_CHARS, ChunkResult, ResultsStore
+from parkabm.experiments.execution.store import TRACEBACK_CHARS, ChunkResult, ResultsStore
 from parkabm.model.simulate import RunResult, simulate
 from parkabm.scenarios.errors import UserInputError
 from parkabm.scenarios.loader import apply_changes
@@ -225,12 +226,13 @@ def run_batch(spec, out: str | Path | None = None, *, executor=None, chunk_size:
     """Run every job of an experiment that the results folder does not hold yet.
 
     Args:
-        spec: An :class:`~parkabm.experiments.spec.Experiment`, or the path of an experiment file.
+        spec: An :class:`~parkabm.experiments.design.spec.Experiment`, or the path of an experiment file.
         out: The results folder (default ``results/<experiment name>``); an existing folder of the same
             experiment is resumed.
-        executor: An executor already entered (``with``), e.g. :class:`~parkabm.experiments.executors.ProcessPool`
-            or :class:`~parkabm.experiments.executors.DaskExecutor`, or any ``concurrent.futures`` executor; it is
-            neither started nor shut down here. When omitted, a process pool of all available CPUs is started and
+        executor: An executor already entered (``with``), e.g.
+            :class:`~parkabm.experiments.execution.executors.ProcessPool` or
+            :class:`~parkabm.experiments.execution.executors.DaskExecutor`, or any ``concurrent.futures`` executor;
+            it is neither started nor shut down here. When omitted, a process pool of all available CPUs is started and
             shut down by this call.
         chunk_size: Jobs per task; by default ``pending / (4 × workers)``, between 1 and 100.
         max_in_flight: Chunks submitted but not yet finished; ``2 × workers`` by default.
@@ -242,8 +244,8 @@ def run_batch(spec, out: str | Path | None = None, *, executor=None, chunk_size:
     Raises:
         UserInputError: A bad experiment file or chunk size, or a results folder that cannot be used.
     """
-    from parkabm.experiments.executors import ProcessPool
-    from parkabm.experiments.spec import Experiment, load_spec
+    from parkabm.experiments.design.spec import Experiment, load_spec
+    from parkabm.experiments.execution.executors import ProcessPool
 
     experiment = spec if isinstance(spec, Experiment) else load_spec(spec)
     if chunk_size is not None and chunk_size < 1:
@@ -317,11 +319,11 @@ def batch(spec, out: str | Path | None = None, *, workers: int | None = None, sc
 
     The same as ``parkabm batch``: resumes an earlier run in ``out``, and never holds more than a few chunks of
     results in memory while it runs. Failed jobs are reported with a warning; their errors are in
-    :func:`~parkabm.experiments.store.load_failures`. For very large experiments read selected outputs with
-    :func:`~parkabm.experiments.store.load_results` (``metrics=``) or DuckDB instead of everything at once.
+    :func:`~parkabm.experiments.execution.store.load_failures`. For very large experiments read selected outputs with
+    :func:`~parkabm.experiments.execution.store.load_results` (``metrics=``) or DuckDB instead of everything at once.
 
     Args:
-        spec: An experiment file, or an :class:`~parkabm.experiments.spec.Experiment`.
+        spec: An experiment file, or an :class:`~parkabm.experiments.design.spec.Experiment`.
         out: The results folder (default ``results/<experiment name>``).
         workers: Local worker processes (1: in this process); all CPUs by default.
         scheduler: Address of a Dask scheduler instead.
@@ -331,12 +333,12 @@ def batch(spec, out: str | Path | None = None, *, workers: int | None = None, sc
 
     Returns:
         One row per finished job × year, with the job table's columns (see
-        :func:`~parkabm.experiments.store.load_results`).
+        :func:`~parkabm.experiments.execution.store.load_results`).
     """
     import warnings
 
-    from parkabm.experiments.executors import make_executor
-    from parkabm.experiments.store import load_results
+    from parkabm.experiments.execution.executors import make_executor
+    from parkabm.experiments.execution.store import load_results
 
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
         result = run_batch(spec, out, executor=executor, chunk_size=chunk_size, progress=progress)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from parkabm.agents.population import MILESTONES_YI
-from parkabm.model.land import allocate_space
+from parkabm.model.rules.land import allocate_space
 
 RACE_SPREAD = 0.5
 """Under full 赛马 weight, the best-ranked park's quota per 亩 is (1 + spread) and the worst's (1 − spread) times

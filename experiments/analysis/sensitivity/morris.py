@@ -8,14 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from SALib.analyze import morris as salib_analyze
-from SALib.sample import morris as salib_sample
 
-from parkabm.experiments.sensitivity.problem import SAProblem, check_sample, tidy
+from parkabm.experiments.design.problem import SAProblem, check_sample, tidy
+from parkabm.experiments.design.sensitivity import morris_sample
 
 
 def design(problem: SAProblem, n: int, *, seed: int, num_levels: int = 4) -> np.ndarray:
     """Return ``n`` Morris trajectories on a ``num_levels`` grid, one row per model run."""
-    return salib_sample.sample(problem.to_salib(), n, num_levels=num_levels, seed=seed)
+    return morris_sample(problem, n, seed=seed, num_levels=num_levels)
 
 
 def analyze(problem: SAProblem, X: np.ndarray, Y: np.ndarray, *, seed: int, num_levels: int = 4,

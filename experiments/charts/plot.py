@@ -1,7 +1,8 @@
 """Redraw the charts of a results folder without running anything (``parkabm plot``).
 
-A results folder is what ``parkabm run`` (:func:`parkabm.experiments.projection.project`) writes: ``summary.json``
-and ``yearly.parquet``, usually with ``parks.parquet``. :func:`plot_results` draws every chart the folder supports,
+A results folder is what ``parkabm run`` (:func:`parkabm.experiments.analysis.projection.project`) writes:
+``summary.json`` and ``yearly.parquet``, usually with ``parks.parquet``.
+:func:`plot_results` draws every chart the folder supports,
 in English or Chinese and as PNG, SVG or PDF, so that a report can take the figures in its own language and as
 vector files. Notebooks call the same function.
 
@@ -24,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from parkabm.experiments import charts
-from parkabm.experiments.store import read_parquet
+from parkabm.experiments.execution.store import read_parquet
 from parkabm.scenarios.errors import UserInputError
 
 RESULT_FILES = ("summary.json", "yearly.parquet")

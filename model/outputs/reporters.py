@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parkabm.model.firm_rules import HIGHTECH_RD_THRESHOLD
-from parkabm.model.land import CITY_INDUSTRIAL_LAND_MU
+from parkabm.model.rules.firms import HIGHTECH_RD_THRESHOLD
+from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU
 
 QIANYI_YI = 1_000.0
 """千亿级 cluster: output ≥ 1000亿元."""

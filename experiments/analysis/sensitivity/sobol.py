@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from SALib.analyze import sobol as salib_analyze
-from SALib.sample import sobol as salib_sample
 
-from parkabm.experiments.sensitivity.problem import SAProblem, check_sample, tidy
+from parkabm.experiments.design.problem import SAProblem, check_sample, tidy
+from parkabm.experiments.design.sensitivity import saltelli_sample
 
 
 def design(problem: SAProblem, n: int, *, seed: int, second_order: bool = False) -> np.ndarray:
@@ -24,7 +24,7 @@ def design(problem: SAProblem, n: int, *, seed: int, second_order: bool = False)
         seed: Seed of the scrambling.
         second_order: Include the rows second-order indices need.
     """
-    return salib_sample.sample(problem.to_salib(), n, calc_second_order=second_order, scramble=True, seed=seed)
+    return saltelli_sample(problem, n, seed=seed, second_order=second_order)
 
 
 def rows_per_base_sample(problem: SAProblem, *, second_order: bool = False) -> int:

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from parkabm.experiments.runner import BatchResult, run_batch
-from parkabm.experiments.spec import Experiment, resolve_spec
-from parkabm.experiments.store import load_results, summarise_results
+from parkabm.experiments.design.spec import Experiment, resolve_spec
+from parkabm.experiments.execution.runner import BatchResult, run_batch
+from parkabm.experiments.execution.store import load_results, summarise_results
 from parkabm.scenarios.errors import UserInputError
 
 OUTCOME_METRICS = ("total_output_yi", "leading_share", "tax_per_mu_wan", "fiscal_total_yi", "exits")
@@ -178,7 +178,7 @@ def run_comparison(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0, 
         seed: Master seed.
         out: Results folder (default :func:`default_out`); an existing folder of the same comparison is resumed.
         executor: An entered executor; a local process pool when omitted (see
-            :func:`~parkabm.experiments.runner.run_batch`).
+            :func:`~parkabm.experiments.execution.runner.run_batch`).
         lang: Chart language, ``en`` or ``zh``.
         variant: Which text's targets.
         progress: Show a progress bar.
@@ -228,7 +228,7 @@ def compare(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0, out: st
     Returns:
         The comparison table (:func:`comparison_table`).
     """
-    from parkabm.experiments.executors import make_executor
+    from parkabm.experiments.execution.executors import make_executor
 
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
         return run_comparison(scenarios, reps=reps, seed=seed, out=out, executor=executor, lang=lang,

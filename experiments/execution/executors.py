@@ -2,9 +2,10 @@
 
 Every executor is a context manager with ``submit(fn, *args) -> future``; the futures have ``result()`` and
 ``add_done_callback(fn)`` (:class:`concurrent.futures.Future`, or :class:`distributed.Future`). The runner
-(:func:`parkabm.experiments.runner.run_batch`) uses nothing else, so the model never knows where it runs, and any
-``concurrent.futures`` executor works too. ``workers`` says how many tasks run at once (the runner keeps about
-twice that many in flight); ``description`` names the executor in the manifest.
+(:func:`parkabm.experiments.execution.runner.run_batch`) uses nothing else, so the model never knows where it
+runs, and any ``concurrent.futures`` executor works too.
+``workers`` says how many tasks run at once (the runner keeps about twice that many in
+flight); ``description`` names the executor in the manifest.
 
 - :class:`SerialExecutor` runs each task when it is submitted, in this process (debugging, tiny batches);
 - :class:`ProcessPool` is a :class:`concurrent.futures.ProcessPoolExecutor` whose workers are started with the

@@ -1,0 +1,1 @@
+"""Analysis of runs: projections and targets, scenario comparison, sensitivity, scenario discovery, calibration."""
