@@ -23,14 +23,8 @@ import pandas as pd
 from parkabm.agents.firms import Firms
 from parkabm.agents.parks import Park, ParkState
 from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, generate_firms
-from parkabm.model.outputs.reporters import (
-    CITY_GDP_2021_YI,
-    CITY_REPORTERS,
-    FISCAL_LEVERS,
-    PARK_REPORTERS,
-    group_output_columns,
-    tally,
-)
+from parkabm.model.outputs.registry import CITY_REPORTERS, PARK_REPORTERS
+from parkabm.model.outputs.reporters import CITY_GDP_2021_YI, FISCAL_LEVERS, group_output_columns, tally
 from parkabm.model.rules import firms as firm_rules
 from parkabm.model.rules import land
 from parkabm.model.rules import parks as park_rules

@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel
 
 from parkabm.model import city
-from parkabm.model.outputs.reporters import CITY_REPORTERS
+from parkabm.model.outputs.registry import CITY_REPORTERS
 from parkabm.model.rules import evaluation, land
 from parkabm.model.rules import firms as firm_rules
 from parkabm.model.rules import parks as park_rules

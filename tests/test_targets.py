@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parkabm.model.outputs.reporters import CITY_REPORTERS
+from parkabm.model.outputs.registry import CITY_REPORTERS
 from parkabm.model.outputs.targets import (
     VARIANT_FALLBACK,
     select_targets,

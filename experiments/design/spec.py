@@ -804,7 +804,7 @@ def _design_problems(spec: ExperimentSpec, file: str) -> list[Problem]:
 
 
 def _output_problems(spec: ExperimentSpec, file: str) -> list[Problem]:
-    from parkabm.model.outputs.reporters import CITY_REPORTERS
+    from parkabm.model.outputs.registry import CITY_REPORTERS
 
     problems = []
     names = list(CITY_REPORTERS)

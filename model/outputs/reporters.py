@@ -1,7 +1,8 @@
 """Yearly outputs (DESIGN §5), citywide and per park.
 
 Each output is a named module-level function of a :class:`Tally`, the one pass over the firm arrays made when a year
-is recorded; :data:`CITY_REPORTERS` and :data:`PARK_REPORTERS` list them in output-column order. Amounts are nominal
+is recorded; its docstring is the output's description. :mod:`parkabm.model.outputs.registry` declares each one
+(name, unit, English and Chinese label) and lists them in output-column order. Amounts are nominal
 亿元 unless the name says otherwise.
 """
 
@@ -382,20 +383,6 @@ def fiscal_phaseout_compensation_yi(t: Tally) -> float:
     return float(t.model.ledger["phaseout_compensation"])
 
 
-CITY_REPORTERS = {f.__name__: f for f in (
-    total_output_yi, industrial_output_yi, leading_share, price_index, clusters_qianyi, clusters_wanyi,
-    strategic_platforms, rd_to_gdp, tax_per_mu_wan, value_added_per_mu_wan, fai_yi, fai_growth,
-    zone_land_share, max_low_efficiency_share, parks_over_low_efficiency_cap, projects_signed, projects_over_10yi,
-    projects_unsited, guishang_industrial_firms, guishang_firms, firms_alive, hightech_firms, chain_leaders,
-    entries, exits, enforced_exits, relocations, upgrades, class_a_share, class_b_share, class_c_share,
-    class_d_share, land_firms_mu, land_vacant_mu, land_idle_mu, land_pipeline_mu, land_factory_mu,
-    factory_space_free_mu, zone_industrial_land_mu, outside_land_mu, standard_factory_m2, surcharge_revenue_yi,
-    fiscal_total_yi, fiscal_redevelopment_yi, fiscal_standard_factories_yi, fiscal_tech_upgrade_subsidy_yi,
-    fiscal_milestone_rewards_yi, fiscal_innovation_support_yi, fiscal_phaseout_compensation_yi,
-)}
-"""Citywide outputs by column name."""
-
-
 def group_output_columns(t: Tally) -> dict[str, float]:
     """Output of each sector group (产业集群) this year, as columns ``group_output_<group>_yi`` (亿元).
 
@@ -466,10 +453,3 @@ def park_downgraded(t: Tally) -> np.ndarray:
     """Whether each park has been downgraded (1) or not (0)."""
     return t.model.park_state.downgraded.astype(float)
 
-
-PARK_REPORTERS = {f.__name__.removeprefix("park_"): f for f in (
-    park_output_yi, park_leading_share, park_tax_per_mu_wan, park_low_efficiency_share, park_vacant_mu,
-    park_factory_space_mu, park_industrial_land_mu, park_firms, park_guishang_industrial_firms, park_rank,
-    park_quota_share, park_downgraded,
-)}
-"""Per-park outputs by column name (without the ``park_`` prefix)."""
