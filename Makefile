@@ -26,12 +26,15 @@ $(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/parkabm run baseline --out $(OUT)
 
+# ruff, the import contracts of pyproject.toml ([tool.importlinter]), then the suite.
 test: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check .
+	$(BIN)/lint-imports
 
 # JupyterLab on notebooks/ (PARKABM_NOTEBOOK_REPS=20 make notebooks for quick runs)
 notebooks: $(VENV)/.installed-notebooks
