@@ -172,8 +172,8 @@ def test_the_project_font_is_installed_and_used():
 
 
 def test_no_chinese_font_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(charts, "packaged_cjk_font", lambda: None)
-    monkeypatch.setattr(charts, "CJK_FONTS", ("No Such CJK Font",))
+    monkeypatch.setattr(charts.style, "packaged_cjk_font", lambda: None)
+    monkeypatch.setattr(charts.style, "CJK_FONTS", ("No Such CJK Font",))
     with pytest.raises(UserInputError, match=r"parkabm\[zh\]"):
         charts.language_rc("zh")
     assert charts.language_rc("en")["font.sans-serif"] == ["DejaVu Sans"]

@@ -1,0 +1,233 @@
+"""Every chart string in English and Chinese.
+
+Output labels come from the output registry (:mod:`parkabm.model.outputs.registry`); scenario, group, park and
+factor names and value formats are here.
+"""
+
+from __future__ import annotations
+
+from parkabm.model.outputs.registry import GROUP_LABELS, output
+from parkabm.scenarios.errors import UserInputError
+
+LANGUAGES = ("en", "zh")
+
+LABELS = {
+    "comparison_p_met": {"en": "P(target met), 95% interval", "zh": "达标概率（95%置信区间）"},
+    "comparison_targets": {"en": "Headline targets", "zh": "主要目标"},
+    "comparison_output": {"en": "Zone output in {year}", "zh": "{year}年开发区(园区)总产值"},
+    "comparison_box": {"en": "box 25–75%, whiskers 5–95%, dot mean", "zh": "箱体25%–75%，须5%–95%，圆点为均值"},
+    "comparison_not_evaluated": {"en": "n/a", "zh": "未评估"},
+    "year": {"en": "Year", "zh": "年份"},
+    "median": {"en": "median", "zh": "中位数"},
+    "band_90": {"en": "5–95% of replicates", "zh": "5%–95% 区间"},
+    "band_50": {"en": "25–75% of replicates", "zh": "25%–75% 区间"},
+    "target": {"en": "target", "zh": "目标"},
+    "p_met": {"en": "P(target met in {year}) = {p:.0%} [{lo:.0%}, {hi:.0%}]",
+              "zh": "{year}年达标概率 = {p:.0%} [{lo:.0%}, {hi:.0%}]"},
+    "fan_title_total_output_yi": {"en": "{scenario}: zone output, {scope}",
+                                  "zh": "{scenario}：开发区(园区)总产值（{scope}）"},
+    "fan_title_leading_share": {"en": "{scenario}: leading-industry share", "zh": "{scenario}：主导产业占比"},
+    "scope_industrial": {"en": "industrial enterprises above scale", "zh": "规上工业口径"},
+    "scope_all_guishang": {"en": "all enterprises above scale", "zh": "全部规上企业口径"},
+    "reps": {"en": "{n} replicates", "zh": "{n} 次重复模拟"},
+    "target_line": {"en": "target: {cmp} {value} in {year}", "zh": "目标：{year}年{cmp}{value}"},
+    "titled": {"en": "{scenario}: {title}", "zh": "{scenario}：{title}"},
+    # metrics without a label of their own above
+    # scenario comparison
+    "in_year": {"en": "{what} in {year}", "zh": "{year}年{what}"},
+    "replicates": {"en": "replicates", "zh": "各次模拟"},
+    "p_met_header": {"en": "P(target met)\n[95% CI]", "zh": "达标概率\n[95%置信区间]"},
+    "p_met_short": {"en": "{p:.0%} [{lo:.0%}, {hi:.0%}]", "zh": "{p:.0%} [{lo:.0%}, {hi:.0%}]"},
+    "not_evaluated": {"en": "not evaluated", "zh": "未评估"},
+    # per-park small multiples
+    "parks_title_output_yi": {"en": "Output by zone (100 million yuan): median and 5–95% of replicates",
+                              "zh": "各开发区(园区)产值(亿元)：中位数与5%–95%区间"},
+    "parks_title_leading_share": {
+        "en": "Leading-industry share by zone: median and 5–95% of replicates; dashed: 60% (city target)",
+        "zh": "各开发区(园区)主导产业占比：中位数与5%–95%区间；虚线为60%（全市目标）"},
+    # clusters
+    "cluster_title": {"en": "Output of each sector group in {year} against the cluster levels",
+                      "zh": "{year}年各产业集群产值与千亿级、万亿级门槛"},
+    "cluster_axis": {"en": "Output (100 million yuan, log scale)", "zh": "产值(亿元，对数坐标)"},
+    "qianyi_line": {"en": "100-billion-yuan level (1,000)", "zh": "千亿级(1000亿元)"},
+    "wanyi_line": {"en": "trillion-yuan level (10,000)", "zh": "万亿级(1万亿元)"},
+    "year_median": {"en": "median in {year}", "zh": "{year}年中位数"},
+    "not_policy_cluster": {"en": "grey: not counted as a policy cluster", "zh": "灰色：不计入政策产业集群"},
+    "cluster_count_title": {"en": "Clusters at each level in {year}", "zh": "{year}年千亿级、万亿级产业集群数量"},
+    "cluster_count_axis": {"en": "Number of clusters", "zh": "集群数量(个)"},
+    "share_of_replicates": {"en": "Share of replicates", "zh": "模拟次数占比"},
+    "count_target": {"en": "target {cmp} {value}", "zh": "目标{cmp}{value}"},
+    "p_met_in_legend": {"en": "P(met) {p}", "zh": "达标概率 {p}"},
+    # land balance
+    "land_title": {"en": "Industrial land in the zones (mean of replicates)",
+                   "zh": "开发区(园区)工业用地构成（各次模拟均值）"},
+    "land_axis": {"en": "Land (10,000 mu)", "zh": "用地(万亩)"},
+    "land_part_land_firms_mu": {"en": "held by firms", "zh": "企业用地"},
+    "land_part_land_factory_mu": {"en": "standard factories", "zh": "标准厂房用地"},
+    "land_part_land_pipeline_mu": {"en": "under redevelopment", "zh": "整治中"},
+    "land_part_land_idle_mu": {"en": "idle low-efficiency land", "zh": "闲置低效用地"},
+    "land_part_land_vacant_mu": {"en": "vacant serviced land", "zh": "空置可供地"},
+    "land_part_zone_industrial_land_mu": {"en": "all industrial land in the zones", "zh": "工业用地总量"},
+    # sector groups (short names for axes; sectors.csv has the long Chinese names)
+    # shipped scenarios (short names for titles and axes; a scenario without an entry shows its name)
+    "scenario_baseline": {"en": "Baseline", "zh": "基准情景"},
+    "scenario_status_quo": {"en": "Status quo (pre-2022)", "zh": "延续2022年前政策"},
+    "scenario_land_first": {"en": "Land first", "zh": "空间优先"},
+    "scenario_subsidy_first": {"en": "Subsidy first", "zh": "资金优先"},
+    "scenario_strict_mujun": {"en": "Strict per-mu evaluation", "zh": "严格亩均评价"},
+    "scenario_focus_leading": {"en": "Focus on leading industries", "zh": "聚焦主导产业"},
+    "scenario_draft_may_2022": {"en": "May 2022 draft", "zh": "2022年5月征求意见稿"},
+    "scenario_draft_jul_2022": {"en": "July 2022 draft", "zh": "2022年7月稿"},
+    "scenario_combined": {"en": "Combined package", "zh": "政策组合"},
+    "scenario_industrial_scope": {"en": "Industrial scope", "zh": "规上工业口径"},
+}
+"""Every chart string, in both languages."""
+
+PERCENT_METRICS = {"leading_share", "rd_to_gdp", "fai_growth"}
+"""Outputs drawn as percentages besides every ``*_share`` column."""
+
+
+def check_language(lang: str) -> None:
+    """Raise :class:`UserInputError` unless ``lang`` is ``en`` or ``zh``."""
+    if lang not in LANGUAGES:
+        raise UserInputError(f"--lang: {lang!r} — allowed: {', '.join(LANGUAGES)}")
+
+
+def label(key: str, lang: str, **values) -> str:
+    """Return the label ``key`` in ``lang``, formatted with ``values``."""
+    return LABELS[key][lang].format(**values)
+
+
+def metric_label(metric: str, lang: str) -> str:
+    """Return the axis label of an output column: its registry label with unit (its name when it is not declared)."""
+    if metric in LABELS:
+        return label(metric, lang)
+    try:
+        return output(metric).label(lang, with_unit=True)
+    except KeyError:
+        return metric
+
+
+def scenario_label(name: str, lang: str) -> str:
+    """Return the short display name of a scenario (its name when :data:`LABELS` has none)."""
+    key = f"scenario_{name}"
+    return label(key, lang) if key in LABELS else str(name)
+
+
+def group_label(group: str, lang: str) -> str:
+    """Return the short display name of a sector group (from the output registry; its id when it has none)."""
+    names = GROUP_LABELS.get(group)
+    return names[1 if lang == "zh" else 0] if names else str(group)
+
+
+PARK_NAME_SHORTENINGS = (("Economic and Technological Development Zone", "ETDZ"),
+                         ("Industrial Development Zone", "IDZ"), ("Economic Development Zone", "EDZ"),
+                         ("Demonstration Zone", "Demo. Zone"))
+"""Abbreviations that keep English park names short enough for a small-multiple panel title."""
+
+
+def park_names(lang: str, *, short: bool = False, world=None) -> dict[str, str]:
+    """Return park display names by park id, from ``parks.csv`` (``name_zh`` or ``name_en``).
+
+    Args:
+        lang: ``en`` or ``zh``.
+        short: Abbreviate the English zone types (ETDZ, EDZ, IDZ) for small panels.
+        world: World tables; the shipped world when omitted.
+
+    Returns:
+        Names by park id.
+    """
+    from parkabm.scenarios.world import load_world
+
+    check_language(lang)
+    parks = (world if world is not None else load_world()).parks
+    names = {str(k): str(v) for k, v in parks[f"name_{lang}"].items()}
+    if short and lang == "en":
+        for long, abbreviation in PARK_NAME_SHORTENINGS:
+            names = {k: v.replace(long, abbreviation) for k, v in names.items()}
+    return names
+
+
+def is_share(metric: str) -> bool:
+    """Whether an output column is a share or rate in [0, 1] (drawn as a percentage)."""
+    return metric.endswith("_share") or metric in PERCENT_METRICS
+
+
+def format_value(metric: str, value: float) -> str:
+    """Format a value of ``metric`` for a label: shares as percentages, amounts with thousands separators."""
+    if is_share(metric):
+        return f"{value:.1%}" if abs(value) < 0.1 and value != 0 else f"{value:.0%}"
+    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
+
+
+def target_label(metric: str, target: dict, lang: str) -> str:
+    """Return the legend text of a target line, e.g. ``target: ≥ 30,000 in 2025``."""
+    cmp = {">=": "≥", "<=": "≤"}.get(target.get("comparison", ">="), target.get("comparison", ""))
+    return label("target_line", lang, cmp=cmp, value=format_value(metric, target["target"]), year=target["year"])
+
+
+FACTOR_LABELS = {
+    "redevelopment_mu_per_year": {"en": "Low-efficiency land redevelopment (mu/yr)", "zh": "低效用地整治(亩/年)"},
+    "redevelopment_lag_years": {"en": "Redevelopment lag (years)", "zh": "整治周期(年)"},
+    "standard_factory_m2_per_year": {"en": "Standard factories (m²/yr)", "zh": "新增标准厂房(m²/年)"},
+    "standard_factory_plot_ratio": {"en": "Standard-factory plot ratio", "zh": "标准厂房容积率"},
+    "new_land_quota_mu_per_year": {"en": "New land quota (mu/yr)", "zh": "新增用地指标(亩/年)"},
+    "class_priority": {"en": "Land priority by per-mu class", "zh": "按亩均等级差别化供地"},
+    "relocation_probability": {"en": "Cross-park relocation", "zh": "跨园区统筹迁移"},
+    "manufacturing_fund_yi_per_year": {"en": "Manufacturing fund (100M yuan/yr)", "zh": "制造业专项资金(亿元/年)"},
+    "tech_upgrade_subsidy_rate": {"en": "Technical-upgrade subsidy rate", "zh": "技改补助比例"},
+    "industry_fund_yi": {"en": "Industry fund (100M yuan)", "zh": "产业基金规模(亿元)"},
+    "innovation_support_yi_per_year": {"en": "Innovation support (100M yuan/yr)", "zh": "创新平台支持(亿元/年)"},
+    "milestone_reward_scale": {"en": "Output-milestone rewards (×)", "zh": "产值跨档奖励(倍)"},
+    "phaseout_compensation_share": {"en": "Phase-out compensation share", "zh": "淘汰落后产能补助比例"},
+    "enforcement": {"en": "Per-mu enforcement", "zh": "亩均整治力度"},
+    "rectification_years": {"en": "Rectification deadline (years)", "zh": "D类整改期限(年)"},
+    "effort": {"en": "Investment-promotion effort (×)", "zh": "招商力度(倍)"},
+    "leading_focus": {"en": "One-park-one-industry focus", "zh": "一园一主业招商聚焦度"},
+    "chain_pull": {"en": "Chain pull (firms attract firms)", "zh": "以企招企(产业链招商)"},
+    "threshold_yi": {"en": "Chain-leader threshold (100M yuan)", "zh": "链主门槛(亿元)"},
+    "service_boost": {"en": "Chain-leader service boost", "zh": "链主一对一服务"},
+    "weight": {"en": "Park race weight", "zh": "赛马机制权重"},
+    "trend_growth_multiplier": {"en": "Sector trend growth (×)", "zh": "行业趋势增速(倍)"},
+    "base_output_multiplier": {"en": "2021 output base (×)", "zh": "2021年产值基数(倍)"},
+    "land_productivity_growth": {"en": "In-place intensification (/yr)", "zh": "原地提效增速(/年)"},
+    "recruitment_rate": {"en": "Project arrival rate", "zh": "项目落地率"},
+    "price_growth_later": {"en": "Price growth from 2025", "zh": "2025年起价格变动"},
+    "exit_base_hazard": {"en": "Base exit hazard", "zh": "企业基础退出率"},
+    "agglomeration_elasticity": {"en": "Agglomeration elasticity", "zh": "集聚效应弹性"},
+    "volatility_multiplier": {"en": "Growth volatility (×)", "zh": "增长波动(倍)"},
+}
+"""Readable names of common factors (by the last part of a lever path, or a parameter name)."""
+
+LABELS.update({
+    "sa_index": {"en": "Sensitivity index (95% CI)", "zh": "敏感性指数（95%置信区间）"},
+    "sa_S1": {"en": "first order S1", "zh": "一阶指数 S1"},
+    "sa_ST": {"en": "total order ST", "zh": "总效应指数 ST"},
+    "sa_S2": {"en": "second order S2", "zh": "二阶指数 S2"},
+    "sa_delta": {"en": "δ (moment-independent)", "zh": "δ（矩独立）"},
+    "sa_pawn_median": {"en": "PAWN (median KS; bar = range across slides)", "zh": "PAWN（KS中位数；线段为各切片范围）"},
+    "morris_mu_star": {"en": "μ* (mean |elementary effect|)", "zh": "μ*（基本效应绝对值均值）"},
+    "morris_sigma": {"en": "σ (spread of elementary effects)", "zh": "σ（基本效应标准差）"},
+    "morris_line": {"en": "σ = μ*: interactions or non-linearity above", "zh": "σ = μ*：其上方为交互或非线性"},
+    "prim_coverage": {"en": "Coverage (share of successes in the box)", "zh": "覆盖率（成功情景落在框内的比例）"},
+    "prim_density": {"en": "Density (share of box runs that succeed)", "zh": "密度（框内情景的成功比例）"},
+    "prim_dims": {"en": "restricted factors", "zh": "受限因素数"},
+    "prim_chosen": {"en": "chosen box", "zh": "选定的框"},
+    "prim_box_title": {"en": "Box: coverage {coverage:.0%}, density {density:.0%}",
+                       "zh": "框：覆盖率 {coverage:.0%}，密度 {density:.0%}"},
+    "prim_range": {"en": "sampled range", "zh": "抽样范围"},
+    "prim_box_range": {"en": "box", "zh": "框内范围"},
+    "prim_axis": {"en": "Position within the sampled range", "zh": "在抽样范围中的位置"},
+    "sa_output_total_output": {"en": "Zone output in {year}", "zh": "{year}年开发区(园区)总产值"},
+    "sa_output_leading_share": {"en": "Leading-industry share in {year}", "zh": "{year}年主导产业占比"},
+    "sa_output_p_output_target": {"en": "P(output target met in {year})", "zh": "{year}年产值目标达标概率"},
+    "sa_output_p_leading_target": {"en": "P(leading-share target met in {year})", "zh": "{year}年主导产业占比达标概率"},
+    "sa_output_p_both_targets": {"en": "P(both headline targets met in {year})",
+                                 "zh": "{year}年两项主要目标均达标概率"},
+})
+
+
+def factor_label(name: str, lang: str) -> str:
+    """Return the readable name of a factor (a lever path or parameter name), or the name's last part."""
+    key = str(name).split(".")[-1]
+    return FACTOR_LABELS[key][lang] if key in FACTOR_LABELS else key.replace("_", " ")
