@@ -23,12 +23,13 @@ import pandas as pd
 from parkabm.experiments.design.spec import Experiment, resolve_spec
 from parkabm.experiments.execution.runner import BatchResult, run_batch
 from parkabm.experiments.execution.store import load_results, summarise_results
+from parkabm.model.outputs.targets import headline_targets
 from parkabm.scenarios.errors import UserInputError
 
 OUTCOME_METRICS = ("total_output_yi", "leading_share", "tax_per_mu_wan", "fiscal_total_yi", "exits")
 """Outputs whose distribution in the comparison year the table reports."""
 
-COMPARISON_YEAR = 2025
+COMPARISON_YEAR = headline_targets()["total_output_yi"].year
 """Year of the outcome distributions (the plans' target year); the runs' last year when they stop earlier."""
 
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}

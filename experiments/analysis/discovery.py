@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from parkabm.model.outputs.targets import headline_targets
 from parkabm.scenarios.errors import UserInputError
 
 DEFAULT_THRESHOLD = 0.8
@@ -187,12 +188,20 @@ def describe_box(box: pd.DataFrame, stats: dict, *, labels: dict[str, str] | Non
             f"and it holds {stats['coverage']:.0%} of all runs where they are: {where}.")
 
 
-CLASSES = {
-    "both": "both headline targets are met",
-    "output": "the 3万亿 output target is met",
-    "leading": "the 60% leading-share target is met",
-}
+CLASSES = ("both", "output", "leading")
 """Classes of interest: which headline targets a run must meet in the target year."""
+
+
+def class_description(which: str) -> str:
+    """Return the plain-language class ``which`` with the targets' values from ``targets.csv``."""
+    head = headline_targets()
+    output, leading = head["total_output_yi"], head["leading_share"]
+    texts = {
+        "output": f"the output target ({output.comparison} {output.value:,.0f}亿元 in {output.year}) is met",
+        "leading": f"the leading-share target ({leading.comparison} {leading.value:.0%} in {leading.year}) is met",
+    }
+    texts["both"] = "both headline targets are met"
+    return texts[which]
 
 
 @dataclass
@@ -268,7 +277,7 @@ def discover(ref, *, out=None, target: str = "both", threshold: float = DEFAULT_
     results = load_results(out, metrics=["total_output_yi", "leading_share"])
     if not len(results):
         raise UserInputError(f"{out}: no finished run — allowed: a results folder with finished jobs")
-    year = min(2025, int(results["year"].max()))
+    year = min(headline_targets()["total_output_yi"].year, int(results["year"].max()))
     classes = run_class(results, target, year)
     at = results[results["year"] == year].set_index("job")
     numeric = [f for f in factors if pd.api.types.is_numeric_dtype(at[f]) and not pd.api.types.is_bool_dtype(at[f])]
@@ -279,7 +288,7 @@ def discover(ref, *, out=None, target: str = "both", threshold: float = DEFAULT_
     for scenario, group in classes.groupby("scenario", sort=False):
         x = at.loc[group["job"], numeric].reset_index(drop=True)
         result = find_box(x, group["success"].to_numpy(), threshold=threshold, min_density=min_density,
-                          labels=labels, what=CLASSES[target])
+                          labels=labels, what=class_description(target))
         found[scenario] = result
         stem = folder / str(scenario)
         result.trajectory.to_csv(f"{stem}_trajectory.csv", index=False, encoding="utf-8")

@@ -7,6 +7,7 @@ yearly outputs with them and summarises replicates with a Wilson 95% interval.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ DEFAULT_VARIANT = "2023"
 WILSON_Z = 1.959963984540054
 """Standard-normal quantile of a two-sided 95% interval."""
 
+
+HEADLINE_METRICS = ("total_output_yi", "leading_share")
+"""The two headline targets' indicators: 3万亿元 of output and a ≥60% leading-industry share."""
 
 VARIANT_FALLBACK = ("2023", "2022_jul", "2022_may")
 """Order in which texts fill metrics a variant does not state: the 2023 opinions, then the July and May 2022
@@ -40,6 +44,43 @@ def select_targets(targets: pd.DataFrame, variant: str = DEFAULT_VARIANT) -> pd.
         chosen.append(rows)
         seen.update(rows["metric"])
     return pd.concat(chosen)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target row of ``targets.csv``: ``metric comparison value`` in ``year``."""
+
+    target: str
+    metric: str
+    comparison: str
+    value: float
+    year: int
+
+    def met(self, values: np.ndarray) -> np.ndarray:
+        """Return, per value, whether it meets the target (NaN never does)."""
+        values = np.asarray(values, dtype=float)
+        op = np.greater_equal if self.comparison == ">=" else np.less_equal
+        return op(values, self.value) & ~np.isnan(values)
+
+
+def headline_targets(targets: pd.DataFrame | None = None, variant: str = DEFAULT_VARIANT) -> dict[str, Target]:
+    """Return the headline targets (:data:`HEADLINE_METRICS`) of ``variant`` from ``targets.csv``, by metric.
+
+    Args:
+        targets: The rows of targets.csv (the shipped world's when omitted).
+        variant: The text whose targets apply (:func:`select_targets`).
+    """
+    if targets is None:
+        from parkabm.scenarios.world import load_world
+
+        targets = load_world().targets.reset_index()
+    chosen = select_targets(targets.reset_index() if "target" not in targets.columns else targets, variant)
+    found = {}
+    for row in chosen.itertuples(index=False):
+        if row.metric in HEADLINE_METRICS and row.metric not in found:
+            found[row.metric] = Target(str(row.target), str(row.metric), str(row.comparison), float(row.value),
+                                       int(row.year))
+    return found
 
 
 def targets_met(yearly: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
