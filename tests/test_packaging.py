@@ -9,6 +9,7 @@ or ``parkabm run`` fail here with ``ModuleNotFoundError``.
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -26,9 +27,13 @@ TOP_LEVEL = ("model", "agents", "scenarios", "experiments")
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    # Built from a copy, so that the build's own folders (build/, *.egg-info) never land in the checkout.
+    source = tmp_path_factory.mktemp("source") / "parkabm"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "results", "__pycache__", ".*_cache", ".hypothesis"))
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(out), str(ROOT)], check=True, capture_output=True, text=True, timeout=600)
+                    "--wheel-dir", str(out), str(source)], check=True, capture_output=True, text=True, timeout=600)
     (path,) = out.glob("parkabm-*.whl")
     return path
 
