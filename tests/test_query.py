@@ -88,6 +88,19 @@ def test_write_schema_refuses_a_folder_that_is_not_a_store(tmp_path):
     assert not (tmp_path / "schema.json").exists()
 
 
+def test_a_schema_json_parkabm_did_not_write_is_never_overwritten(batch, tmp_path):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(batch, folder)
+    (folder / "schema.json").write_text('{"mine": true}', encoding="utf-8")
+    with pytest.raises(UserInputError, match="not written by parkabm"):
+        write_schema(folder)
+    rows = open_results(folder, connection=duckdb.connect()).filter("year = 2025").aggregate("count(*)").fetchall()
+    assert rows == [(12,)]  # the view still opens
+    assert (folder / "schema.json").read_text(encoding="utf-8") == '{"mine": true}'
+
+
 def test_arrow_fields_carry_unit_and_description(batch):
     dataset = open_dataset(batch)
     field = dataset.schema.field("total_output_yi")

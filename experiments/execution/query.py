@@ -37,6 +37,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from parkabm.scenarios.errors import UserInputError
+
 SCHEMA_FILE = "schema.json"
 """Name of the column documentation written into a results folder."""
 
@@ -169,13 +171,17 @@ def write_schema(out: str | Path) -> Path:
         The path of ``schema.json``.
 
     Raises:
-        UserInputError: ``out`` is not a results folder.
+        UserInputError: ``out`` is not a results folder, or its ``schema.json`` was not written by parkabm (it is
+            never overwritten).
     """
     from parkabm.experiments.execution.store import read_manifest, write_json
 
     out = Path(out)
     manifest = read_manifest(out)
     path = out / SCHEMA_FILE
+    if path.exists() and not _ours(path):
+        raise UserInputError(f"{path}: not written by parkabm (no schema_format) — allowed: a results folder whose "
+                             f"{SCHEMA_FILE} parkabm wrote, or none; move this file away to document the columns")
     write_json(path, {
         "schema_format": SCHEMA_FORMAT,
         "experiment": manifest.get("name"),
@@ -183,6 +189,17 @@ def write_schema(out: str | Path) -> Path:
         "columns": schema_columns(out),
     })
     return path
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``schema.json`` at ``path`` was written by :func:`write_schema` (it records ``schema_format``)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "schema_format" in data
 
 
 def read_schema(out: str | Path) -> dict[str, Any] | None:
@@ -199,6 +216,14 @@ def read_schema(out: str | Path) -> dict[str, Any] | None:
 # ----------------------------------------------------------------------------------------------------
 # Views
 # ----------------------------------------------------------------------------------------------------
+
+
+def _duckdb() -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        raise ModuleNotFoundError("the results view needs DuckDB: pip install 'parkabm[query]'") from None
+    return duckdb
 
 
 def _quoted(name: str) -> str:
@@ -234,14 +259,15 @@ def open_results(out: str | Path, *, connection: Any = None, view: str = "result
     Raises:
         UserInputError: ``out`` is not a results folder.
     """
-    import duckdb
-
+    duckdb = _duckdb()
     out = Path(out)
     con = connection if connection is not None else duckdb.default_connection()
     relation = _view(out, con)
     relation.create_view(view, replace=True)
+    path = out / SCHEMA_FILE
     schema = read_schema(out)
-    if schema is None or [c.get("name") for c in schema.get("columns", [])] != relation.columns:
+    stale = schema is None or [c.get("name") for c in schema.get("columns", [])] != relation.columns
+    if stale and (not path.exists() or _ours(path)):  # a file parkabm did not write is left alone
         try:
             write_schema(out)
         except OSError:
@@ -277,9 +303,9 @@ def open_dataset(out: str | Path) -> Any:
     Returns:
         A ``pyarrow.dataset.Dataset``.
     """
-    import duckdb
     import pyarrow.dataset as ds
 
+    duckdb = _duckdb()
     out = Path(out)
     with duckdb.connect() as con:
         relation = _view(out, con)
@@ -310,10 +336,9 @@ def open_status(out: str | Path, *, connection: Any = None, view: str = "status"
         A relation: ``job``, ``status`` (``done``, ``failed``, ``pending``), ``start``, ``end`` (UTC),
         ``worker`` and ``error`` (text; null for jobs that did not fail).
     """
-    import duckdb
-
     from parkabm.experiments.execution.store import job_status
 
+    duckdb = _duckdb()
     con = connection if connection is not None else duckdb.default_connection()
     status = job_status(out)
     for column in ("worker", "error"):
