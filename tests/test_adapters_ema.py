@@ -215,6 +215,8 @@ def test_common_random_numbers_share_streams_across_points(spec_file):
     assert shared(replicate=1, **b)["total_output_yi"] == by_hand(b, 1)  # the same stream at another point
     assert own(replicate=1, **a)["total_output_yi"] == by_hand(a, run_stream(a, 1))
     assert run_stream(a, 1) != run_stream(b, 1) and run_stream(a, 0) != run_stream(a, 1)
+    lever = "levers.land.redevelopment_mu_per_year"  # a whole number and its float are the same point
+    assert own(**{lever: 20000})["total_output_yi"] == own(**{lever: 20000.0})["total_output_yi"]
 
 
 def test_optimize_searches_the_levers(model):
@@ -240,3 +242,21 @@ def test_scenario_and_factor_list_without_a_file():
 def test_unknown_scenario_is_a_clear_error(spec_file):
     with pytest.raises(UserInputError, match="allowed: one of tiny"):
         ema_model(load_spec(spec_file), scenario="baseline")
+
+
+def test_levels_reach_the_run_as_their_values(spec_file):
+    experiment = experiment_for(spec_file.parent / "tiny.yaml", [
+        {"name": "levers.land.redevelopment_lag_years", "kind": "lever", "levels": [1, 3]},
+        {"name": "trend_growth_multiplier", "kind": "uncertainty", "bounds": [0.8, 1.2]},
+    ], seed=5)
+    model = ema_model(experiment)
+    np.random.seed(1)  # noqa: NPY002 - EMA 2.5's samplers draw from NumPy's global generator
+    with SequentialEvaluator(model) as evaluator:
+        experiments, outcomes = evaluator.perform_experiments(scenarios=2, policies=2)
+    lags = experiments["levers__land__redevelopment_lag_years"]
+    assert set(lags) <= {1, 3}
+    run = model_function(experiment)
+    for i in range(len(experiments)):
+        values = {"levers.land.redevelopment_lag_years": lags.iloc[i],
+                  "trend_growth_multiplier": experiments["trend_growth_multiplier"].iloc[i]}
+        assert run(**values)["total_output_yi"] == outcomes["total_output_yi"][i]

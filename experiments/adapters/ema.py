@@ -167,10 +167,11 @@ class ParkabmRun:
 
 
 def _native(value: Any, integer: bool) -> Any:
+    """A Python value of the factor's type, so that ``2`` and ``2.0`` give the same run and the same stream."""
     value = value.item() if isinstance(value, np.generic) else value
-    if integer and isinstance(value, float):
-        return round(value)
-    return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return round(value) if integer else float(value)
 
 
 def mean_over_replications(values: Sequence[float]) -> float:
