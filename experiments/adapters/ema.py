@@ -355,9 +355,17 @@ def model_function(experiment: Any, *, scenario: str | None = None, variant: str
     metrics = tuple(spec.outputs.metrics) if spec.outputs.metrics else HEADLINE
     targets = tuple(_target_checks(metrics, year, variant))
     both = all(m in {t.metric for t in targets} for m in HEADLINE_TARGETS)
-    slots = tuple(FactorSlot(f.name, f.kind, bool(experiment.integer[i])) for i, f in enumerate(spec.factors))
+    slots = tuple(FactorSlot(f.name, f.kind, bool(experiment.integer[i]) or _integer_lever(f))
+                  for i, f in enumerate(spec.factors))
     crn = spec.common_random_numbers if common_random_numbers is None else common_random_numbers
     return ParkabmRun(resolved, slots, spec.seed, year, metrics, targets, both, crn, experiment.source)
+
+
+def _integer_lever(factor: Any) -> bool:
+    """Whether a factor sets a lever that takes whole numbers (levels of it included)."""
+    from parkabm.experiments.design.spec import lever_type
+
+    return factor.kind == "lever" and lever_type(factor.name) is int
 
 
 def _ema_name(name: str) -> str:
