@@ -83,7 +83,7 @@ def _values_of(name: str) -> dict:
 
 
 @solara.lab.task
-def update_task(base_name: str, ref_name: str, changes: dict) -> runs.Update | None:
+def update_task(base_name: str, ref_name: str, changes: dict, lang: str) -> runs.Update | None:
     """Run the page's settings and the reference in this background thread (the page stays responsive)."""
     scenario = lever_catalogue.build_scenario(_base(base_name), changes, population_scale=SETTINGS.population_scale)
     reference = lever_catalogue.build_scenario(_base(ref_name), {}, population_scale=SETTINGS.population_scale)
@@ -91,9 +91,12 @@ def update_task(base_name: str, ref_name: str, changes: dict) -> runs.Update | N
     def progress(share: float) -> None:
         update_task.progress = 100.0 * share
 
-    return runs.run_update(scenario, reference, base_name=base_name, reference_name=ref_name, changes=changes,
-                           reps=SETTINGS.reps, seed=SETTINGS.seed, world=SETTINGS.world, progress=progress,
-                           cancelled=lambda: not update_task.is_current())
+    update = runs.run_update(scenario, reference, base_name=base_name, reference_name=ref_name, changes=changes,
+                             reps=SETTINGS.reps, seed=SETTINGS.seed, world=SETTINGS.world, progress=progress,
+                             cancelled=lambda: not update_task.is_current())
+    if update is not None:
+        update.chart_images(lang)  # drawn here, in the background, not while the page renders
+    return update
 
 
 def _percent(x: float) -> str:
@@ -153,16 +156,14 @@ def _cost_rows(update: runs.Update, lang: str) -> str:
 STYLE = """
 @font-face {font-family: "parkabm CJK"; src: url("/parkabm-fonts/NotoSansSC-Regular.otf") format("opentype");
     unicode-range: U+2E80-9FFF, U+F900-FAFF, U+FF00-FFEF;}
-.v-application, .v-application .text-h1, .v-application .text-h2, .v-application .text-h3, .v-application .text-h4,
-.v-application .text-h5, .v-application .text-h6, .v-application .text-body-1, .v-application .text-body-2
-    {font-family: Roboto, "parkabm CJK", "Noto Sans CJK SC", sans-serif !important;}
+.v-application, .v-application * {font-family: Roboto, "parkabm CJK", "Noto Sans CJK SC", sans-serif !important;}
 .parkabm-targets, .parkabm-costs {border-collapse: collapse; font-size: 13px; margin: 4px 0 12px 0;}
 .parkabm-targets th, .parkabm-targets td, .parkabm-costs th, .parkabm-costs td
     {border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top;}
 .parkabm-targets td.source {color: #555; font-size: 11px; max-width: 320px;}
 .parkabm-costs tr.total td {font-weight: bold;}
 .parkabm-chart {max-width: 100%; height: auto;}
-.parkabm-lever-note {color: #555; font-size: 11px; margin: -6px 0 10px 0; line-height: 1.25;}
+.parkabm-lever-note {color: #555; font-size: 11px; margin: 2px 0 10px 0; line-height: 1.25;}
 .parkabm-error pre {white-space: pre-wrap; font-size: 12px; margin: 0;}
 """
 
@@ -214,9 +215,7 @@ def Results(update: runs.Update, lang: str):
     """The charts, tables and downloads of one finished update."""
     from parkabm.experiments import charts
 
-    images = solara.use_memo(
-        lambda: {c: runs.render_chart(update, c, lang, "png", dpi=110) for c in runs.CHARTS},
-        dependencies=[id(update), lang])
+    images = update.chart_images(lang)
     ref = charts.scenario_label(update.reference_name, lang)
     with solara.Columns([1, 1]):
         _image(images["fan_total_output"], "fan_total_output", lang)
@@ -261,7 +260,7 @@ def Page():
 
     def run() -> None:
         if problem is None:
-            update_task(scenario_name.value, reference_name.value, changes)
+            update_task(scenario_name.value, reference_name.value, changes, language.value)
 
     settings_yaml = lever_catalogue.scenario_yaml(scenario_name.value, changes, controls=CONTROLS,
                                                   population_scale=SETTINGS.population_scale)

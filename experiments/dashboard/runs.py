@@ -18,7 +18,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -120,7 +120,14 @@ def paired_difference(met: np.ndarray, reference: np.ndarray) -> tuple[float, fl
     l1, u1 = wilson_interval(both + only_new, n)
     l2, u2 = wilson_interval(both + only_ref, n)
     margins = (both + only_new) * (only_ref + neither) * (both + only_ref) * (only_new + neither)
-    phi = (both * neither - only_new * only_ref) / math.sqrt(margins) if margins else 0.0
+    agreement = both * neither - only_new * only_ref
+    # correlation of the pairs, continuity-corrected as in Newcombe's method 10 (0 when a margin is empty)
+    if not margins or 0 <= agreement <= n / 2:
+        phi = 0.0
+    elif agreement > n / 2:
+        phi = (agreement - n / 2) / math.sqrt(margins)
+    else:
+        phi = agreement / math.sqrt(margins)
     delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     epsilon = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     diff = p1 - p2
@@ -216,6 +223,14 @@ class Update:
     costs: pd.DataFrame
     reps: int
     seed: int
+    images: dict = field(default_factory=dict, repr=False)
+
+    def chart_images(self, lang: str, dpi: int = 110) -> dict[str, bytes]:
+        """Return every chart of :data:`CHARTS` as PNG bytes for the page, drawn once per language."""
+        key = (lang, dpi)
+        if key not in self.images:
+            self.images[key] = {c: render_chart(self, c, lang, "png", dpi=dpi) for c in CHARTS}
+        return self.images[key]
 
     def headline_target(self, metric: str) -> dict | None:
         """Return the target of ``metric`` with its P(met), in the form :func:`charts.fan_chart` draws."""
