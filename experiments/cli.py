@@ -438,6 +438,5 @@ def dashboard_command(host: str, port: int, reps: int, seed: int, population_sca
     """Serve the policy dashboard in the browser: levers, runs, P(target met) and its change (needs [dashboard])."""
     from parkabm.experiments.dashboard import serve
 
-    click.echo(f"parkabm dashboard on http://{host}:{port}/ · {reps} replicates per run · seed {seed} (Ctrl-C stops)")
     serve(host=host, port=port, reps=reps, seed=seed, population_scale=population_scale, scenario=scenario,
-          reference=reference)
+          reference=reference, announce=click.echo)

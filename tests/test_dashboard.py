@@ -139,6 +139,21 @@ def test_charts_render_as_png_and_svg_in_both_languages(baseline, world):
     assert png.startswith(b"\x89PNG") and b"<svg" in svg[:500]
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["--scenario", "nope"], "--scenario: 'nope' — allowed: a shipped scenario (baseline"),
+    (["--population-scale", "0"], "--population-scale: 0.0 — allowed: a number > 0 and ≤ 200"),
+])
+def test_dashboard_command_rejects_bad_settings_before_serving(args, message):
+    from click.testing import CliRunner
+
+    from parkabm.experiments.cli import main
+
+    result = CliRunner().invoke(main, ["dashboard", "--port", str(_free_port()), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
 # ----------------------------------------------------------------------------------------------------
 # In the browser
 # ----------------------------------------------------------------------------------------------------
@@ -238,6 +253,22 @@ def test_dashboard_in_headless_chromium(dashboard_url, tmp_path, baseline, world
                          for r in expected.itertuples(index=False) if r.n}
         assert any(diff != 0 for _, diff in shown.values())
         expect(page.locator(".parkabm-costs tr[data-component=fiscal_total_yi]")).to_be_visible()
+
+        # the settings download is a scenario file that parkabm accepts and that reproduces the run's levers
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Settings as scenario YAML").click()
+        settings = tmp_path / download.value.suggested_filename
+        download.value.save_as(settings)
+        checked = subprocess.run([sys.executable, "-c", "from parkabm.experiments.cli import main; main()",
+                                  "validate", str(settings)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+        loaded = load_scenario(settings)
+        assert loaded.extends == "baseline" and loaded.levers.land.redevelopment_mu_per_year == 50000
+        with page.expect_download() as download:
+            page.get_by_role("button", name="fan_total_output.png").click()
+        chart_file = tmp_path / download.value.suggested_filename
+        download.value.save_as(chart_file)
+        assert chart_file.read_bytes().startswith(b"\x89PNG")
         page.screenshot(path=tmp_path / "dashboard.png", full_page=True)
 
         # Chinese labels, charts redrawn in Chinese

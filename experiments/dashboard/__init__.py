@@ -16,6 +16,7 @@ Needs the ``dashboard`` extra: ``pip install 'parkabm[dashboard]'``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from parkabm.scenarios.errors import UserInputError
 
@@ -24,7 +25,8 @@ APP = "parkabm.experiments.dashboard.app"
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8765, reps: int = 50, seed: int = 0,
-          population_scale: float | None = None, scenario: str = "baseline", reference: str = "baseline") -> None:
+          population_scale: float | None = None, scenario: str = "baseline", reference: str = "baseline",
+          announce: Callable[[str], None] | None = None) -> None:
     """Serve the dashboard until interrupted.
 
     Args:
@@ -35,6 +37,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8765, reps: int = 50, seed: in
         population_scale: Multiplier of the synthetic firm population, for quick looks; None keeps the scenarios'.
         scenario: The scenario shown first.
         reference: The scenario differences are taken from.
+        announce: Called with the page's address once the settings are checked, before serving.
 
     Raises:
         UserInputError: A bad setting, or Solara is not installed.
@@ -50,6 +53,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 8765, reps: int = 50, seed: in
     SETTINGS.configure(reps=reps, seed=seed, population_scale=population_scale, scenario=scenario,
                        reference=reference)
     os.environ["SOLARA_APP"] = APP
+    if announce is not None:
+        announce(f"parkabm dashboard on http://{host}:{port}/ · {reps} replicates per run · seed {seed} (Ctrl-C stops)")
     uvicorn.run(asgi_app(), host=host, port=port, log_level="warning")
 
 
