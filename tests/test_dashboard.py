@@ -158,7 +158,8 @@ def test_dashboard_command_rejects_bad_settings_before_serving(args, message):
 # In the browser
 # ----------------------------------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("PARKABM_CHROMIUM", "/usr/bin/chromium")
+"""Debian's Chromium; another path for a browser elsewhere."""
 
 
 def _browser_or_skip():

@@ -328,7 +328,7 @@ def draw_chart(update: Update, chart: str, lang: str):
 def render_chart(update: Update, chart: str, lang: str, fmt: str = "png", dpi: int | None = None) -> bytes:
     """Return one chart of an update as PNG or SVG bytes, in the project style and language.
 
-    Charts are drawn one at a time (matplotlib's style settings are process-wide), so two sessions drawing at once
+    Charts are drawn one at a time (matplotlib's style settings are process-wide), so two browser tabs drawing at once
     cannot mix their languages.
 
     Args:
