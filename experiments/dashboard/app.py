@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+import threading
 
 import solara
 import solara.lab
@@ -96,6 +97,8 @@ def update_task(base_name: str, ref_name: str, changes: dict, lang: str) -> runs
                              cancelled=lambda: not update_task.is_current())
     if update is not None:
         update.chart_images(lang)  # drawn here, in the background, not while the page renders
+        other = "zh" if lang == "en" else "en"
+        threading.Thread(target=update.chart_images, args=(other,), daemon=True).start()  # instant language switch
     return update
 
 

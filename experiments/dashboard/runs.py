@@ -224,13 +224,17 @@ class Update:
     reps: int
     seed: int
     images: dict = field(default_factory=dict, repr=False)
+    _images_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def chart_images(self, lang: str, dpi: int = 110) -> dict[str, bytes]:
         """Return every chart of :data:`CHARTS` as PNG bytes for the page, drawn once per language."""
         key = (lang, dpi)
-        if key not in self.images:
-            self.images[key] = {c: render_chart(self, c, lang, "png", dpi=dpi) for c in CHARTS}
-        return self.images[key]
+        if key in self.images:  # drawn already: no waiting while the other language is being drawn
+            return self.images[key]
+        with self._images_lock:
+            if key not in self.images:
+                self.images[key] = {c: render_chart(self, c, lang, "png", dpi=dpi) for c in CHARTS}
+            return self.images[key]
 
     def headline_target(self, metric: str) -> dict | None:
         """Return the target of ``metric`` with its P(met), in the form :func:`charts.fan_chart` draws."""
