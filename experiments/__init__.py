@@ -8,6 +8,5 @@
 - :mod:`~parkabm.experiments.analysis`: projections and P(target met) (``parkabm run``), scenario comparison
   (``parkabm compare``), sensitivity analysis (Sobol, Morris, delta, PAWN through SALib), scenario discovery (PRIM)
   and calibration;
-- :mod:`~parkabm.experiments.dashboard`: the policy dashboard in the browser (``parkabm dashboard``, Solara);
 - :mod:`~parkabm.experiments.cli`: the ``parkabm`` command line.
 """
