@@ -421,3 +421,22 @@ def discover_command(source: str, target: str, threshold: float, out: str | None
     click.echo(f"results in {found.out / 'discovery'}/")
     for role, path in found.files.items():
         click.echo(f"  {role:<28} {path}")
+
+
+@main.command("dashboard")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (this machine only).")
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=8765, show_default=True, help="TCP port.")
+@click.option("--reps", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Replicates per scenario each time Run is pressed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed.")
+@click.option("--population-scale", type=float, default=None, metavar="X",
+              help="Multiply the synthetic firm population (e.g. 0.1 for quick looks); default: the scenarios'.")
+@click.option("--scenario", default="baseline", show_default=True, help="Scenario shown first.")
+@click.option("--reference", default="baseline", show_default=True, help="Scenario the differences are taken from.")
+def dashboard_command(host: str, port: int, reps: int, seed: int, population_scale: float | None, scenario: str,
+                      reference: str) -> None:
+    """Serve the policy dashboard in the browser: levers, runs, P(target met) and its change (needs [dashboard])."""
+    from parkabm.experiments.dashboard import serve
+
+    serve(host=host, port=port, reps=reps, seed=seed, population_scale=population_scale, scenario=scenario,
+          reference=reference, announce=click.echo)
