@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import annotated_types
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -541,3 +541,17 @@ def problems_from(exc: ValidationError, data: Any, file_of: str | Callable[[tupl
                 allowed = "required: " + allowed
         problems.append(Problem(name_file(path), key, value, allowed))
     return list(dict.fromkeys(problems))
+
+
+def allowed_field(text: str, **kwargs: Any) -> Any:
+    """Declare a pydantic field whose problems say ``text`` is what is allowed (instead of its type in words).
+
+    Args:
+        text: What the field accepts, in words (e.g. ``a whole number ≥ 1``).
+        **kwargs: Passed on to :func:`pydantic.Field`.
+
+    Returns:
+        The field.
+    """
+    extra = {**kwargs.pop("json_schema_extra", {}), "allowed": text}
+    return Field(json_schema_extra=extra, **kwargs)
