@@ -190,6 +190,17 @@ class InputYamlLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._nesting = 0
 
+    def fetch_flow_collection_start(self, token_class: type) -> None:
+        """Scan ``[`` or ``{``, refusing flow nesting beyond :data:`MAX_NESTING` at once.
+
+        The scanner keeps one possible key per open flow collection and checks them all at every token, so deep
+        flow nesting would cost time quadratic in its depth before the composer could refuse it.
+        """
+        if self.flow_level >= MAX_NESTING:
+            raise _LimitExceeded(f"nested more than {MAX_NESTING} deep", self.get_mark(),
+                                 f"mappings and lists nested at most {MAX_NESTING} deep")
+        super().fetch_flow_collection_start(token_class)
+
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         """Compose one node, refusing nesting beyond :data:`MAX_NESTING` before recursing further."""
         self._nesting += 1

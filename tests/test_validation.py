@@ -359,3 +359,21 @@ def test_yaml_module_is_only_read_by_the_validation_layer():
              if "import yaml" in p.read_text(encoding="utf-8")]
     assert users == ["validation.py"]
     assert yaml.__name__ == "yaml"
+
+
+def test_a_design_kind_that_is_not_text_is_a_problem(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_spec(tmp_path, "name: x\nscenarios: [tiny.yaml]\nreplicates: 1\ndesign: {kind: []}\n")
+    with pytest.raises(UserInputError) as caught:
+        load_spec("spec.yaml")
+    assert str(caught.value).startswith("spec.yaml: design.kind = [] — allowed: one of 'grid', 'monte_carlo'")
+
+
+def test_a_key_with_a_line_break_stays_on_one_problem_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text('name: bad\nextends: baseline\n"lev\\rers": 1\n', encoding="utf-8")
+    result = run_validate("bad.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "bad.yaml: lev\\rers = 1 — allowed: did you mean 'levers'? known keys: name, description, extends, world, "
+        "levers, uncertainties"]

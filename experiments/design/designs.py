@@ -18,7 +18,7 @@ whose design does not fit in memory is refused when it is read (:data:`MAX_DESIG
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -207,5 +207,5 @@ DESIGNS: dict[str, DesignKind] = {
 
 def settings_model(node: object) -> type[DesignSettings]:
     """Return the settings model of the design kind a ``design:`` mapping names (the base model if none)."""
-    kind = node.get("kind") if isinstance(node, dict) else None
+    kind = node.get("kind") if isinstance(node, Mapping) else None
     return DESIGNS[kind].settings if isinstance(kind, str) and kind in DESIGNS else DesignSettings

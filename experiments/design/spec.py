@@ -165,7 +165,7 @@ class ExperimentSpec(BaseModel):
         if not isinstance(value, Mapping):
             raise rejection("design_not_mapping", f"a mapping with kind: {kinds}")
         kind = value.get("kind")
-        if kind not in DESIGNS:
+        if not isinstance(kind, str) or kind not in DESIGNS:
             hint = closest(kind, list(DESIGNS)) if isinstance(kind, str) else None
             raise rejection("unknown_design", (f"did you mean {hint!r}? " if hint else "") + f"one of {kinds}",
                            shown="(missing)" if kind is None else repr(kind), field="kind")
