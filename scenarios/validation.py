@@ -566,3 +566,19 @@ def allowed_field(text: str, **kwargs: Any) -> Any:
     """
     extra = {**kwargs.pop("json_schema_extra", {}), "allowed": text}
     return Field(json_schema_extra=extra, **kwargs)
+
+
+def names_experiment(ref: str) -> bool:
+    """Whether ``ref`` is an experiment file: a YAML file whose top-level mapping has a ``scenarios`` key.
+
+    A scenario file can never have that key (its schema refuses it), so the two kinds of file are told apart by their
+    content, not their name. A file that cannot be read is not an experiment (the scenario loader reports it).
+
+    Args:
+        ref: What the user named: a path or a shipped scenario name.
+    """
+    path = Path(ref)
+    if not path.is_file():
+        return False
+    document, _ = read_yaml_mapping(path, ref, what="input", keys=[])
+    return document is not None and "scenarios" in document

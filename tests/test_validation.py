@@ -377,3 +377,16 @@ def test_a_key_with_a_line_break_stays_on_one_problem_line(tmp_path, monkeypatch
     assert result.stderr.splitlines() == [
         "bad.yaml: lev\\rers = 1 — allowed: did you mean 'levers'? known keys: name, description, extends, world, "
         "levers, uncertainties"]
+
+
+def test_validate_checks_experiment_files_too(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_spec(tmp_path, {**SMALL_SPEC, "replicates": 0, "design": {"kind": "sobol", "base_samples": 100},
+                          "factors": [{**TREND, "bounds": [1.2, 0.8]}, {**TREND, "name": "trend_growth"}]})
+    result = run_validate("spec.yaml", "tiny.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == "ok  tiny.yaml\n"
+    keys = problem_keys(result.stderr, "spec.yaml")
+    assert keys == ["factors[0].bounds", "design.base_samples", "replicates", "factors[1].name"], result.stderr
+    write_spec(tmp_path)
+    assert run_validate("spec.yaml").stdout == "ok  spec.yaml\n"

@@ -99,6 +99,7 @@ __all__ = [
     "load_spec",
     "resolve_spec",
     "shipped_specs",
+    "validate_spec",
 ]
 
 SPEC_DIR = Path(__file__).parents[1] / "specs"
@@ -659,6 +660,22 @@ def load_spec(ref: str | Path) -> Experiment:
     if data is None:
         raise UserInputError(problems)
     return resolve_spec(data, source=text, base_dir=path.parent)
+
+
+def validate_spec(ref: str | Path) -> list[Problem]:
+    """Check an experiment file and return every problem found (an empty list when it is valid).
+
+    Args:
+        ref: As for :func:`load_spec`.
+
+    Returns:
+        The problems, each naming file, key path, offending value and what is allowed.
+    """
+    try:
+        load_spec(ref)
+    except UserInputError as exc:
+        return exc.problems or [Problem(str(ref), _FILE, "(invalid)", str(exc))]
+    return []
 
 
 def shipped_specs() -> list[str]:
