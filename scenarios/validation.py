@@ -310,7 +310,7 @@ def read_yaml_mapping(path: Path, display: str, *, what: str,
 # ----------------------------------------------------------------------------------------------------
 
 Subtypes = Mapping[type, Callable[[Any], type]]
-"""For a base model whose concrete class depends on the input (a registered design kind), the function that picks
+"""For a base model whose concrete class depends on the input (a design kind of an experiment file), the function that picks
 the class from the input mapping."""
 
 
@@ -351,7 +351,7 @@ def _tag_of(model: type[BaseModel]) -> str | None:
 
 
 def _choose_member(tp: Any, node: Any, subtypes: Subtypes) -> Any:
-    """The concrete type for the input ``node``: a union member named by its ``dist`` key, or a registered kind."""
+    """The concrete type for the input ``node``: a union member named by its ``dist`` key, or a design kind."""
     if isinstance(tp, type) and tp in subtypes:
         return subtypes[tp](node)
     members = _union_members(tp)

@@ -158,8 +158,8 @@ class ExperimentSpec(BaseModel):
 
     @field_validator("design", mode="wrap")
     @classmethod
-    def _registered_design(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> DesignSettings | None:
-        """Validate the ``design:`` mapping with the settings model of its registered kind."""
+    def _design_of_its_kind(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> DesignSettings | None:
+        """Validate the ``design:`` mapping with the settings model of its kind in DESIGNS."""
         if value is None or isinstance(value, DesignSettings):
             return value
         kinds = ", ".join(repr(k) for k in DESIGNS)
