@@ -310,8 +310,8 @@ def read_yaml_mapping(path: Path, display: str, *, what: str,
 # ----------------------------------------------------------------------------------------------------
 
 Subtypes = Mapping[type, Callable[[Any], type]]
-"""For a base model whose concrete class depends on the input (a design kind of an experiment file), the function that picks
-the class from the input mapping."""
+"""For a base model whose concrete class depends on the input (the design kind of an experiment file), the function
+that picks the class from the input mapping."""
 
 
 def _strip_annotations(tp: Any) -> tuple[Any, bool, list[Any]]:
@@ -439,6 +439,12 @@ def _describe(slot: _Slot) -> str:
         text = "a mapping with keys " + ", ".join(tp.model_fields)
     elif _union_members(tp):
         text = "a mapping with dist: " + " | ".join(repr(_tag_of(m)) for m in _union_members(tp))
+    elif typing.get_origin(tp) in (typing.Union, types.UnionType) and all(
+            a in _TYPE_WORDS for a in typing.get_args(tp)):
+        words = list(dict.fromkeys(_TYPE_WORDS[a] for a in typing.get_args(tp)))
+        if "a number" in words and "a whole number" in words:
+            words.remove("a whole number")
+        text = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
     elif typing.get_origin(tp) is dict:
         text = "a mapping"
     elif typing.get_origin(tp) is list:
@@ -490,6 +496,8 @@ def _user_path(loc: tuple[Any, ...], data: Any) -> tuple[tuple[Any, ...], str]:
             kept.append((element, True))
             node = node[element]
             continue
+        elif node is not None and isinstance(element, str):
+            continue  # below a scalar: the member of a union of scalars that was tried (``levels[0].bool``)
         kept.append((element, isinstance(element, int)))
         node = None
     return tuple(e for e, _ in kept), _key_text(kept)
@@ -551,7 +559,21 @@ def problems_from(exc: ValidationError, data: Any, file_of: str | Callable[[tupl
             elif kind == "missing":
                 allowed = "required: " + allowed
         problems.append(Problem(name_file(path), key, value, allowed))
-    return list(dict.fromkeys(problems))
+    return _merged(problems)
+
+
+def _merged(problems: list[Problem]) -> list[Problem]:
+    """Join the problems of one value (each member of a union that was tried) into one line, in first-seen order."""
+    allowed: dict[tuple[str, str, str], list[str]] = {}
+    for problem in problems:
+        texts = allowed.setdefault((problem.file, problem.key, problem.value), [])
+        if problem.allowed not in texts:
+            texts.append(problem.allowed)
+    merged = []
+    for (file, key, value), texts in allowed.items():
+        finite = [t for t in texts if t.startswith("a finite number")]  # the member that failed only by inf/nan
+        merged.append(Problem(file, key, value, finite[0] if finite else "; or ".join(texts)))
+    return merged
 
 
 def allowed_field(text: str, **kwargs: Any) -> Any:

@@ -390,3 +390,13 @@ def test_validate_checks_experiment_files_too(tmp_path, monkeypatch):
     assert keys == ["factors[0].bounds", "design.base_samples", "replicates", "factors[1].name"], result.stderr
     write_spec(tmp_path)
     assert run_validate("spec.yaml").stdout == "ok  spec.yaml\n"
+
+
+def test_a_non_finite_grid_level_is_one_problem_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_spec(tmp_path, {**SMALL_SPEC, "factors": [{"name": "levers.race.weight", "kind": "lever",
+                                                      "levels": [float("nan"), 0.2]}]})
+    with pytest.raises(UserInputError) as caught:
+        load_spec("spec.yaml")
+    assert str(caught.value) == ("spec.yaml: factors[0].levels[0] = nan — allowed: a finite number (not .inf, -.inf "
+                                 "or .nan): true or false, a number or text")
