@@ -99,13 +99,17 @@ def validate_command(scenarios: tuple[str, ...]) -> None:
     A file with a ``scenarios:`` key is an experiment file. Prints ``ok  <file>`` for each valid input. Otherwise
     prints one line per problem (file, key path, value, what is allowed) and exits with code 2.
     """
-    from parkabm.experiments.design.spec import validate_spec
     from parkabm.scenarios.loader import validate
     from parkabm.scenarios.validation import names_experiment
 
     problems = []
     for ref in scenarios:
-        found = validate_spec(ref) if names_experiment(ref) else validate([ref])
+        if names_experiment(ref):
+            from parkabm.experiments.design.spec import validate_spec  # only then: it loads the output registry
+
+            found = validate_spec(ref)
+        else:
+            found = validate([ref])
         if found:
             problems += found
         else:
