@@ -94,16 +94,22 @@ def scenarios_command(lang: str) -> None:
 @main.command("validate")
 @click.argument("scenarios", nargs=-1, required=True, metavar="PATH|NAME...")
 def validate_command(scenarios: tuple[str, ...]) -> None:
-    """Check scenario files (or shipped scenario names) and report every problem.
+    """Check scenario or experiment files (or shipped scenario names) and report every problem.
 
-    Prints ``ok  <file>`` for each valid input. Otherwise prints one line per problem (file, key path, value,
-    what is allowed) and exits with code 2.
+    A file with a ``scenarios:`` key is an experiment file. Prints ``ok  <file>`` for each valid input. Otherwise
+    prints one line per problem (file, key path, value, what is allowed) and exits with code 2.
     """
     from parkabm.scenarios.loader import validate
+    from parkabm.scenarios.validation import names_experiment
 
     problems = []
     for ref in scenarios:
-        found = validate([ref])
+        if names_experiment(ref):
+            from parkabm.experiments.design.spec import validate_spec  # only then: it loads the output registry
+
+            found = validate_spec(ref)
+        else:
+            found = validate([ref])
         if found:
             problems += found
         else:

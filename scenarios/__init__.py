@@ -2,6 +2,8 @@
 
 - :mod:`parkabm.scenarios.schema`: what a scenario may say (world settings, levers, uncertainties);
 - :mod:`parkabm.scenarios.loader`: find, resolve (``extends:``) and validate scenario files;
+- :mod:`parkabm.scenarios.validation`: the bounded YAML reader and the translator of schema errors into problem
+  lines, shared by scenario and experiment files;
 - :mod:`parkabm.scenarios.errors`: :class:`UserInputError`, the one exception for user mistakes;
 - :mod:`parkabm.scenarios.world`: the baseline world tables (parks, sectors, targets, history).
 """

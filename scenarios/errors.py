@@ -8,6 +8,7 @@ raising, so that a user fixes a file in one pass instead of one error at a time.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,6 +28,23 @@ def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
     """
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def one_line(text: str) -> str:
+    r"""Escape the characters that would break a problem line (line breaks and other control characters).
+
+    Key paths and values come from the user's file, where a quoted key may hold a line break; each problem must stay
+    on one line.
+
+    Args:
+        text: Text to show.
+
+    Returns:
+        ``text`` with control, line- and paragraph-separator characters written as escapes (``\r``, ``\u2028``).
+    """
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") else c
+                   for c in text)
 
 
 @dataclass(frozen=True)
@@ -63,7 +81,8 @@ class Problem:
         return cls(file=file, key=key, value=shorten(repr(value)), allowed=allowed)
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key} = {self.value} — allowed: {self.allowed}"
+        return (f"{one_line(self.file)}: {one_line(self.key)} = {one_line(self.value)} — allowed: "
+                f"{one_line(self.allowed)}")
 
 
 class UserInputError(Exception):

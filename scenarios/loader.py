@@ -19,29 +19,25 @@ Problems are reported against the file that wrote the offending key, with the pa
 from __future__ import annotations
 
 import os
-import re
-import types
-import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-import annotated_types
-import yaml
-from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
+import pandas as pd
+from pydantic import ValidationError
 
+from parkabm.agents.firms import GUISHANG_THRESHOLD_YI
 from parkabm.scenarios.errors import Problem, UserInputError, shorten
-from parkabm.scenarios.schema import IDENTIFIER_RULE, Scenario, closest, format_number
-
-if typing.TYPE_CHECKING:
-    import pandas as pd
+from parkabm.scenarios.parameters import PARAMETERS
+from parkabm.scenarios.schema import IDENTIFIER_RULE, Scenario, WorldSettings
+from parkabm.scenarios.validation import WHOLE_FILE, closest, format_number, problems_from, read_yaml_mapping
+from parkabm.scenarios.world import load_world
 
 SCENARIO_DIR = Path(__file__).parent
 """Folder of the shipped scenario files (``<name>.yaml``)."""
 
 _SUFFIXES = (".yaml", ".yml")
-_FILE = "-"  # key path of problems that concern a whole file
+_FILE = WHOLE_FILE
 
 
 class WorldIds(Protocol):
@@ -56,93 +52,6 @@ class WorldIds(Protocol):
     def sectors(self) -> pd.DataFrame:
         """Sectors indexed by sector id."""
         ...
-
-
-# ----------------------------------------------------------------------------------------------------
-# YAML reading
-# ----------------------------------------------------------------------------------------------------
-
-
-class _ScenarioYamlLoader(yaml.SafeLoader):
-    """Safe YAML loader that rejects duplicate keys and reads ``1e4`` as a number (as YAML 1.2 does)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-            except TypeError:  # unhashable key: let PyYAML report it
-                break
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping", node.start_mark, f"key {key!r} appears twice",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_ScenarioYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-def read_yaml_mapping(path: Path, display: str, *, what: str = "scenario",
-                      keys: Iterable[str] | None = None) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Read one YAML file that must hold a mapping; return it, or the problem that prevents reading it.
-
-    Shared by scenario and experiment files: the same safe loader (duplicate keys rejected, ``1e4`` read as a
-    number) and the same file-level problems (missing, a directory, unreadable, not UTF-8, malformed YAML with its
-    line and column, empty, not a mapping).
-
-    Args:
-        path: The file.
-        display: How problems name the file (as the user gave it).
-        what: The kind of file, for the messages (``scenario``, ``experiment``).
-        keys: The top-level keys a valid file may have, for the message when it holds no mapping.
-
-    Returns:
-        ``(mapping, [])`` or ``(None, [problem])``.
-    """
-    keys = list(keys) if keys is not None else list(Scenario.model_fields)
-
-    def fail(value: str, allowed: str) -> tuple[None, list[Problem]]:
-        return None, [Problem(display, _FILE, shorten(value), allowed)]
-
-    if path.is_dir():
-        return fail("(a directory)", f"a {what} YAML file")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return fail("(no such file)", f"an existing {what} YAML file")
-    except PermissionError:
-        return fail("(not readable: permission denied)", f"a readable {what} YAML file")
-    except OSError as exc:
-        return fail(f"(cannot be read: {exc.strerror or exc})", f"a readable {what} YAML file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        found = f"(not UTF-8: byte 0x{raw[exc.start]:02x} on line {line})"
-        return fail(found, "a text file encoded as UTF-8")
-    try:
-        document = yaml.load(text, Loader=_ScenarioYamlLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        return fail(f"({where}{exc.problem or exc.context})", "valid YAML")
-    except yaml.YAMLError as exc:
-        return fail(f"({exc})", "valid YAML")
-    if document is None:
-        return fail("(empty file)", "a mapping with keys " + ", ".join(keys))
-    if not isinstance(document, dict):
-        return fail(f"(a {type(document).__name__} at the top level)", "a mapping with keys " + ", ".join(keys))
-    return document, []
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -221,20 +130,26 @@ def _merge(parent: Mapping[str, Any], child: Mapping[str, Any], child_display: s
 
 
 class _Chain:
-    """The files of one scenario, leaf first, read and merged."""
+    """The files of one scenario, leaf first, read and merged.
+
+    A chain that cannot be followed to its root (a parent that is missing, unreadable or part of a cycle) is
+    ``incomplete``: the files read so far are still merged, so that their own keys are checked in the same pass.
+    """
 
     def __init__(self, display: str, path: Path) -> None:
         self.leaf = display
         self.problems: list[Problem] = []
         self.origin: dict[tuple[Any, ...], str] = {}
         self.data: dict[str, Any] | None = None
+        self.incomplete = False
         documents: list[tuple[str, dict[str, Any]]] = []
         visited: list[tuple[Path, str]] = []
         while True:
-            document, problems = read_yaml_mapping(path, display)
+            document, problems = read_yaml_mapping(path, display, what="scenario", keys=Scenario.model_fields)
             if document is None:
                 self.problems += problems
-                return
+                self.incomplete = True
+                break
             documents.append((display, document))
             visited.append((path.resolve(), display))
             parent = document.get("extends")
@@ -245,32 +160,41 @@ class _Chain:
                     display, "name", "(missing)",
                     "required in every scenario file, also one that extends another: " + IDENTIFIER_RULE,
                 ))
-            if not isinstance(parent, str) or not parent.strip():
-                self.problems.append(Problem.of(display, "extends", parent,
-                                                "a scenario name or a path to a YAML file (text)"))
-                return
-            found = _locate_parent(parent, path, display)
+            found = self._parent(parent, path, display, visited)
             if found is None:
-                self.problems.append(Problem.of(
-                    display, "extends", parent,
-                    _unknown_scenario_hint(parent)
-                    + ", a <name>.yaml next to this file, or a path relative to it",
-                ))
-                return
-            parent_display, parent_path = found
-            resolved = parent_path.resolve()
-            if any(resolved == seen for seen, _ in visited):
-                cycle = [d for _, d in visited[[p for p, _ in visited].index(resolved):]] + [parent_display]
-                self.problems.append(Problem(
-                    display, "extends", shorten(repr(parent) + " (cycle: " + " → ".join(cycle) + ")"),
-                    "a parent chain without cycles",
-                ))
-                return
-            display, path = parent_display, parent_path
+                self.incomplete = True
+                break
+            display, path = found
+        if not documents:
+            return
         merged: dict[str, Any] = {}
         for doc_display, document in reversed(documents):
             merged = _merge(merged, document, doc_display, self.origin)
         self.data = merged
+
+    def _parent(self, parent: Any, path: Path, display: str,
+                visited: list[tuple[Path, str]]) -> tuple[str, Path] | None:
+        """Find the parent named by ``extends:``; record a problem and return None when it cannot be followed."""
+        if not isinstance(parent, str) or not parent.strip():
+            self.problems.append(Problem.of(display, "extends", parent,
+                                            "a scenario name or a path to a YAML file (text)"))
+            return None
+        found = _locate_parent(parent, path, display)
+        if found is None:
+            self.problems.append(Problem.of(
+                display, "extends", parent,
+                _unknown_scenario_hint(parent) + ", a <name>.yaml next to this file, or a path relative to it",
+            ))
+            return None
+        resolved = found[1].resolve()
+        if any(resolved == seen for seen, _ in visited):
+            cycle = [d for _, d in visited[[p for p, _ in visited].index(resolved):]] + [found[0]]
+            self.problems.append(Problem(
+                display, "extends", shorten(repr(parent) + " (cycle: " + " → ".join(cycle) + ")"),
+                "a parent chain without cycles",
+            ))
+            return None
+        return found
 
     def file_of(self, key_path: tuple[Any, ...]) -> str:
         """Return the file that wrote ``key_path`` (or its nearest written ancestor); the leaf if none did."""
@@ -282,234 +206,12 @@ class _Chain:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Turning validation errors into problems
-# ----------------------------------------------------------------------------------------------------
-
-
-def _strip_annotations(tp: Any) -> tuple[Any, bool, list[Any]]:
-    """Strip ``Annotated`` and ``None`` from a type; return it, whether None was allowed, and constraints."""
-    optional = False
-    constraints: list[Any] = []
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            for item in typing.get_args(tp)[1:]:
-                constraints += item.metadata if isinstance(item, FieldInfo) else [item]
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp):
-            optional = True
-            rest = [a for a in typing.get_args(tp) if a is not type(None)]
-            tp = rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]  # noqa: UP007 (built at run time)
-        else:
-            return tp, optional, constraints
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def _union_members(tp: Any) -> list[type[BaseModel]]:
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return [m for m in typing.get_args(tp) if _is_model(m)]
-    return []
-
-
-def _tag_of(model: type[BaseModel]) -> str | None:
-    field = model.model_fields.get("dist")
-    if field is None:
-        return None
-    args = typing.get_args(field.annotation)
-    return args[0] if args else None
-
-
-def _choose_member(tp: Any, node: Any) -> Any:
-    """For a discriminated union of models, pick the member named by the input's ``dist`` key."""
-    members = _union_members(tp)
-    if members and isinstance(node, Mapping):
-        for member in members:
-            if _tag_of(member) == node.get("dist"):
-                return member
-    return tp
-
-
-class _Slot:
-    """What the schema says about one key path: the type holding it, its field info and its value type."""
-
-    def __init__(self, container: Any, info: FieldInfo | None, tp: Any, optional: bool,
-                 constraints: list[Any]) -> None:
-        self.container = container
-        self.info = info
-        self.tp = tp
-        self.optional = optional
-        self.constraints = constraints
-
-
-def _slot(path: tuple[Any, ...], data: Any) -> _Slot:
-    tp: Any = Scenario
-    node = data
-    info: FieldInfo | None = None
-    optional = False
-    constraints: list[Any] = []
-    container: Any = None
-    for element in path:
-        tp = _choose_member(tp, node)
-        container = tp
-        if _is_model(tp):
-            field = tp.model_fields.get(element) if isinstance(element, str) else None
-            if field is None:
-                return _Slot(container, None, None, False, [])
-            info = field
-            tp, optional, constraints = _strip_annotations(field.annotation)
-            constraints = list(field.metadata) + constraints
-        elif typing.get_origin(tp) in (dict, list):
-            info = None
-            tp, optional, constraints = _strip_annotations(typing.get_args(tp)[-1])
-        else:
-            return _Slot(container, None, None, False, [])
-        if isinstance(node, Mapping):
-            node = node.get(element)
-        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
-            node = node[element]
-        else:
-            node = None
-    return _Slot(container, info, _choose_member(tp, node), optional, constraints)
-
-
-_TYPE_WORDS = {float: "a number", int: "a whole number", str: "text", bool: "true or false"}
-
-
-def _range_words(bounds: dict[str, Any]) -> str:
-    """Say a numeric range in words, e.g. ``from 0 to 1`` or ``greater than 0 and at most 200``."""
-    low = (f"from {format_number(bounds['ge'])}" if "ge" in bounds
-           else f"greater than {format_number(bounds['gt'])}" if "gt" in bounds else "")
-    if "le" in bounds:
-        le = format_number(bounds["le"])
-        high = f"to {le}" if "ge" in bounds else f"at most {le}"
-    elif "lt" in bounds:
-        high = f"below {format_number(bounds['lt'])}"
-    else:
-        high = ""
-    if low and high and "ge" not in bounds:
-        high = "and " + high
-    if "ge" in bounds and not high:
-        low = f"of at least {format_number(bounds['ge'])}"
-    words = " ".join(w for w in (low, high) if w)
-    return " " + words if words else ""
-
-
-def _describe(slot: _Slot) -> str:
-    """Say in words what a slot accepts: type, range or length, unit, and whether null is allowed."""
-    tp = slot.tp
-    if typing.get_origin(tp) is Literal:
-        text = "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
-    elif _is_model(tp):
-        text = "a mapping with keys " + ", ".join(tp.model_fields)
-    elif _union_members(tp):
-        text = "a mapping with dist: " + " | ".join(repr(_tag_of(m)) for m in _union_members(tp))
-    elif typing.get_origin(tp) is dict:
-        text = "a mapping"
-    elif typing.get_origin(tp) is list:
-        text = "a list"
-    else:
-        text = _TYPE_WORDS.get(tp, getattr(tp, "__name__", str(tp)))
-    bounds: dict[str, Any] = {}
-    for item in slot.constraints:
-        for attr in ("ge", "gt", "le", "lt", "min_length", "max_length"):
-            if isinstance(item, annotated_types.BaseMetadata) and getattr(item, attr, None) is not None:
-                bounds[attr] = getattr(item, attr)
-    text += _range_words(bounds)
-    if tp is str and bounds.get("min_length") == 1 and "max_length" not in bounds:
-        text = "non-empty text"
-    elif "min_length" in bounds or "max_length" in bounds:
-        text += f" of {bounds.get('min_length', 0)} to {bounds.get('max_length', 'any number of')} items"
-    extra = slot.info.json_schema_extra if slot.info is not None else None
-    unit = extra.get("unit") if isinstance(extra, dict) else None
-    if unit and unit != "none":
-        text += f" [{unit}]"
-    if slot.optional:
-        text += ", or null"
-    return text
-
-
-def _key_text(parts: list[tuple[Any, bool]]) -> str:
-    text = ""
-    for element, is_index in parts:
-        text += f"[{element}]" if is_index else (("." if text else "") + str(element))
-    return text or _FILE
-
-
-def _user_path(loc: tuple[Any, ...], data: Any) -> tuple[tuple[Any, ...], str]:
-    """Drop from a pydantic error location the parts that are not keys of the user's file.
-
-    Those are the tag a discriminated union inserts (``uniform`` in ``uncertainties.x.uniform.low``) and the
-    ``[key]`` marker of errors about dictionary keys. Returns the kept path and its dotted text.
-    """
-    kept: list[tuple[Any, bool]] = []
-    node = data
-    for element in loc:
-        if isinstance(node, Mapping):
-            if element in node:
-                kept.append((element, False))
-                node = node[element]
-                continue
-            if element == "[key]" or (isinstance(element, str) and node.get("dist") == element):
-                continue
-        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
-            kept.append((element, True))
-            node = node[element]
-            continue
-        kept.append((element, False))
-        node = None
-    return tuple(e for e, _ in kept), _key_text(kept)
-
-
-def _problems_from(exc: ValidationError, data: Any, file_of: Any) -> list[Problem]:
-    """Translate every error of a failed validation into a problem line."""
-    problems = []
-    for error in exc.errors():
-        path, key = _user_path(tuple(error["loc"]), data)
-        kind = error["type"]
-        ctx = error.get("ctx") or {}
-        value = "(missing)" if kind == "missing" else shorten(repr(error.get("input")))
-        if "allowed" in ctx:
-            allowed = str(ctx["allowed"])
-            if "field" in ctx:
-                path = (*path, ctx["field"])
-                key = f"{key}.{ctx['field']}" if key != _FILE else str(ctx["field"])
-            if "shown" in ctx:
-                value = shorten(str(ctx["shown"]))
-        elif kind == "extra_forbidden":
-            container = _slot(path, data).container
-            known = list(container.model_fields) if _is_model(container) else []
-            hint = closest(path[-1], known)
-            allowed = (f"did you mean {hint!r}? " if hint else "") + "known keys: " + ", ".join(known)
-        elif kind == "union_tag_invalid":
-            key += ".dist"
-            value = shorten(repr(ctx.get("tag")))
-            allowed = "one of " + str(ctx.get("expected_tags"))
-        elif kind == "union_tag_not_found":
-            key += ".dist"
-            value = "(missing)"
-            members = _union_members(_slot(path, data).tp)
-            allowed = "one of " + ", ".join(repr(_tag_of(m)) for m in members)
-        elif kind == "literal_error":
-            allowed = "one of " + str(ctx.get("expected"))
-        else:
-            slot = _slot(path, data)
-            allowed = _describe(slot) if slot.tp is not None else str(error["msg"])
-            if kind == "missing":
-                allowed = "required: " + allowed
-        problems.append(Problem(file_of(path), key, value, allowed))
-    return problems
-
-
-# ----------------------------------------------------------------------------------------------------
 # Checks against the world data
 # ----------------------------------------------------------------------------------------------------
 
 
 class _WorldSource:
-    """Loads the world at most once, and only when a scenario names parks or sectors."""
+    """Loads the world at most once, and only when a scenario is checked against it."""
 
     def __init__(self, world: WorldIds | None) -> None:
         self._world = world
@@ -521,9 +223,67 @@ class _WorldSource:
 
 
 def _load_default_world() -> WorldIds:
-    from parkabm.scenarios.world import load_world
-
     return load_world()
+
+
+DATA_YEAR = 2021
+"""Year of the world's park × sector outputs (``park_sectors.csv``, column ``output_2021_yi``)."""
+
+
+def minimum_population_scale(world: WorldIds, settings: WorldSettings) -> tuple[float, str] | None:
+    """Return the smallest ``population_scale`` that leaves a 规上 firm in every park × sector cell with output.
+
+    A synthetic firm stands for ``1 / population_scale`` firms of ``population_scale`` times its output, so the 规上
+    threshold of a run is ``0.2亿元 / population_scale``. A cell smaller than that holds no 规上 firm: its output
+    drops out of every 规上 statistic, and at the smallest scales the world has no 规上 firms at all (the base-year
+    output is 0 and later years show only firms that grew past the threshold). The bound is taken for the smallest
+    cell in the scenario's scope, at the lowest ``base_output_multiplier`` a run may draw, and for a base year
+    before the data year with the fastest sector trend (``trend_growth_high``) taken back to the base year, which
+    over-states the back-cast and so keeps the bound on the safe side.
+
+    Args:
+        world: The world; one without ``park_sectors`` (a stand-in that carries ids only) is not checked.
+        settings: The scenario's world settings (scope and base year).
+
+    Returns:
+        ``(minimum, why)``, or None when the world has no cell outputs.
+    """
+    cells = getattr(world, "park_sectors", None)
+    sectors = world.sectors
+    if cells is None or "kind" not in sectors.columns:
+        return None
+    in_scope = sectors.index if settings.scope == "all_guishang" else sectors.index[sectors["kind"] == "industrial"]
+    cells = cells[cells["sector"].isin(in_scope) & (cells["output_2021_yi"] > 0)]
+    if cells.empty:
+        return None
+    smallest = cells.loc[cells["output_2021_yi"].idxmin()]
+    parameter = PARAMETERS.get("base_output_multiplier")
+    multiplier = parameter.low if parameter is not None else 1.0
+    years = max(DATA_YEAR - settings.base_year, 0)
+    growth = float(sectors["trend_growth_high"].max()) if "trend_growth_high" in sectors.columns else 0.0
+    backcast = (1.0 + max(growth, 0.0)) ** years
+    minimum = GUISHANG_THRESHOLD_YI * backcast / (float(smallest["output_2021_yi"]) * multiplier)
+    why = (f"at a smaller scale the smallest park × sector cell ({smallest['park']} {smallest['sector']}, "
+           f"{format_number(float(smallest['output_2021_yi']))}亿元 in {DATA_YEAR} × base_output_multiplier ≥ "
+           f"{format_number(multiplier)}" + (f", back-cast {years} years" if years else "")
+           + f") is smaller than one 规上 firm ({format_number(GUISHANG_THRESHOLD_YI)}亿元 / population_scale) and "
+           "the world loses its 规上 firms")
+    return minimum, why
+
+
+def _scale_problems(scenario: Scenario, world: _WorldSource, file_of: Any, leaf: str) -> list[Problem]:
+    """Check that ``world.population_scale`` leaves 规上 firms in every cell (see :func:`minimum_population_scale`)."""
+    try:
+        loaded = world.get()
+    except UserInputError as exc:
+        return exc.problems or [Problem(leaf, "world.population_scale", "(world data cannot be read)", str(exc))]
+    found = minimum_population_scale(loaded, scenario.world)
+    if found is None or scenario.world.population_scale >= found[0]:
+        return []
+    minimum, why = found
+    key = ("world", "population_scale")
+    return [Problem.of(file_of(key), ".".join(key), scenario.world.population_scale,
+                       f"a number from {minimum:.3g} to 200 [×] ({why})")]
 
 
 def _world_problems(data: Mapping[str, Any], world: _WorldSource, file_of: Any, leaf: str) -> list[Problem]:
@@ -584,8 +344,11 @@ def _resolve(ref: str | Path, world: _WorldSource) -> tuple[Scenario | None, lis
     try:
         scenario = Scenario.model_validate(chain.data)
     except ValidationError as exc:
-        problems += _problems_from(exc, chain.data, chain.file_of)
+        # Without its parents a file may lack keys they would give: report only what the file itself got wrong.
+        problems += problems_from(exc, chain.data, chain.file_of, root=Scenario, skip_missing=chain.incomplete)
     problems += _world_problems(chain.data, world, chain.file_of, chain.leaf)
+    if scenario is not None and not chain.incomplete:
+        problems += _scale_problems(scenario, world, chain.file_of, chain.leaf)
     return (None if problems else scenario), _dedupe(problems)
 
 
@@ -594,8 +357,8 @@ def load_scenario(ref: str | Path, *, world: WorldIds | None = None) -> Scenario
 
     Args:
         ref: A shipped scenario name (``baseline``) or a path to a YAML file.
-        world: World whose park and sector ids overrides may name; the shipped world is read when omitted
-            and a scenario names parks.
+        world: World that park and sector ids and the population scale are checked against; the shipped world
+            when omitted.
 
     Returns:
         The validated scenario, with ``extends`` resolved (the field keeps the parent's name for reference).
@@ -693,11 +456,13 @@ def apply_changes(scenario: Scenario, changes: Mapping[str, Any], *, source: str
     try:
         changed = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems += _problems_from(exc, data, lambda _path: source)
+        problems += problems_from(exc, data, source, root=Scenario)
         changed = None
     touched = {tuple(k.split(".")[:2]) for k in changes}
     if ("levers", "parks") in touched:
         problems += _world_problems(data, _WorldSource(world), lambda _path: source, source)
+    if changed is not None and any(k[0] == "world" for k in touched):
+        problems += _scale_problems(changed, _WorldSource(world), lambda _path: source, source)
     if problems or changed is None:
         raise UserInputError(_dedupe(problems))
     return changed

@@ -13,12 +13,11 @@ allowed range and its source: a clause of one of the policy texts, a line of DAT
 
 All models forbid unknown keys, are immutable, and are strict about types (a quoted ``"0.3"`` or a YAML
 ``yes`` is not a number). Checks that need the world data (park and sector ids) are made by
-:mod:`parkabm.scenarios.loader`, which also turns validation errors into readable problems.
+:mod:`parkabm.scenarios.loader`; :mod:`parkabm.scenarios.validation` turns validation errors into readable problems.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Mapping
@@ -34,64 +33,21 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails
+
+from parkabm.scenarios.parameters import PARAMETERS, defaults
+from parkabm.scenarios.validation import closest, format_number, rejection, relocate
 
 if TYPE_CHECKING:
     import numpy as np
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+"""Every model: unknown keys refused, immutable, strict about types, numbers finite (no ``.inf`` or ``.nan``)."""
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 """Pattern of scenario names: lowercase letters, digits and underscores, starting with a letter."""
 
 IDENTIFIER_RULE = "lowercase letters, digits and underscores, starting with a letter (e.g. land_first)"
-
-
-def format_number(x: float) -> str:
-    """Format a bound or value for messages: integral floats without a trailing ``.0``, others as ``repr``.
-
-    Args:
-        x: The number.
-
-    Returns:
-        A short, exact text such as ``50000``, ``0.85`` or ``-0.025``.
-    """
-    if isinstance(x, float) and math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x)
-
-
-def closest(word: object, candidates: list[str]) -> str | None:
-    """Return the candidate most similar to ``word`` (for "did you mean" hints), or None if none is close.
-
-    Args:
-        word: What the user wrote.
-        candidates: The names that would have been accepted.
-
-    Returns:
-        The closest candidate, or None.
-    """
-    matches = difflib.get_close_matches(str(word), candidates, n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
-def _problem(
-    kind: str, allowed: str, *, shown: str | None = None, field: str | None = None
-) -> PydanticCustomError:
-    """Build a validation error that the loader can render as a problem line.
-
-    Args:
-        kind: Error type (a short snake_case name).
-        allowed: What would be accepted.
-        shown: The offending value as it should be shown (default: the validated input's ``repr``).
-        field: A key below the validated object to which the error belongs (appended to its path).
-    """
-    ctx: dict[str, Any] = {"allowed": allowed}
-    if shown is not None:
-        ctx["shown"] = shown
-    if field is not None:
-        ctx["field"] = field
-    return PydanticCustomError(kind, "{allowed}", ctx)
 
 
 def _field(
@@ -164,7 +120,7 @@ class WorldSettings(BaseModel):
     @model_validator(mode="after")
     def _horizon_after_base_year(self) -> WorldSettings:
         if self.horizon <= self.base_year:
-            raise _problem(
+            raise rejection(
                 "horizon_not_after_base_year",
                 f"a year from {self.base_year + 1} (base_year + 1) to 2030",
                 shown=repr(self.horizon),
@@ -320,7 +276,7 @@ class EvaluationWeights(BaseModel):
     def _sum_to_one(self) -> EvaluationWeights:
         total = sum(self.model_dump().values())
         if abs(total - 1.0) > 1e-6:
-            raise _problem(
+            raise rejection(
                 "weights_not_summing_to_one",
                 "six weights that sum to 1 (within 1e-6)",
                 shown=f"sum {total:.6g}: "
@@ -351,7 +307,7 @@ class ClassCutoffs(BaseModel):
     @model_validator(mode="after")
     def _strictly_increasing(self) -> ClassCutoffs:
         if not self.a < self.b < self.c:
-            raise _problem(
+            raise rejection(
                 "cutoffs_not_increasing",
                 "cut-offs strictly increasing: 0 < a < b < c < 1",
                 shown=f"a={format_number(self.a)}, b={format_number(self.b)}, c={format_number(self.c)}",
@@ -385,7 +341,7 @@ class Surcharges(BaseModel):
     @model_validator(mode="after")
     def _non_decreasing(self) -> Surcharges:
         if not self.a <= self.b <= self.c <= self.d:
-            raise _problem(
+            raise rejection(
                 "surcharges_decreasing",
                 "surcharges non-decreasing from a to d: a ≤ b ≤ c ≤ d",
                 shown=", ".join(f"{k}={format_number(v)}" for k, v in self.model_dump().items()),
@@ -442,7 +398,7 @@ class EvaluationLevers(BaseModel):
     @model_validator(mode="after")
     def _persistent_not_below_d(self) -> EvaluationLevers:
         if self.persistent_d_surcharge_yuan_per_kwh < self.surcharge_yuan_per_kwh.d:
-            raise _problem(
+            raise rejection(
                 "persistent_surcharge_below_d",
                 f"a number from {format_number(self.surcharge_yuan_per_kwh.d)} "
                 "(surcharge_yuan_per_kwh.d) to 2",
@@ -564,7 +520,7 @@ class ParkOverride(BaseModel):
     @classmethod
     def _distinct(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and len(set(value)) != len(value):
-            raise _problem("duplicate_leading", "1–2 distinct sector ids", shown=repr(value))
+            raise rejection("duplicate_leading", "1–2 distinct sector ids", shown=repr(value))
         return value
 
 
@@ -648,7 +604,7 @@ class UniformDistribution(_Distribution):
     @model_validator(mode="after")
     def _ordered(self) -> UniformDistribution:
         if not self.low < self.high:
-            raise _problem("bad_distribution", f"a number greater than low ({format_number(self.low)})",
+            raise rejection("bad_distribution", f"a number greater than low ({format_number(self.low)})",
                            shown=repr(self.high), field="high")
         return self
 
@@ -668,10 +624,10 @@ class TriangularDistribution(_Distribution):
     @model_validator(mode="after")
     def _ordered(self) -> TriangularDistribution:
         if not self.low < self.high:
-            raise _problem("bad_distribution", f"a number greater than low ({format_number(self.low)})",
+            raise rejection("bad_distribution", f"a number greater than low ({format_number(self.low)})",
                            shown=repr(self.high), field="high")
         if not self.low <= self.mode <= self.high:
-            raise _problem(
+            raise rejection(
                 "bad_distribution",
                 f"a number from low ({format_number(self.low)}) to high ({format_number(self.high)})",
                 shown=repr(self.mode), field="mode",
@@ -707,10 +663,10 @@ class NormalDistribution(_Distribution):
         low = -math.inf if self.low is None else self.low
         high = math.inf if self.high is None else self.high
         if not low < high:
-            raise _problem("bad_distribution", f"a number greater than low ({format_number(low)})",
+            raise rejection("bad_distribution", f"a number greater than low ({format_number(low)})",
                            shown=repr(self.high), field="high")
         if not low <= self.mean <= high:
-            raise _problem("bad_distribution", f"a number from low ({format_number(low)}) to high "
+            raise rejection("bad_distribution", f"a number from low ({format_number(low)}) to high "
                            f"({format_number(high)})", shown=repr(self.mean), field="mean")
         return self
 
@@ -732,16 +688,6 @@ Distribution = Annotated[
 """Distribution of one uncertain parameter, chosen by its ``dist`` key: fixed, uniform, triangular, normal."""
 
 _DISTRIBUTION: TypeAdapter[Any] = TypeAdapter(Distribution)
-
-
-def _error_details(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[InitErrorDetails]:
-    """Re-locate the errors of a nested validation below ``prefix`` so that they can be raised together."""
-    details = []
-    for error in exc.errors():
-        ctx = error.get("ctx")
-        kind = PydanticCustomError(error["type"], error["msg"].replace("{", "(").replace("}", ")"), ctx)
-        details.append(InitErrorDetails(type=kind, loc=prefix + tuple(error["loc"]), input=error["input"]))
-    return details
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -778,7 +724,7 @@ class Scenario(BaseModel):
     @classmethod
     def _identifier(cls, value: str) -> str:
         if not IDENTIFIER.match(value):
-            raise _problem("not_identifier", IDENTIFIER_RULE)
+            raise rejection("not_identifier", IDENTIFIER_RULE)
         return value
 
     @field_validator("uncertainties", mode="wrap")
@@ -791,8 +737,6 @@ class Scenario(BaseModel):
         """
         if not isinstance(value, Mapping):
             return handler(value)
-        from parkabm.scenarios.parameters import PARAMETERS
-
         known = sorted(PARAMETERS)
         errors: list[InitErrorDetails] = []
         checked: dict[str, Any] = {}
@@ -801,13 +745,13 @@ class Scenario(BaseModel):
             if name not in PARAMETERS:
                 hint = closest(name, known)
                 allowed = (f"did you mean {hint!r}? " if hint else "") + "a parameter: " + ", ".join(known)
-                errors.append(InitErrorDetails(type=_problem("unknown_parameter", allowed, shown=repr(name)),
+                errors.append(InitErrorDetails(type=rejection("unknown_parameter", allowed, shown=repr(name)),
                                                loc=loc, input=raw))
                 continue
             try:
                 dist = _DISTRIBUTION.validate_python(raw)
             except ValidationError as exc:
-                errors.extend(_error_details(exc, loc))
+                errors.extend(relocate(exc, loc))
                 continue
             parameter = PARAMETERS[name]
             for field, bad in dist.bound_problems(parameter.low, parameter.high):
@@ -816,7 +760,7 @@ class Scenario(BaseModel):
                     f"(hard bounds of parameter {name!r}, unit {parameter.unit or 'none'})"
                 )
                 errors.append(InitErrorDetails(
-                    type=_problem("outside_parameter_bounds", allowed, shown=repr(bad), field=field),
+                    type=rejection("outside_parameter_bounds", allowed, shown=repr(bad), field=field),
                     loc=loc, input=raw,
                 ))
             if isinstance(dist, NormalDistribution):
@@ -841,8 +785,6 @@ class Scenario(BaseModel):
         Returns:
             Parameter values by name, for every name in ``parkabm.scenarios.parameters.PARAMETERS``.
         """
-        from parkabm.scenarios.parameters import defaults
-
         values = defaults()
         for name in sorted(self.uncertainties):
             values[name] = self.uncertainties[name].sample(rng)

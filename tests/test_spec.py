@@ -5,14 +5,8 @@ import pytest
 from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
 
 from parkabm.experiments.design import spec as spec_module
-from parkabm.experiments.design.spec import (
-    DESIGNS,
-    DesignSettings,
-    load_spec,
-    register_design,
-    resolve_spec,
-    shipped_specs,
-)
+from parkabm.experiments.design.designs import DESIGNS, DesignKind, DesignSettings
+from parkabm.experiments.design.spec import load_spec, resolve_spec, shipped_specs
 from parkabm.scenarios.errors import UserInputError
 
 
@@ -172,16 +166,18 @@ def test_random_designs_cover_their_ranges_and_depend_on_the_seed(tmp_path):
     assert mc.points()[TREND["name"]].between(0.8, 1.2).all()
 
 
-def test_design_kinds_are_a_registry(tmp_path, monkeypatch):
+def test_design_kinds_are_one_explicit_table(tmp_path, monkeypatch):
     class Corners(DesignSettings):
         kind: str
 
-    monkeypatch.setitem(DESIGNS, "corners", None)  # restored after the test
-    register_design("corners", Corners)(lambda factors, settings, rng: np.array([[0.0] * len(factors),
-                                                                                  [0.999] * len(factors)]))
+    def corners(factors, settings, rng):
+        return np.array([[0.0] * len(factors), [0.999] * len(factors)])
+
+    monkeypatch.setitem(DESIGNS, "corners", DesignKind("corners", Corners, corners, lambda factors, settings: 2))
     experiment = load_spec(write_spec(tmp_path, with_changes(factors=[TREND], design={"kind": "corners"})))
     assert experiment.points()[TREND["name"]].round(3).tolist() == [0.8, 1.2]
-    assert spec_module.DESIGNS["corners"].settings is Corners
+    assert spec_module.DESIGNS is DESIGNS  # the spec reads the one table of designs.py
+    assert set(DESIGNS) == {"grid", "monte_carlo", "latin_hypercube", "sobol", "morris", "corners"}
 
 
 def test_hash_is_canonical_and_follows_the_scenarios(tmp_path):

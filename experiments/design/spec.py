@@ -27,11 +27,13 @@ of ``bounds: [low, high]`` (uniform), ``distribution:`` (the scenario schema's d
 **Designs.** A design is a set of points in the unit cube [0, 1)^k, one coordinate per factor; each factor maps a
 coordinate to its value: bounds linearly, a distribution through its inverse CDF, levels by equal-width bins (so a
 grid point ``(i + 0.5) / n`` is level ``i``). Integer levers (e.g. ``redevelopment_lag_years``) with bounds take
-every whole number in ``[low, high]`` with equal probability. Design kinds live in the registry
-:data:`DESIGNS`; :func:`register_design` adds one (its settings model and its sampler) without touching this
-module. Shipped: ``grid`` (every combination of the factors' levels), ``monte_carlo`` and ``latin_hypercube``
-(``samples`` points). Random designs draw from the root of the experiment's seed,
-``SeedSequence(seed)``, whose children ``spawn_key=(job,)`` seed the jobs.
+every whole number in ``[low, high]`` with equal probability. The design kinds (``grid``, ``monte_carlo``,
+``latin_hypercube``, ``sobol``, ``morris``) are listed in the table
+:data:`~parkabm.experiments.design.designs.DESIGNS`; adding a kind means adding its settings model, sampler and size
+there. Random designs draw from the root of the experiment's seed, ``SeedSequence(seed)``, whose children
+``spawn_key=(job,)`` seed the jobs. A design larger than
+:data:`~parkabm.experiments.design.designs.MAX_DESIGN_BYTES` or an experiment of more than :data:`MAX_JOBS` jobs is
+refused when the file is read, before any point is drawn.
 
 **Jobs.** The spec expands into a deterministic table, scenario-major, then design point, then replicate:
 ``job = (scenario_index × points + sample) × replicates + replicate``. Replicates of a design point share its
@@ -46,264 +48,101 @@ import math
 import os
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SerializeAsAny,
+    TypeAdapter,
     ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
-    model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from parkabm.scenarios.errors import Problem, UserInputError, shorten
-from parkabm.scenarios.loader import read_yaml_mapping
-from parkabm.scenarios.schema import IDENTIFIER, IDENTIFIER_RULE, Distribution, closest, format_number
+from parkabm.experiments.design.designs import DESIGNS, MAX_DESIGN_BYTES, DesignKind, DesignSettings, settings_model
+from parkabm.experiments.design.factors import STRICT, Factor, Level
+from parkabm.model.outputs.registry import CITY_REPORTERS
+from parkabm.scenarios.errors import Problem, UserInputError
+from parkabm.scenarios.loader import apply_changes, load_scenario, shipped_names
+from parkabm.scenarios.parameters import PARAMETERS
+from parkabm.scenarios.schema import IDENTIFIER, IDENTIFIER_RULE, Levers, NormalDistribution, Scenario
+from parkabm.scenarios.validation import (
+    WHOLE_FILE,
+    allowed_field,
+    closest,
+    format_number,
+    problems_from,
+    read_yaml_mapping,
+    rejection,
+    relocate,
+)
 
-if typing.TYPE_CHECKING:
-    import pandas as pd
-
-    from parkabm.scenarios.schema import Scenario
+__all__ = [
+    "DESIGNS",
+    "MAX_JOBS",
+    "SPEC_DIR",
+    "DesignKind",
+    "DesignSettings",
+    "Experiment",
+    "ExperimentSpec",
+    "Factor",
+    "Level",
+    "Outputs",
+    "lever_type",
+    "load_spec",
+    "resolve_spec",
+    "shipped_specs",
+    "validate_spec",
+]
 
 SPEC_DIR = Path(__file__).parents[1] / "specs"
 """Folder of the example experiment files shipped with the package."""
 
-_FILE = "-"  # key path of problems that concern a whole file
-_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+MAX_JOBS = 1_000_000
+"""Most jobs (scenarios × design points × replicates) one experiment may hold.
 
-Level = bool | int | float | str
-"""A value of a grid level: a number, a word (e.g. ``guishang``) or true/false."""
+assumed: the job table keeps about 200 bytes per job (≈200 MB at the limit), and a million runs of the calibrated
+world (about 1 s each) take over five days on two cores; a larger study is split into several experiment files."""
 
-
-def _problem(kind: str, allowed: str, *, shown: str | None = None, field: str | None = None) -> PydanticCustomError:
-    """Build a validation error whose context says what is allowed (rendered by :func:`_problems_from`)."""
-    ctx: dict[str, Any] = {"allowed": allowed}
-    if shown is not None:
-        ctx["shown"] = shown
-    if field is not None:
-        ctx["field"] = field
-    return PydanticCustomError(kind, "{allowed}", ctx)
-
-
-def _allowed(text: str, **kwargs: Any) -> Any:
-    """A field whose problems say ``text`` is what is allowed."""
-    return Field(json_schema_extra={"allowed": text}, **kwargs)
-
-
-# ----------------------------------------------------------------------------------------------------
-# The spec
-# ----------------------------------------------------------------------------------------------------
-
-
-class Factor(BaseModel):
-    """One factor varied by the design: a lever path or an uncertain behavioural parameter."""
-
-    model_config = _STRICT
-
-    name: str = _allowed("a dotted lever path (levers.land.…) or a parameter name",
-                         description="Lever path (kind lever) or parameter name (kind uncertainty).")
-    kind: Literal["lever", "uncertainty"] = Field(description="lever: a policy choice; uncertainty: a parameter.")
-    bounds: list[float] | None = _allowed("two numbers [low, high] with low < high", default=None,
-                                          min_length=2, max_length=2, description="Uniform range.")
-    distribution: Distribution | None = Field(None, description="A distribution of the scenario schema.")
-    levels: list[Level] | None = _allowed("a non-empty list of values", default=None, min_length=1,
-                                          description="Values of a grid (or equally likely values).")
-    group: str | None = _allowed("text naming a group of factors (sensitivity analysis)", default=None,
-                                 description="Group of factors analysed together by grouped SA methods.")
-
-    @model_validator(mode="after")
-    def _one_range(self) -> Factor:
-        given = [k for k in ("bounds", "distribution", "levels") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise _problem("one_range", "exactly one of bounds, distribution, levels",
-                           shown="(" + (", ".join(given) or "none of them") + ")")
-        if self.bounds is not None and not self.bounds[0] < self.bounds[1]:
-            raise _problem("bad_bounds", "two numbers [low, high] with low < high",
-                           shown=repr(self.bounds), field="bounds")
-        if self.levels is not None and len({_level_kind(v) for v in self.levels}) > 1:
-            raise _problem("mixed_levels", "levels of one kind: all numbers, all text or all true/false",
-                           shown=repr(self.levels), field="levels")
-        return self
-
-    def value_at(self, u: float, *, integer: bool = False) -> Level:
-        """Return the factor's value at unit-cube coordinate ``u`` in [0, 1).
-
-        Args:
-            u: Coordinate of a design point.
-            integer: The factor takes whole numbers (an integer lever): bounds give every whole number from
-                low to high with equal probability, and distributions are rounded.
-
-        Returns:
-            The value in the factor's unit.
-        """
-        if self.levels is not None:
-            return self.levels[min(int(u * len(self.levels)), len(self.levels) - 1)]
-        if self.bounds is not None:
-            low, high = self.bounds
-            if integer:
-                low, high = math.ceil(low), math.floor(high)
-                return int(min(low + math.floor(u * (high - low + 1)), high))
-            return low + u * (high - low)
-        assert self.distribution is not None  # guaranteed by _one_range
-        value = self.distribution.ppf(u)
-        return round(value) if integer else value
-
-    def extremes(self, *, integer: bool = False) -> list[Level]:
-        """Return the values that bound the factor's range (its levels, or the two ends of its range)."""
-        if self.levels is not None:
-            return list(self.levels)
-        if self.bounds is not None:
-            low, high = self.bounds
-            return [math.ceil(low), math.floor(high)] if integer else [low, high]
-        ends = [self.distribution.ppf(0.0), self.distribution.ppf(1.0)]
-        return [round(v) for v in ends] if integer else ends
-
-
-def _level_kind(value: Level) -> str:
-    return "bool" if isinstance(value, bool) else "text" if isinstance(value, str) else "number"
-
-
-class DesignSettings(BaseModel):
-    """Settings of a design; each registered design kind has its own subclass (see :func:`register_design`)."""
-
-    model_config = _STRICT
-
-    kind: str = Field(description="A registered design kind.")
-
-
-class GridDesign(DesignSettings):
-    """Every combination of the factors' levels (each factor needs ``levels``)."""
-
-    kind: Literal["grid"] = Field(description="Design kind.")
-
-
-class MonteCarloDesign(DesignSettings):
-    """``samples`` independent uniform points of the unit cube."""
-
-    kind: Literal["monte_carlo"] = Field(description="Design kind.")
-    samples: int = _allowed("a whole number ≥ 1", ge=1, description="Number of design points.")
-
-
-class LatinHypercubeDesign(DesignSettings):
-    """``samples`` points, one in each of ``samples`` equal strata of every factor."""
-
-    kind: Literal["latin_hypercube"] = Field(description="Design kind.")
-    samples: int = _allowed("a whole number ≥ 1", ge=1, description="Number of design points.")
-
-
-DesignSampler = Callable[[Sequence[Factor], DesignSettings, np.random.Generator], np.ndarray]
-"""A design's sampler: ``(factors, settings, rng) -> points``, an array of shape (points, factors) in [0, 1)."""
-
-
-@dataclass(frozen=True)
-class DesignKind:
-    """A registered design kind.
-
-    Attributes:
-        name: The ``kind`` written in experiment files.
-        settings: Pydantic model of the ``design:`` mapping (a subclass of :class:`DesignSettings`).
-        sampler: Returns the design points in the unit cube.
-        needs_levels: Every factor must give ``levels`` (a grid).
-    """
-
-    name: str
-    settings: type[DesignSettings]
-    sampler: DesignSampler
-    needs_levels: bool = False
-
-
-DESIGNS: dict[str, DesignKind] = {}
-"""Design kinds by name; :func:`register_design` adds one."""
-
-
-def register_design(name: str, settings: type[DesignSettings], *,
-                    needs_levels: bool = False) -> Callable[[DesignSampler], DesignSampler]:
-    """Register a design kind: a decorator for its sampler.
-
-    Args:
-        name: The ``kind`` written in experiment files.
-        settings: Model of the ``design:`` mapping (``kind`` plus the design's own keys, e.g. ``samples``).
-        needs_levels: Every factor must give ``levels``.
-
-    Returns:
-        A decorator that registers the sampler and returns it unchanged.
-    """
-
-    def decorate(sampler: DesignSampler) -> DesignSampler:
-        DESIGNS[name] = DesignKind(name, settings, sampler, needs_levels)
-        return sampler
-
-    return decorate
-
-
-@register_design("grid", GridDesign, needs_levels=True)
-def grid_points(factors: Sequence[Factor], settings: DesignSettings, rng: np.random.Generator) -> np.ndarray:
-    """Every combination of levels, the first factor varying slowest; level ``i`` of ``n`` at ``(i + 0.5) / n``."""
-    sizes = [len(f.levels or ()) for f in factors]
-    index = np.indices(sizes).reshape(len(sizes), -1).T
-    return (index + 0.5) / np.asarray(sizes, dtype=float)
-
-
-@register_design("monte_carlo", MonteCarloDesign)
-def monte_carlo_points(factors: Sequence[Factor], settings: DesignSettings,
-                       rng: np.random.Generator) -> np.ndarray:
-    """Independent uniform points."""
-    return rng.random((settings.samples, len(factors)))
-
-
-@register_design("latin_hypercube", LatinHypercubeDesign)
-def latin_hypercube_points(factors: Sequence[Factor], settings: DesignSettings,
-                           rng: np.random.Generator) -> np.ndarray:
-    """One point in each of ``samples`` equal strata of every coordinate, strata paired at random."""
-    n, k = settings.samples, len(factors)
-    strata = np.stack([rng.permutation(n) for _ in range(k)], axis=1) if k else np.zeros((n, 0))
-    return (strata + rng.random((n, k))) / n
+_FILE = WHOLE_FILE
+_SUBTYPES = {DesignSettings: settings_model}
+"""For the translator of validation errors: the settings model of a ``design:`` mapping follows its ``kind``."""
 
 
 class Outputs(BaseModel):
     """What the store keeps of each run."""
 
-    model_config = _STRICT
+    model_config = STRICT
 
-    metrics: list[str] | None = _allowed("a list of output names (null: all)", default=None,
+    metrics: list[str] | None = allowed_field("a list of output names (null: all)", default=None,
                                          description="Citywide outputs to keep; all when omitted.")
-    parks: bool = _allowed("true or false", default=False, description="Keep per-park rows.")
-
-
-def _relocated(exc: ValidationError) -> list[InitErrorDetails]:
-    details = []
-    for error in exc.errors():
-        kind = PydanticCustomError(error["type"], error["msg"].replace("{", "(").replace("}", ")"), error.get("ctx"))
-        details.append(InitErrorDetails(type=kind, loc=tuple(error["loc"]), input=error["input"]))
-    return details
+    parks: bool = allowed_field("true or false", default=False, description="Keep per-park rows.")
 
 
 class ExperimentSpec(BaseModel):
     """What an experiment file may say (the structure; names are checked by :func:`resolve_spec`)."""
 
-    model_config = _STRICT
+    model_config = STRICT
 
     name: str = Field(description=f"Identifier of the experiment: {IDENTIFIER_RULE}.")
-    description: str | None = _allowed("text", default=None, description="What the experiment asks.")
-    scenarios: list[str] = _allowed("a non-empty list of shipped scenario names or paths to YAML files",
+    description: str | None = allowed_field("text", default=None, description="What the experiment asks.")
+    scenarios: list[str] = allowed_field("a non-empty list of shipped scenario names or paths to YAML files",
                                     min_length=1, description="Scenarios, each run at every design point.")
     factors: list[Factor] = Field(default_factory=list, description="Factors varied by the design.")
     design: SerializeAsAny[DesignSettings] | None = Field(None, description="How the factors are sampled.")
-    replicates: int = _allowed("a whole number ≥ 1", ge=1, description="Runs per scenario and design point.")
-    horizon: int | None = _allowed("a year from 2019 to 2030, or null", default=None, ge=2019, le=2030,
+    replicates: int = allowed_field("a whole number ≥ 1", ge=1, description="Runs per scenario and design point.")
+    horizon: int | None = allowed_field("a year from 2019 to 2030, or null", default=None, ge=2019, le=2030,
                                    description="Overrides every scenario's world.horizon.")
     outputs: Outputs = Field(default_factory=Outputs, description="What the store keeps.")
-    seed: int = _allowed("a whole number ≥ 0", default=0, ge=0, description="Master seed.")
-    common_random_numbers: bool = _allowed(
+    seed: int = allowed_field("a whole number ≥ 0", default=0, ge=0, description="Master seed.")
+    common_random_numbers: bool = allowed_field(
         "true or false", default=False,
         description="Every design point and scenario shares the random streams of a replicate (the job's seed is "
                     "SeedSequence(seed, spawn_key=(replicate,)) instead of (job,)), so differences between points "
@@ -314,140 +153,27 @@ class ExperimentSpec(BaseModel):
     @classmethod
     def _identifier(cls, value: str) -> str:
         if not IDENTIFIER.match(value):
-            raise _problem("not_identifier", IDENTIFIER_RULE)
+            raise rejection("not_identifier", IDENTIFIER_RULE)
         return value
 
     @field_validator("design", mode="wrap")
     @classmethod
-    def _registered_design(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> DesignSettings | None:
-        """Validate the ``design:`` mapping with the settings model of its registered kind."""
+    def _design_of_its_kind(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> DesignSettings | None:
+        """Validate the ``design:`` mapping with the settings model of its kind in DESIGNS."""
         if value is None or isinstance(value, DesignSettings):
             return value
         kinds = ", ".join(repr(k) for k in DESIGNS)
         if not isinstance(value, Mapping):
-            raise _problem("design_not_mapping", f"a mapping with kind: {kinds}")
+            raise rejection("design_not_mapping", f"a mapping with kind: {kinds}")
         kind = value.get("kind")
-        if kind not in DESIGNS:
+        if not isinstance(kind, str) or kind not in DESIGNS:
             hint = closest(kind, list(DESIGNS)) if isinstance(kind, str) else None
-            raise _problem("unknown_design", (f"did you mean {hint!r}? " if hint else "") + f"one of {kinds}",
+            raise rejection("unknown_design", (f"did you mean {hint!r}? " if hint else "") + f"one of {kinds}",
                            shown="(missing)" if kind is None else repr(kind), field="kind")
         try:
             return DESIGNS[kind].settings.model_validate(value)
         except ValidationError as exc:
-            raise ValidationError.from_exception_data("design", _relocated(exc)) from None
-
-
-# ----------------------------------------------------------------------------------------------------
-# Reading a file and turning validation errors into problems
-# ----------------------------------------------------------------------------------------------------
-
-
-def _key_text(path: Sequence[Any]) -> str:
-    text = ""
-    for element in path:
-        text += f"[{element}]" if isinstance(element, int) else (("." if text else "") + str(element))
-    return text or _FILE
-
-
-def _user_path(loc: Sequence[Any], data: Any) -> list[Any]:
-    """Drop from an error location the tags pydantic inserts (the ``dist`` of a distribution)."""
-    kept: list[Any] = []
-    node = data
-    for element in loc:
-        if isinstance(node, Mapping) and element not in node and isinstance(element, str) and \
-                node.get("dist") == element:
-            continue
-        kept.append(element)
-        if isinstance(node, Mapping):
-            node = node.get(element)
-        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
-            node = node[element]
-        else:
-            node = None
-    return kept
-
-
-def _model_after(path: Sequence[Any], data: Any) -> type[BaseModel] | None:
-    """Return the model class of the mapping reached by ``path`` (None when it is not a mapping of a model)."""
-    model: type[BaseModel] | None = ExperimentSpec
-    node = data
-    for element in path:
-        if isinstance(element, int):
-            node = node[element] if isinstance(node, list) and 0 <= element < len(node) else None
-            continue
-        info = model.model_fields.get(element) if model is not None else None
-        node = node.get(element) if isinstance(node, Mapping) else None
-        model = _inner_model(info.annotation, node) if info is not None else None
-    return model
-
-
-def _field_at(path: Sequence[Any], data: Any) -> Any:
-    """Return the field info of the key at ``path`` (list indices at its end are skipped), or None."""
-    path = list(path)
-    while path and isinstance(path[-1], int):
-        path.pop()
-    if not path:
-        return None
-    model = _model_after(path[:-1], data)
-    return model.model_fields.get(path[-1]) if model is not None else None
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """Every model class inside an annotation (through Annotated, unions, lists and dicts)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-
-
-def _inner_model(annotation: Any, node: Any) -> type[BaseModel] | None:
-    """The model class behind a field annotation for the value ``node`` (registered designs, distributions)."""
-    models = _models_in(annotation)
-    if not models:
-        return None
-    if models[0] is DesignSettings:
-        kind = node.get("kind") if isinstance(node, Mapping) else None
-        return DESIGNS[kind].settings if kind in DESIGNS else DesignSettings
-    if len(models) > 1 and isinstance(node, Mapping):
-        for model in models:
-            tag = model.model_fields.get("dist")
-            if tag is not None and node.get("dist") in typing.get_args(tag.annotation):
-                return model
-    return models[0]
-
-
-def _problems_from(exc: ValidationError, data: Any, file: str) -> list[Problem]:
-    """Translate every error of a failed validation into a problem line."""
-    problems = []
-    for error in exc.errors():
-        path = _user_path(error["loc"], data)
-        kind = error["type"]
-        ctx = error.get("ctx") or {}
-        value = "(missing)" if kind == "missing" else shorten(repr(error.get("input")))
-        if "allowed" in ctx:
-            allowed = str(ctx["allowed"])
-            if "field" in ctx:
-                path = [*path, ctx["field"]]
-            if "shown" in ctx:
-                value = shorten(str(ctx["shown"]))
-        elif kind == "extra_forbidden":
-            holder = _model_after(path[:-1], data)
-            known = list(holder.model_fields) if holder is not None else []
-            hint = closest(path[-1], known)
-            allowed = (f"did you mean {hint!r}? " if hint else "") + "known keys: " + ", ".join(known)
-        elif kind in ("union_tag_invalid", "union_tag_not_found"):
-            path = [*path, "dist"]
-            value = shorten(repr(ctx.get("tag"))) if kind == "union_tag_invalid" else "(missing)"
-            allowed = "one of 'fixed', 'uniform', 'triangular', 'normal'"
-        elif kind == "literal_error":
-            allowed = "one of " + str(ctx.get("expected"))
-        else:
-            info = _field_at(path, data)
-            extra = info.json_schema_extra if info is not None else None
-            allowed = extra["allowed"] if isinstance(extra, dict) and "allowed" in extra else str(error["msg"])
-            if kind == "missing":
-                allowed = "required: " + allowed
-        problems.append(Problem(file, _key_text(path), value, allowed))
-    return problems
+            raise ValidationError.from_exception_data("design", relocate(exc)) from None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -468,8 +194,6 @@ def lever_type(path: str) -> Any:
     Returns:
         The field's type with ``None`` and annotations stripped; None when the path names no field.
     """
-    from parkabm.scenarios.schema import Scenario
-
     tp: Any = Scenario
     for part in path.split("."):
         if isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -552,8 +276,6 @@ class Experiment:
 
     def points(self) -> pd.DataFrame:
         """Return the design points in factor units: a ``sample`` column and one column per factor."""
-        import pandas as pd
-
         columns: dict[str, Any] = {"sample": np.arange(self.n_points, dtype=np.int64)}
         for j, factor in enumerate(self.spec.factors):
             values = [factor.value_at(float(u), integer=self.integer[j]) for u in self.unit_points[:, j]]
@@ -567,8 +289,6 @@ class Experiment:
         ``seed`` and ``spawn_key`` columns
         record it.
         """
-        import pandas as pd
-
         points = self.points()
         reps = self.spec.replicates
         names = list(self.scenarios)
@@ -621,14 +341,59 @@ def _dtype(values: list[Any]) -> str:
     return "object"
 
 
-def _scenario_problems(spec: ExperimentSpec, file: str, base_dir: Path,
+@dataclass(frozen=True)
+class _Parts:
+    """The parts of an experiment that can be checked against the model, each valid on its own.
+
+    When the file as a whole fails its schema, the parts that are valid by themselves are still checked (scenario
+    references, factor names, output names), so that every problem of the file is reported in one pass.
+    """
+
+    scenarios: list[str]
+    factors: list[tuple[int, Factor]]
+    horizon: int | None
+    metrics: list[str]
+
+    @classmethod
+    def of_spec(cls, spec: ExperimentSpec) -> _Parts:
+        return cls(list(spec.scenarios), list(enumerate(spec.factors)), spec.horizon, list(spec.outputs.metrics or []))
+
+    @classmethod
+    def of_mapping(cls, data: Mapping[str, Any]) -> _Parts:
+        scenarios = _valid_or(data.get("scenarios"), _TEXTS, [])
+        factors = []
+        raw_factors = data.get("factors")
+        for i, raw in enumerate(raw_factors if isinstance(raw_factors, list) else []):
+            factor = _valid_or(raw, _FACTOR, None)
+            if factor is not None:
+                factors.append((i, factor))
+        horizon = _valid_or(data.get("horizon"), _HORIZON, None)
+        outputs = data.get("outputs")
+        metrics = _valid_or(outputs.get("metrics") if isinstance(outputs, Mapping) else None, _TEXTS, [])
+        return cls(scenarios, factors, horizon, metrics)
+
+
+_TEXTS = TypeAdapter(list[str], config=STRICT)
+_FACTOR = TypeAdapter(Factor)
+_HORIZON = TypeAdapter(ExperimentSpec.model_fields["horizon"].annotation, config=STRICT)
+
+
+def _valid_or(value: Any, adapter: TypeAdapter[Any], default: Any) -> Any:
+    """Return ``value`` validated by ``adapter``, or ``default`` when it is missing or invalid."""
+    if value is None:
+        return default
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return default
+
+
+def _scenario_problems(refs: Sequence[str], file: str, base_dir: Path,
                        display_dir: str) -> tuple[dict[str, Scenario], list[Problem]]:
     """Load every scenario of the spec; problems name the spec (unknown reference) or the scenario file."""
-    from parkabm.scenarios.loader import load_scenario, shipped_names
-
     scenarios: dict[str, Scenario] = {}
     problems: list[Problem] = []
-    for i, ref in enumerate(spec.scenarios):
+    for i, ref in enumerate(refs):
         key = f"scenarios[{i}]"
         if _looks_like_path(ref) or (base_dir / f"{ref}.yaml").is_file():
             relative = ref if _looks_like_path(ref) else f"{ref}.yaml"
@@ -677,17 +442,15 @@ def _with_horizon(scenarios: dict[str, Scenario], horizon: int | None, file: str
     return problems
 
 
-def _factor_problems(spec: ExperimentSpec, first: Scenario | None, file: str) -> tuple[list[bool], list[Problem]]:
-    """Check factor names and ranges; return which factors are integer levers."""
-    from parkabm.scenarios.loader import apply_changes
-    from parkabm.scenarios.parameters import PARAMETERS
-
+def _factor_problems(factors: Sequence[tuple[int, Factor]], first: Scenario | None,
+                     file: str) -> tuple[dict[int, bool], list[Problem]]:
+    """Check factor names and ranges, every factor on its own; return which factors are integer levers."""
     problems: list[Problem] = []
-    integer: list[bool] = []
+    integer: dict[int, bool] = {}
     seen: set[str] = set()
-    for i, factor in enumerate(spec.factors):
+    for i, factor in factors:
         key = f"factors[{i}]"
-        integer.append(False)
+        integer[i] = False
         if factor.name in seen:
             problems.append(Problem.of(file, f"{key}.name", factor.name, "distinct factor names"))
             continue
@@ -707,21 +470,20 @@ def _factor_problems(spec: ExperimentSpec, first: Scenario | None, file: str) ->
                 isinstance(tp, type) and issubclass(tp, BaseModel)):
             problems.append(Problem.of(file, f"{key}.name", factor.name, _lever_hint(factor.name)))
             continue
-        integer[-1] = tp is int and factor.levels is None
+        integer[i] = tp is int and factor.levels is None
         if factor.distribution is not None and not all(
                 math.isfinite(v) for v in factor.extremes()):
             problems.append(Problem.of(file, f"{key}.distribution", factor.distribution.model_dump(),
                                        "a distribution with finite low and high (a lever's range is bounded)"))
             continue
-        if integer[-1] and factor.bounds is not None and math.ceil(factor.bounds[0]) > math.floor(factor.bounds[1]):
+        if integer[i] and factor.bounds is not None and math.ceil(factor.bounds[0]) > math.floor(factor.bounds[1]):
             problems.append(Problem.of(file, f"{key}.bounds", factor.bounds, "bounds around at least one whole "
                                        "number (this lever takes whole numbers)"))
             continue
         if first is None:
             continue
-        where = {"bounds": "bounds", "distribution": "distribution", "levels": "levels"}
-        part = next(k for k in where if getattr(factor, k) is not None)
-        for value in dict.fromkeys(factor.extremes(integer=integer[-1])):
+        part = next(k for k in ("bounds", "distribution", "levels") if getattr(factor, k) is not None)
+        for value in dict.fromkeys(factor.extremes(integer=integer[i])):
             try:
                 apply_changes(first, {factor.name: _native(value)}, source=file)
             except UserInputError as exc:
@@ -733,20 +495,15 @@ def _factor_problems(spec: ExperimentSpec, first: Scenario | None, file: str) ->
 
 def _lever_hint(name: str) -> str:
     """Say which lever paths exist near a wrong one."""
-    from parkabm.scenarios.schema import Levers
-
     parts = name.split(".")
-    model: Any = Levers
+    model: type[BaseModel] = Levers
     prefix = "levers"
     for part in parts[1:]:
-        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
-            inner = _inner_model(model.model_fields[part].annotation, None)
-            if inner is None:
-                break
-            model, prefix = inner, f"{prefix}.{part}"
-        else:
+        inner = lever_type(f"{prefix}.{part}") if part in model.model_fields else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
             break
-    known = [f"{prefix}.{k}" for k in model.model_fields] if isinstance(model, type) else []
+        model, prefix = inner, f"{prefix}.{part}"
+    known = [f"{prefix}.{k}" for k in model.model_fields]
     hint = closest(name, known)
     return (f"did you mean {hint!r}? " if hint else "") + "a lever path (a number or word of the scenario " \
         "schema), e.g. " + ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
@@ -769,9 +526,6 @@ def _parameter_range_problems(factor: Factor, parameter: Any, file: str, key: st
 
 def _normal_filled(spec: ExperimentSpec) -> ExperimentSpec:
     """Give a normal distribution of an uncertainty factor without truncation the parameter's hard bounds."""
-    from parkabm.scenarios.parameters import PARAMETERS
-    from parkabm.scenarios.schema import NormalDistribution
-
     factors = []
     for factor in spec.factors:
         dist = factor.distribution
@@ -803,12 +557,41 @@ def _design_problems(spec: ExperimentSpec, file: str) -> list[Problem]:
     return problems
 
 
-def _output_problems(spec: ExperimentSpec, file: str) -> list[Problem]:
-    from parkabm.model.outputs.registry import CITY_REPORTERS
+def design_rows(spec: ExperimentSpec) -> int:
+    """Return the number of design points of a spec, computed from its settings without drawing them."""
+    if spec.design is None:
+        return 1
+    return DESIGNS[spec.design.kind].rows(spec.factors, spec.design)
 
+
+def _size_problems(spec: ExperimentSpec, file: str) -> list[Problem]:
+    """Refuse a design or a job table too large for memory, estimated before anything is allocated."""
+    rows = design_rows(spec)
+    k = max(len(spec.factors), 1)
+    budget = MAX_DESIGN_BYTES // (8 * k)  # most points for this many factors
+    if rows > budget:
+        kind = DESIGNS[spec.design.kind]
+        size = getattr(spec.design, kind.size_key) if kind.size_key else None
+        per_unit = rows // size if size else rows
+        limit = (f"at most {budget // per_unit:,}" if size else "fewer levels") + f" for {len(spec.factors)} " \
+            f"factors: the design would have {rows:,} points × {len(spec.factors)} factors × 8 bytes = " \
+            f"{rows * k * 8 / 2**20:,.0f} MiB, above the {MAX_DESIGN_BYTES // 2**20} MiB a design may take"
+        key = f"design.{kind.size_key}" if kind.size_key else "design"
+        shown = repr(size) if size else f"(a grid of {rows:,} points)"
+        return [Problem(file, key, shown, limit)]
+    jobs = len(spec.scenarios) * rows * spec.replicates
+    if jobs > MAX_JOBS:
+        most = max(MAX_JOBS // (len(spec.scenarios) * rows), 0)
+        return [Problem.of(file, "replicates", spec.replicates,
+                           f"at most {most:,} here: {len(spec.scenarios)} scenarios × {rows:,} design points × "
+                           f"replicates must not exceed {MAX_JOBS:,} jobs (this gives {jobs:,})")]
+    return []
+
+
+def _output_problems(metrics: Sequence[str], file: str) -> list[Problem]:
     problems = []
     names = list(CITY_REPORTERS)
-    for i, metric in enumerate(spec.outputs.metrics or []):
+    for i, metric in enumerate(metrics):
         if metric not in CITY_REPORTERS:
             hint = closest(metric, names)
             problems.append(Problem.of(file, f"outputs.metrics[{i}]", metric,
@@ -821,6 +604,9 @@ def resolve_spec(data: Mapping[str, Any], *, source: str = "experiment",
                  base_dir: str | Path = ".") -> Experiment:
     """Validate an experiment given as a mapping (as read from a file, or built in code).
 
+    Every problem is collected before anything is raised: the schema's, and those of every part that is valid on
+    its own (scenario references, each factor's name and range, output names), so one pass reports them all.
+
     Args:
         data: The spec's keys and values.
         source: How problems name the experiment (its file as the user gave it).
@@ -830,20 +616,28 @@ def resolve_spec(data: Mapping[str, Any], *, source: str = "experiment",
         The validated experiment with its scenarios resolved.
 
     Raises:
-        UserInputError: Listing every problem: structure, scenarios, factors, design and outputs.
+        UserInputError: Listing every problem: structure, scenarios, factors, design, size and outputs.
     """
+    data = dict(data)
+    problems: list[Problem] = []
+    spec: ExperimentSpec | None = None
     try:
-        spec = ExperimentSpec.model_validate(dict(data))
+        spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
-        raise UserInputError(list(dict.fromkeys(_problems_from(exc, data, source)))) from None
-    scenarios, problems = _scenario_problems(spec, source, Path(base_dir), os.path.dirname(source))
-    problems += _with_horizon(scenarios, spec.horizon, source)
-    first = next(iter(scenarios.values()), None)
-    integer, factor_problems = _factor_problems(spec, first, source)
-    problems += factor_problems + _design_problems(spec, source) + _output_problems(spec, source)
-    if problems:
+        problems += problems_from(exc, data, source, root=ExperimentSpec, subtypes=_SUBTYPES)
+    parts = _Parts.of_spec(spec) if spec is not None else _Parts.of_mapping(data)
+    scenarios, found = _scenario_problems(parts.scenarios, source, Path(base_dir), os.path.dirname(source))
+    problems += found + _with_horizon(scenarios, parts.horizon, source)
+    integer, found = _factor_problems(parts.factors, next(iter(scenarios.values()), None), source)
+    problems += found + _output_problems(parts.metrics, source)
+    if spec is not None:
+        problems += _design_problems(spec, source)
+        if not problems:
+            problems += _size_problems(spec, source)
+    if problems or spec is None:
         raise UserInputError(list(dict.fromkeys(problems)))
-    return Experiment(_normal_filled(spec), scenarios, source, dict(data), tuple(integer))
+    flags = tuple(integer[i] for i in range(len(spec.factors)))
+    return Experiment(_normal_filled(spec), scenarios, source, data, flags)
 
 
 def load_spec(ref: str | Path) -> Experiment:
@@ -868,11 +662,22 @@ def load_spec(ref: str | Path) -> Experiment:
     return resolve_spec(data, source=text, base_dir=path.parent)
 
 
+def validate_spec(ref: str | Path) -> list[Problem]:
+    """Check an experiment file and return every problem found (an empty list when it is valid).
+
+    Args:
+        ref: As for :func:`load_spec`.
+
+    Returns:
+        The problems, each naming file, key path, offending value and what is allowed.
+    """
+    try:
+        load_spec(ref)
+    except UserInputError as exc:
+        return exc.problems or [Problem(str(ref), _FILE, "(invalid)", str(exc))]
+    return []
+
+
 def shipped_specs() -> list[str]:
     """Return the names of the example experiment files shipped with the package, sorted."""
     return sorted(p.stem for p in SPEC_DIR.glob("*.yaml"))
-
-
-# The sensitivity designs (sobol, morris) register themselves with DESIGNS; importing them here makes them
-# available wherever experiment files are read.
-from parkabm.experiments.design import sensitivity as _sensitivity_designs  # noqa: E402, F401
