@@ -426,7 +426,7 @@ def discover_command(source: str, target: str, threshold: float, out: str | None
 @main.command("effects")
 @click.argument("scenario", metavar="SCENARIO")
 @click.option("--reps", type=int, default=None, metavar="N",
-              help="Paired replicates per lever step (default 60; at least 2).")
+              help="Paired replicates per lever step (default 40; at least 2).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="W",
               help="Local worker processes (default: all CPUs); 1 runs in this process.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed.")

@@ -55,7 +55,7 @@ from pydantic import BaseModel
 
 from parkabm.scenarios.errors import Problem, UserInputError
 
-DEFAULT_REPS = 60
+DEFAULT_REPS = 40
 """Replicates per arm by default: measured so that ``parkabm effects baseline`` ends within 3 minutes on 2 busy
 cores (README, "Lever effects")."""
 
@@ -68,9 +68,10 @@ CONFIDENCE = 0.95
 CHAIN_THRESHOLD = "levers.chain_leaders.threshold_yi"
 
 DRAFT_VALUES: dict[str, tuple[tuple[float, str], ...]] = {
-    CHAIN_THRESHOLD: ((20.0, "July 2022 draft (seed 000 三.1)"), (50.0, "May 2022 draft (seed 002 1.)")),
+    CHAIN_THRESHOLD: ((20.0, "July 2022 draft"), (50.0, "May 2022 draft")),
 }
-"""Levers whose steps are the values of the policy drafts instead of ×2 and ×0.5, with the draft that states each."""
+"""Levers whose steps are the values of the policy drafts instead of ×2 and ×0.5, with the draft that states each:
+链主 年产值不少于20亿元 (seed 000 三.1, July 2022) and 不少于50亿元 (seed 002 1., May 2022)."""
 
 ZERO_STEPS: dict[str, float] = {
     "levers.evaluation.surcharge_yuan_per_kwh.a": 0.1,
@@ -208,7 +209,7 @@ def _get(data: Mapping[str, Any], path: str) -> Any:
 def _numeric_targets(path: str, value: float, info: Any, integer: bool) -> list[tuple[str, float]]:
     """Return the steps ``(change, target value)`` of a numeric lever before any partner rule."""
     if path in DRAFT_VALUES:
-        return [(f"→ {v:g}, {draft}", v) for v, draft in DRAFT_VALUES[path] if v != value]
+        return [(f"→ {v:g} ({draft})", v) for v, draft in DRAFT_VALUES[path] if v != value]
     low, high, low_strict, high_strict = _bounds(info)
     if path.startswith("levers.mechanisms."):
         return [("off", 0.0)] if value != 0 else [("on", 1.0)]
@@ -262,11 +263,13 @@ def _partners(path: str, target: float, levers: Mapping[str, Any]) -> tuple[floa
     return target, {}
 
 
-def lever_steps(scenario) -> list[LeverStep]:
+def lever_steps(scenario, model: type[BaseModel] | None = None) -> list[LeverStep]:
     """Return the documented steps of every lever of the schema, in schema order (see the module docstring).
 
     Args:
         scenario: The scenario whose lever values are stepped.
+        model: The lever schema to walk; :class:`~parkabm.scenarios.schema.Levers` when omitted (another model, such
+            as a subclass with a new lever, fills the levers the scenario lacks with their defaults).
 
     Returns:
         One or more steps per lever; each step's changes validate with
@@ -275,10 +278,13 @@ def lever_steps(scenario) -> list[LeverStep]:
     Raises:
         TypeError: A lever of a kind this module cannot step (a new kind of field in the schema).
     """
-    levers = scenario.levers.model_dump()
+    from parkabm.scenarios.schema import Levers
+
+    model = model or Levers
+    levers = model.model_validate(scenario.levers.model_dump()).model_dump()
     data = {"levers": levers}
     steps = []
-    for path, info in lever_fields():
+    for path, info in lever_fields(model):
         value = _get(data, path)
         tp = _strip(info.annotation)
         members = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -593,6 +599,16 @@ LEVER_LABELS: dict[str, tuple[str, str]] = {
 """Readable names of the levers in English and Chinese; a lever without one shows its path, mechanisms their name."""
 
 MECHANISM_LABELS = {"en": "Mechanism: {name}", "zh": "机制：{name}"}
+"""How a mechanism switch is named; its name in Chinese from :data:`MECHANISM_NAMES_ZH` (else its field name)."""
+
+MECHANISM_NAMES_ZH = {
+    "growth_trend": "行业趋势增长", "agglomeration": "集聚效应", "chain_spillover": "链主溢出",
+    "shocks": "企业随机冲击",
+    "upgrading": "技术改造", "space_constraint": "空间约束", "relocation": "跨园区迁移", "exit": "企业退出",
+    "redevelopment": "低效用地整治", "standard_factories": "标准厂房", "land_quota": "新增用地",
+    "recruitment": "精准招商", "chain_leader_service": "链主服务", "funds": "资金与补助", "evaluation": "亩均评价",
+    "race": "赛马机制",
+}
 
 REPORT_TEXT = {
     "title": {"en": "Lever effects: {scenario}", "zh": "政策杠杆效应：{scenario}"},
@@ -653,7 +669,9 @@ def lever_label(lever: str, lang: str) -> str:
     if lever in LEVER_LABELS:
         return LEVER_LABELS[lever][0 if lang == "en" else 1]
     if lever.startswith("levers.mechanisms."):
-        return MECHANISM_LABELS[lang].format(name=lever.rsplit(".", 1)[1].replace("_", " "))
+        name = lever.rsplit(".", 1)[1]
+        shown = MECHANISM_NAMES_ZH.get(name, name) if lang == "zh" else name.replace("_", " ")
+        return MECHANISM_LABELS[lang].format(name=shown)
     return lever.removeprefix("levers.")
 
 
