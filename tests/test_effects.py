@@ -153,7 +153,9 @@ def test_a_cost_lever_changes_cost_only_and_gets_a_per_yi_figure(small_effects):
     output = table.loc[("×2", "total_output_yi")]
     assert cost["significant"] and cost["effect"] > 0
     assert output["effect"] == 0 and output["effect_per_yi"] == 0
-    assert inert_levers(small_effects.table) == ["levers.land.redevelopment_mu_per_year"]
+    # the no-op lever and the cost-only lever do nothing for the targets; the land quota does
+    assert inert_levers(small_effects.table) == ["levers.land.redevelopment_mu_per_year",
+                                                 "levers.land.standard_factory_cost_yuan_per_m2"]
 
 
 def test_targets_are_reported_per_step_and_unmodelled_ones_say_so(small_effects):

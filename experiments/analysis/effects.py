@@ -538,10 +538,22 @@ def effect_table(runs: pd.DataFrame, steps: Sequence[LeverStep], targets: pd.Dat
 
 
 def inert_levers(table: pd.DataFrame) -> list[str]:
-    """Return the levers none of whose steps has an interval excluding zero on any evaluated outcome or target."""
-    evaluated = table[table["status"] == "evaluated"]
+    """Return the levers without a detectable effect on any outcome or target, fiscal cost aside.
+
+    A lever is listed when no step has an interval excluding zero on any evaluated outcome or target other than the
+    fiscal cost (a lever that only spends money does nothing for the targets). With many rows, about one in twenty
+    rows of a lever without any effect excludes zero by chance, so the list can miss such a lever; and it can hold a
+    lever whose effect is too small to detect at the replicates used.
+    """
+    evaluated = table[(table["status"] == "evaluated") & (table["outcome"] != CUMULATIVE_FISCAL)]
     moved = evaluated.groupby("lever", sort=False)["significant"].any()
     return [lever for lever, any_significant in moved.items() if not any_significant]
+
+
+def cost_changes(table: pd.DataFrame, lever: str) -> list[str]:
+    """Return the steps of a lever whose fiscal cost changes detectably, as ``change: +x 亿元`` texts."""
+    rows = table[(table["lever"] == lever) & (table["outcome"] == CUMULATIVE_FISCAL) & table["significant"]]
+    return [f"{r.change}: {r.effect:+.1f} 亿元" for r in rows.itertuples(index=False)]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -632,9 +644,13 @@ REPORT_TEXT = {
     "pp": {"en": "pp", "zh": "百分点"},
     "p_met": {"en": "P({name})", "zh": "达标概率：{name}"},
     "inert": {"en": "Levers without a detectable effect", "zh": "未检测到效应的政策杠杆"},
-    "inert_intro": {"en": ("The interval includes zero on every outcome and every evaluated target, for every step "
-                           "of the lever:"),
-                    "zh": "该杠杆所有变化在所有结果与已评估目标上的区间均包含零："},
+    "inert_intro": {"en": ("For every step of the lever the interval includes zero on every outcome and every "
+                           "evaluated target, fiscal cost aside (where the cost changes, it is given). About one in "
+                           "twenty rows of a lever without effect excludes zero by chance, so a lever that does "
+                           "nothing can be missing here; a listed lever may have an effect too small to detect:"),
+                    "zh": ("该杠杆所有变化在除财政支出外的所有结果与已评估目标上的区间均包含零（支出有变化时注明）。"
+                           "无效杠杆约每二十行有一行因偶然不含零，故无效杠杆可能未列入；列入者也可能效应过小而未被检出："),},
+    "cost": {"en": "fiscal cost", "zh": "财政支出"},
     "none": {"en": "none", "zh": "无"},
     "targets": {"en": "Targets", "zh": "目标"},
     "targets_intro": {"en": ("Effect on P(target met) in percentage points, for every target of targets.csv "
@@ -750,7 +766,9 @@ def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int,
         lines.append(_md_row(cells))
     inert = inert_levers(table)
     lines += ["", f"## {_text('inert', lang)}", "", _text("inert_intro", lang), ""]
-    lines += [f"- {lever_label(lever, lang)} (`{lever}`)" for lever in inert] or [f"- {_text('none', lang)}"]
+    lines += [f"- {lever_label(lever, lang)} (`{lever}`)"
+              + (f"; {_text('cost', lang)} " + ", ".join(cost_changes(table, lever)) if cost_changes(table, lever)
+                 else "") for lever in inert] or [f"- {_text('none', lang)}"]
     lines += ["", f"## {_text('targets', lang)}", "", _text("targets_intro", lang), ""]
     target_names = list(dict.fromkeys(targets["outcome"]))
     tnames = [_text("lever", lang), _text("change", lang)] + [
