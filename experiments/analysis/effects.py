@@ -639,6 +639,8 @@ REPORT_TEXT = {
                "每亿元产出为{year}年每亿元额外财政支出带来的额外产值"
                "（仅在支出有变化时给出）。"),
     },
+    "unchanged": {"en": "The unchanged scenario in {year} (mean of the replicates): ",
+                  "zh": "未改变情景{year}年（各次模拟均值）："},
     "lever": {"en": "Lever", "zh": "政策杠杆"},
     "change": {"en": "Change", "zh": "变化"},
     "per_yi": {"en": "Output per 亿 spent", "zh": "每亿元支出带来产值"},
@@ -748,6 +750,17 @@ def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int,
 
     lines = [f"# {_text('title', lang, scenario=scenario)}", "",
              _text("intro", lang, scenario=scenario, reps=reps, seed=seed, year=year, first=base_year + 1), ""]
+    first_step = table[table["status"] == "evaluated"].drop_duplicates("outcome").set_index("outcome")
+    shown = []
+    for o in headline:
+        name = columns.get(o, o) if o.startswith("p_met:") else o
+        if name is None or name not in first_step.index:
+            continue
+        value = first_step.loc[name, "baseline_value"]
+        percent = o.startswith("p_met:") or OUTCOMES.get(o, {}).get("unit") == "share"
+        shown.append(f"{header(o).rsplit(' (', 1)[0]} {value:.1%}" if percent else f"{header(o)} {value:,.1f}")
+    lines += [_text("unchanged", lang, year=year) + ("；" if lang == "zh" else "; ").join(shown)
+              + ("。" if lang == "zh" else "."), ""]
     names = [_text("lever", lang), _text("change", lang)] + [header(o) for o in headline if
                                                              not o.startswith("p_met:") or columns[o]]
     names.append(_text("per_yi", lang))
