@@ -6,7 +6,9 @@ factor names and value formats are here.
 
 from __future__ import annotations
 
-from parkabm.model.outputs.registry import GROUP_LABELS, output
+import re
+
+from parkabm.model.outputs.registry import GROUP_LABELS, display_unit, output
 from parkabm.scenarios.errors import UserInputError
 
 LANGUAGES = ("en", "zh")
@@ -14,11 +16,12 @@ LANGUAGES = ("en", "zh")
 LABELS = {
     "comparison_p_met": {"en": "P(target met), 95% interval", "zh": "达标概率（95%置信区间）"},
     "comparison_targets": {"en": "Headline targets", "zh": "主要目标"},
-    "comparison_output": {"en": "Zone output in {year}", "zh": "{year}年开发区(园区)总产值"},
+    "comparison_output": {"en": "Zone output in {year}, over replicates", "zh": "{year}年开发区(园区)总产值（各次模拟）"},
     "comparison_box": {"en": "box 25–75%, whiskers 5–95%, dot mean", "zh": "箱体25%–75%，须5%–95%，圆点为均值"},
     "comparison_not_evaluated": {"en": "n/a", "zh": "未评估"},
     "year": {"en": "Year", "zh": "年份"},
     "median": {"en": "median", "zh": "中位数"},
+    "mean": {"en": "mean", "zh": "均值"},
     "band_90": {"en": "5–95% of replicates", "zh": "5%–95% 区间"},
     "band_50": {"en": "25–75% of replicates", "zh": "25%–75% 区间"},
     "target": {"en": "target", "zh": "目标"},
@@ -31,6 +34,7 @@ LABELS = {
     "scope_all_guishang": {"en": "all enterprises above scale", "zh": "全部规上企业口径"},
     "reps": {"en": "{n} replicates", "zh": "{n} 次重复模拟"},
     "target_line": {"en": "target: {cmp} {value} in {year}", "zh": "目标：{year}年{cmp}{value}"},
+    "named_target": {"en": "{name} {cmp} {value} in {year}", "zh": "{name}：{year}年{cmp}{value}"},
     "titled": {"en": "{scenario}: {title}", "zh": "{scenario}：{title}"},
     # metrics without a label of their own above
     # scenario comparison
@@ -40,11 +44,11 @@ LABELS = {
     "p_met_short": {"en": "{p:.0%} [{lo:.0%}, {hi:.0%}]", "zh": "{p:.0%} [{lo:.0%}, {hi:.0%}]"},
     "not_evaluated": {"en": "not evaluated", "zh": "未评估"},
     # per-park small multiples
-    "parks_title_output_yi": {"en": "Output by zone (100 million yuan): median and 5–95% of replicates",
-                              "zh": "各开发区(园区)产值(亿元)：中位数与5%–95%区间"},
+    "parks_title_output_yi": {"en": "output by zone (100 million yuan), median and 5–95% of replicates",
+                              "zh": "各开发区(园区)产值（亿元），中位数与5%–95%区间"},
     "parks_title_leading_share": {
-        "en": "Leading-industry share by zone: median and 5–95% of replicates; dashed: 60% (city target)",
-        "zh": "各开发区(园区)主导产业占比：中位数与5%–95%区间；虚线为60%（全市目标）"},
+        "en": "leading-industry share by zone, median and 5–95% of replicates; dashed: 60% city target",
+        "zh": "各开发区(园区)主导产业占比，中位数与5%–95%区间；虚线为全市目标60%"},
     # clusters
     "cluster_title": {"en": "Output of each sector group in {year} against the cluster levels",
                       "zh": "{year}年各产业集群产值与千亿级、万亿级门槛"},
@@ -56,12 +60,13 @@ LABELS = {
     "cluster_count_title": {"en": "Clusters at each level in {year}", "zh": "{year}年千亿级、万亿级产业集群数量"},
     "cluster_count_axis": {"en": "Number of clusters", "zh": "集群数量(个)"},
     "share_of_replicates": {"en": "Share of replicates", "zh": "模拟次数占比"},
-    "count_target": {"en": "target {cmp} {value}", "zh": "目标{cmp}{value}"},
+    "count_target": {"en": "target {cmp} {value} in {year}", "zh": "目标：{year}年{cmp}{value}个"},
     "p_met_in_legend": {"en": "P(met) {p}", "zh": "达标概率 {p}"},
     # land balance
     "land_title": {"en": "Industrial land in the zones (mean of replicates)",
                    "zh": "开发区(园区)工业用地构成（各次模拟均值）"},
-    "land_axis": {"en": "Land (10,000 mu)", "zh": "用地(万亩)"},
+    "land_axis": {"en": "Land (10,000 mu)", "zh": "用地（万亩）"},
+    "land_axis_start": {"en": "axis starts at {bottom} (10,000 mu), not at 0", "zh": "纵轴起点为{bottom}万亩，非0"},
     "land_part_land_firms_mu": {"en": "held by firms", "zh": "企业用地"},
     "land_part_land_factory_mu": {"en": "standard factories", "zh": "标准厂房用地"},
     "land_part_land_pipeline_mu": {"en": "under redevelopment", "zh": "整治中"},
@@ -94,8 +99,17 @@ def check_language(lang: str) -> None:
 
 
 def label(key: str, lang: str, **values) -> str:
-    """Return the label ``key`` in ``lang``, formatted with ``values``."""
-    return LABELS[key][lang].format(**values)
+    """Return the label ``key`` in ``lang``, formatted with ``values`` (Chinese with full-width brackets)."""
+    return zh_brackets(LABELS[key][lang].format(**values), lang)
+
+
+def zh_brackets(text: str, lang: str) -> str:
+    """Return ``text`` with full-width brackets when ``lang`` is ``zh``.
+
+    Chinese typesetting uses full-width brackets （） around Chinese words and units; the registry and the park
+    tables write some with ASCII brackets, and a title that joins both would mix the two widths.
+    """
+    return text.replace("(", "（").replace(")", "）") if lang == "zh" else text
 
 
 def metric_label(metric: str, lang: str) -> str:
@@ -103,7 +117,7 @@ def metric_label(metric: str, lang: str) -> str:
     if metric in LABELS:
         return label(metric, lang)
     try:
-        return output(metric).label(lang, with_unit=True)
+        return zh_brackets(output(metric).label(lang, with_unit=True), lang)
     except KeyError:
         return metric
 
@@ -117,11 +131,12 @@ def scenario_label(name: str, lang: str) -> str:
 def group_label(group: str, lang: str) -> str:
     """Return the short display name of a sector group (from the output registry; its id when it has none)."""
     names = GROUP_LABELS.get(group)
-    return names[1 if lang == "zh" else 0] if names else str(group)
+    return zh_brackets(names[1 if lang == "zh" else 0], lang) if names else str(group)
 
 
 PARK_NAME_SHORTENINGS = (("Economic and Technological Development Zone", "ETDZ"),
                          ("Industrial Development Zone", "IDZ"), ("Economic Development Zone", "EDZ"),
+                         ("Airport Economy Demonstration Zone", "Airport Econ. Zone"),
                          ("Demonstration Zone", "Demo. Zone"))
 """Abbreviations that keep English park names short enough for a small-multiple panel title."""
 
@@ -131,7 +146,8 @@ def park_names(lang: str, *, short: bool = False, world=None) -> dict[str, str]:
 
     Args:
         lang: ``en`` or ``zh``.
-        short: Abbreviate the English zone types (ETDZ, EDZ, IDZ) for small panels.
+        short: Abbreviate the English zone types (ETDZ, EDZ, IDZ) and drop a second name in brackets, so that a
+            name fits one line of a small panel's title.
         world: World tables; the shipped world when omitted.
 
     Returns:
@@ -145,7 +161,9 @@ def park_names(lang: str, *, short: bool = False, world=None) -> dict[str, str]:
     if short and lang == "en":
         for long, abbreviation in PARK_NAME_SHORTENINGS:
             names = {k: v.replace(long, abbreviation) for k, v in names.items()}
-    return names
+        # the other name in brackets ("Gongshu industrial zone (Smart Web Valley)") would wrap a panel title
+        names = {k: re.sub(r"\s*\([^)]*\)$", "", v) for k, v in names.items()}
+    return {k: zh_brackets(v, lang) for k, v in names.items()}
 
 
 def is_share(metric: str) -> bool:
@@ -160,10 +178,41 @@ def format_value(metric: str, value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
 
 
-def target_label(metric: str, target: dict, lang: str) -> str:
-    """Return the legend text of a target line, e.g. ``target: ≥ 30,000 in 2025``."""
-    cmp = {">=": "≥", "<=": "≤"}.get(target.get("comparison", ">="), target.get("comparison", ""))
-    return label("target_line", lang, cmp=cmp, value=format_value(metric, target["target"]), year=target["year"])
+def comparison_sign(comparison: str) -> str:
+    """Return a target's comparison as a reader writes it (``>=`` as ``≥``)."""
+    return {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(comparison, comparison)
+
+
+def value_with_unit(metric: str, value: float, lang: str) -> str:
+    """Return a value of ``metric`` with its registry unit, e.g. ``30,000 (100 million yuan)`` or ``30,000亿元``.
+
+    Shares are percentages and counts are plain numbers, so neither gets a unit.
+    """
+    text = format_value(metric, value)
+    try:
+        unit = output(metric).unit
+    except KeyError:
+        return text
+    if unit in ("share", "count", "flag", "rank"):
+        return text
+    shown = display_unit(unit, lang)
+    return f"{text}{shown}" if lang == "zh" else f"{text} ({shown})"
+
+
+def target_label(metric: str, target: dict, lang: str, *, name: str | None = None) -> str:
+    """Return the legend text of a target: value, unit and year, e.g. ``target: ≥ 30,000 (100 million yuan) in 2025``.
+
+    Args:
+        metric: The output the target is set on (for the value's format and unit).
+        target: ``target`` (value), ``year`` and ``comparison`` (``>=`` when missing).
+        lang: ``en`` or ``zh``.
+        name: What the target is on (e.g. the output's label), written instead of "target".
+    """
+    cmp = comparison_sign(target.get("comparison", ">="))
+    value = value_with_unit(metric, target["target"], lang)
+    if name is None:
+        return label("target_line", lang, cmp=cmp, value=value, year=target["year"])
+    return label("named_target", lang, name=name, cmp=cmp, value=value, year=target["year"])
 
 
 FACTOR_LABELS = {
@@ -230,4 +279,4 @@ LABELS.update({
 def factor_label(name: str, lang: str) -> str:
     """Return the readable name of a factor (a lever path or parameter name), or the name's last part."""
     key = str(name).split(".")[-1]
-    return FACTOR_LABELS[key][lang] if key in FACTOR_LABELS else key.replace("_", " ")
+    return zh_brackets(FACTOR_LABELS[key][lang], lang) if key in FACTOR_LABELS else key.replace("_", " ")
