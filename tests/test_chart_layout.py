@@ -51,7 +51,8 @@ def layout_problems(fig) -> list[str]:
     canvas.draw()
     renderer = canvas.get_renderer()
     frame = fig.bbox
-    boxes = [(t.get_text().replace("\n", " ")[:40], t.get_window_extent(renderer)) for t in drawn_texts(fig)]
+    # the text's own extent: an annotation's extent would include its arrow, which may cross other texts
+    boxes = [(t.get_text().replace("\n", " ")[:40], Text.get_window_extent(t, renderer)) for t in drawn_texts(fig)]
     problems = []
     for text, box in boxes:
         if (box.x0 < frame.x0 - TOLERANCE or box.y0 < frame.y0 - TOLERANCE or box.x1 > frame.x1 + TOLERANCE
@@ -148,8 +149,8 @@ def sobol_indices(constant=False):
 def sobol(lang, constant=False):
     indices = sobol_indices(constant)
     fig, ax = charts.new_figure((6.4, 0.45 * len(FACTORS) + 1.6))
-    charts.sensitivity_chart(indices, ax=ax, lang=lang, title=charts.label("sa_output_total_output", lang,
-                                                                           year=2025))
+    charts.sensitivity_chart(indices, ax=ax, lang=lang, title=charts.label("sa_output_total_output", lang, year=2025),
+                             n=64, runs=64 * (len(FACTORS) + 2))
     return fig
 
 
@@ -165,8 +166,8 @@ def morris_indices():
 
 def morris(lang):
     fig, ax = charts.new_figure((6.4, 4.4))
-    charts.morris_chart(morris_indices(), ax=ax, lang=lang,
-                        title=charts.label("sa_output_total_output", lang, year=2025))
+    charts.morris_chart(morris_indices().assign(output="total_output"), ax=ax, lang=lang, n=20,
+                        runs=20 * (len(FACTORS) + 1), title=charts.label("sa_output_total_output", lang, year=2025))
     return fig
 
 
