@@ -10,11 +10,9 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
+from test_charts import PARKS, draw_cluster_counts, draw_clusters, draw_distribution, draw_land, parks, target, yearly  # noqa: F401  (fixtures)
 
 from parkabm.experiments import charts
-
-from test_charts import PARKS, draw_cluster_counts, draw_clusters, draw_distribution, draw_land  # noqa: F401
-from test_charts import parks, target, yearly  # noqa: F401  (fixtures)
 
 TOLERANCE = 0.5
 """Pixels by which two extents may touch (anti-aliasing and rounding) before they count as overlapping."""
@@ -67,46 +65,46 @@ def layout_problems(fig) -> list[str]:
     return problems
 
 
-def fan(yearly, lang):
+def fan(frame, lang):
     fig, ax = charts.new_figure((6.0, 3.6))
     scenario = charts.scenario_label("baseline", lang)
     title = charts.label("fan_title_total_output_yi", lang, scenario=scenario,
                          scope=charts.label("scope_industrial", lang))
-    charts.fan_chart(yearly[yearly.scenario == "baseline"], "total_output_yi", ax=ax, lang=lang,
+    charts.fan_chart(frame[frame.scenario == "baseline"], "total_output_yi", ax=ax, lang=lang,
                      target=target("total_output_yi", 30000), title=title)
     return fig
 
 
-def distribution(yearly, lang):
+def distribution(frame, lang):
     fig, ax = charts.new_figure((6.4, 3.4))
-    draw_distribution(yearly, ax, lang)
+    draw_distribution(frame, ax, lang)
     return fig
 
 
-def clusters(yearly, lang):
+def clusters(frame, lang):
     fig, ax = charts.new_figure((6.4, 3.4))
-    draw_clusters(yearly, ax, lang)
+    draw_clusters(frame, ax, lang)
     return fig
 
 
-def cluster_counts(yearly, lang):
+def cluster_counts(frame, lang):
     fig, ax = charts.new_figure((6.0, 3.4))
-    draw_cluster_counts(yearly, ax, lang)
+    draw_cluster_counts(frame, ax, lang)
     return fig
 
 
-def land_balance(yearly, lang):
+def land_balance(frame, lang):
     fig, ax = charts.new_figure((6.4, 3.6))
-    draw_land(yearly, ax, lang)
+    draw_land(frame, ax, lang)
     return fig
 
 
-def parks_chart(parks, lang, metric):
+def parks_chart(frame, lang, metric):
     fig, axes = charts.new_figure((7.8, 4.0), nrows=2, ncols=4, sharex=True)
     reference = 0.6 if metric == "leading_share" else None
     names = charts.park_names(lang, short=True)
     names = {p: names[p] for p in PARKS}
-    charts.park_small_multiples(parks, metric, axes=axes, lang=lang, reference=reference, names=names,
+    charts.park_small_multiples(frame, metric, axes=axes, lang=lang, reference=reference, names=names,
                                 title=charts.label(f"parks_title_{metric}", lang))
     fig.set_layout_engine("constrained")
     return fig
@@ -183,17 +181,22 @@ def prim_result(restricted=True):
     return trajectory, box, stats
 
 
+def prim_title(lang):
+    return charts.label("titled", lang, scenario=charts.scenario_label("baseline", lang),
+                        title=charts.class_title("both", lang))
+
+
 def prim_tradeoff(lang):
     trajectory, _, _ = prim_result()
     fig, ax = charts.new_figure((5.6, 4.2))
-    charts.prim_tradeoff_chart(trajectory, chosen=5, ax=ax, lang=lang)
+    charts.prim_tradeoff_chart(trajectory, chosen=5, ax=ax, lang=lang, title=prim_title(lang))
     return fig
 
 
 def prim_box(lang, restricted=True):
     _, box, stats = prim_result(restricted)
-    fig, ax = charts.new_figure((6.4, 0.5 * 3 + 1.4))
-    charts.prim_box_chart(box, stats, ax=ax, lang=lang)
+    fig, ax = charts.new_figure((6.4, 0.5 * 3 + 1.9))
+    charts.prim_box_chart(box, stats, ax=ax, lang=lang, title=prim_title(lang))
     return fig
 
 

@@ -39,6 +39,7 @@ from parkabm.experiments.charts.labels import (  # noqa: F401
     PARK_NAME_SHORTENINGS,
     PERCENT_METRICS,
     check_language,
+    class_title,
     factor_label,
     format_value,
     group_label,

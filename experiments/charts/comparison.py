@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
-
-import textwrap
 
 from parkabm.experiments.charts.labels import label, metric_label, scenario_label, target_label, zh_brackets
 from parkabm.experiments.charts.style import COLOUR, TARGET_COLOUR
@@ -32,7 +32,6 @@ def comparison_chart(table: pd.DataFrame, *, ax=None, lang: str = "en"):
         The two axes.
     """
     import matplotlib.pyplot as plt
-
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 

@@ -23,12 +23,15 @@ def prim_tradeoff_chart(trajectory: pd.DataFrame, *, chosen: int | None = None, 
     Returns:
         The axes.
     """
+    from matplotlib.ticker import MaxNLocator
+
     if ax is None:
         ax = new_axes((5.6, 4.2))
     points = ax.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis",
                         s=18, zorder=3)
     bar = ax.figure.colorbar(points, ax=ax)
     bar.set_label(label("prim_dims", lang))
+    bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a number of factors is whole
     if chosen is not None:
         row = trajectory.iloc[chosen]
         ax.scatter([row["coverage"]], [row["density"]], s=120, facecolors="none", edgecolors=TARGET_COLOUR,
@@ -42,7 +45,7 @@ def prim_tradeoff_chart(trajectory: pd.DataFrame, *, chosen: int | None = None, 
     ax.yaxis.set_major_formatter(percent)
     ax.set_axisbelow(True)
     if title:
-        ax.set_title(title)
+        ax.set_title(wrap_title(title, lang, width=46))
     return ax
 
 
@@ -91,7 +94,7 @@ def prim_box_chart(box: pd.DataFrame, stats: dict, *, ax=None, lang: str = "en",
     ax.grid(axis="y", visible=False)
     ax.set_axisbelow(True)
     heading = label("prim_box_title", lang, coverage=stats["coverage"], density=stats["density"])
-    ax.set_title(f"{title}\n{heading}" if title else heading)
+    ax.set_title(f"{wrap_title(title, lang, width=52)}\n{heading}" if title else heading)
     if len(rows):
         legend_below(ax, below=0.42, ncols=2, fontsize=7)
         ax.annotate(label("prim_quasi_p_note", lang), xy=(1.0, 0.0), xycoords="axes fraction", xytext=(0, -52),
@@ -100,6 +103,16 @@ def prim_box_chart(box: pd.DataFrame, stats: dict, *, ax=None, lang: str = "en",
         ax.set_yticks([])
         note(ax, label("prim_no_restriction", lang), xy=(0.5, 0.5))
     return ax
+
+
+def wrap_title(text: str, lang: str, *, width: int = 64) -> str:
+    """Wrap a long title into lines of about ``width`` characters.
+
+    Chinese lines get half as many characters, which are about twice as wide.
+    """
+    import textwrap
+
+    return textwrap.fill(text, width if lang == "en" else width // 2, break_on_hyphens=False)
 
 
 def _quasi_p(value: float) -> str:

@@ -16,7 +16,8 @@ LANGUAGES = ("en", "zh")
 LABELS = {
     "comparison_p_met": {"en": "P(target met), 95% interval", "zh": "达标概率（95%置信区间）"},
     "comparison_targets": {"en": "Headline targets", "zh": "主要目标"},
-    "comparison_output": {"en": "Zone output in {year}, over replicates", "zh": "{year}年开发区(园区)总产值（各次模拟）"},
+    "comparison_output": {"en": "Zone output in {year}, over replicates",
+                          "zh": "{year}年开发区(园区)总产值（各次模拟）"},
     "comparison_box": {"en": "box 25–75%, whiskers 5–95%, dot mean", "zh": "箱体25%–75%，须5%–95%，圆点为均值"},
     "comparison_not_evaluated": {"en": "n/a", "zh": "未评估"},
     "year": {"en": "Year", "zh": "年份"},
@@ -215,6 +216,22 @@ def target_label(metric: str, target: dict, lang: str, *, name: str | None = Non
     return label("named_target", lang, name=name, cmp=cmp, value=value, year=target["year"])
 
 
+def class_title(which: str, lang: str) -> str:
+    """Return the class of runs a scenario discovery looks for (``both``, ``output``, ``leading``).
+
+    The headline targets' values, units and year come from ``targets.csv``, as in the discovery's summary.
+    """
+    from parkabm.model.outputs.targets import headline_targets
+
+    head = headline_targets()
+    texts = {}
+    for key, metric in (("output", "total_output_yi"), ("leading", "leading_share")):
+        t = head[metric]
+        texts[key] = label("target_short", lang, cmp=comparison_sign(t.comparison),
+                           value=value_with_unit(metric, t.value, lang), year=t.year)
+    return label(f"prim_class_{which}", lang, **texts)
+
+
 FACTOR_LABELS = {
     "redevelopment_mu_per_year": {"en": "Low-efficiency land redevelopment (mu/yr)", "zh": "低效用地整治(亩/年)"},
     "redevelopment_lag_years": {"en": "Redevelopment lag (years)", "zh": "整治周期(年)"},
@@ -274,6 +291,13 @@ LABELS.update({
                             "zh": "剪枝后无保留的限制条件：\n框即整个抽样空间"},
     "prim_quasi_p_note": {"en": "quasi-p: chance that a restriction this strong arises by chance (binomial test)",
                           "zh": "准p值（quasi-p）：如此强的限制出于偶然的概率（二项检验）"},
+    "prim_class_output": {"en": "runs meeting the output target, {output}",
+                          "zh": "产值目标达标的情景（{output}）"},
+    "prim_class_leading": {"en": "runs meeting the leading-share target, {leading}",
+                           "zh": "主导产业占比目标达标的情景（{leading}）"},
+    "prim_class_both": {"en": "runs meeting both targets, output {output} and leading share {leading}",
+                        "zh": "两项目标均达标的情景（{output}；{leading}）"},
+    "target_short": {"en": "{cmp} {value} in {year}", "zh": "{year}年{cmp}{value}"},
     "prim_range": {"en": "sampled range", "zh": "抽样范围"},
     "prim_box_range": {"en": "box", "zh": "框内范围"},
     "prim_axis": {"en": "Position within the sampled range", "zh": "在抽样范围中的位置"},

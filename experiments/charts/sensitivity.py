@@ -10,7 +10,6 @@ from parkabm.experiments.charts.style import COLOUR, new_axes, note
 from parkabm.model.outputs.registry import display_unit
 from parkabm.model.outputs.registry import output as registry_output
 
-
 SA_OUTPUT_METRICS = {"total_output": "total_output_yi", "leading_share": "leading_share"}
 """The model output behind each sensitivity-analysis output (for its unit); the others are probabilities."""
 
@@ -74,9 +73,12 @@ def sensitivity_chart(indices: pd.DataFrame, *, ax=None, lang: str = "en", title
 
 
 def is_constant(indices: pd.DataFrame) -> bool:
-    """Whether an output's indices say nothing: every value and interval is 0 or missing (the output is constant)."""
+    """Whether an output's indices say nothing: every value and interval is 0 or missing (the output is constant).
+
+    "0" is what a three-decimal report prints as 0.000, so that the chart and ``report.md`` agree.
+    """
     numbers = indices[["value", "ci_low", "ci_high"]].to_numpy(dtype=float)
-    return bool(np.all(np.isnan(numbers) | (np.abs(numbers) < 1e-12)))
+    return bool(np.all(np.isnan(numbers) | (np.abs(numbers) < 5e-4)))
 
 
 def _design_note(n: int | None, runs: int | None, lang: str) -> str:
