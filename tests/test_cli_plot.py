@@ -37,9 +37,9 @@ def test_plot_writes_every_chart_the_run_supports(run_folder, tmp_path, lang, fm
     out = tmp_path / "charts"
     result = invoke("plot", run_folder, "--lang", lang, "--format", fmt, "--out", out)
     assert result.exit_code == 0, result.output
-    written = {p.stem for p in out.iterdir()}
-    assert written == CHARTS_OF_A_RUN
-    assert all(p.suffix == f".{fmt}" and p.stat().st_size > 5_000 for p in out.iterdir())
+    written = {p.name for p in out.iterdir()}
+    assert written == {f"{name}.{lang}.{fmt}" for name in CHARTS_OF_A_RUN}  # the language in every name
+    assert all(p.stat().st_size > 5_000 for p in out.iterdir())
     assert f"charts in {out}/" in result.output
     assert "not drawn" not in result.output  # a run folder supports every chart
 
@@ -47,7 +47,7 @@ def test_plot_writes_every_chart_the_run_supports(run_folder, tmp_path, lang, fm
 def test_plot_defaults_to_the_results_folder(run_folder):
     result = invoke("plot", run_folder)
     assert result.exit_code == 0, result.output
-    assert all((run_folder / f"{name}.png").is_file() for name in CHARTS_OF_A_RUN)
+    assert all((run_folder / f"{name}.en.png").is_file() for name in CHARTS_OF_A_RUN)
     assert json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))["reps"] == REPS
 
 

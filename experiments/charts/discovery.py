@@ -94,7 +94,7 @@ def prim_box_chart(box: pd.DataFrame, stats: dict, *, ax=None, lang: str = "en",
     ax.grid(axis="y", visible=False)
     ax.set_axisbelow(True)
     heading = label("prim_box_title", lang, coverage=stats["coverage"], density=stats["density"])
-    ax.set_title(f"{wrap_title(title, lang, width=52)}\n{heading}" if title else heading)
+    ax.set_title(f"{wrap_title(title, lang, width=42)}\n{heading}" if title else heading)
     if len(rows):
         legend_below(ax, below=0.42, ncols=2, fontsize=7)
         ax.annotate(label("prim_quasi_p_note", lang), xy=(1.0, 0.0), xycoords="axes fraction", xytext=(0, -52),
