@@ -37,7 +37,8 @@ def comparison_chart(table: pd.DataFrame, *, ax=None, lang: str = "en"):
 
     headline = ("total_output_yi", "leading_share")
     scenarios = list(dict.fromkeys(table["scenario"]))
-    names = [textwrap.fill(scenario_label(s, lang), 14 if lang == "en" else 8) for s in scenarios]
+    names = [textwrap.fill(scenario_label(s, lang), 14 if lang == "en" else 8, break_long_words=False)
+             for s in scenarios]  # two short lines rather than slanted labels that run into each other
     if ax is None:
         _, ax = plt.subplots(1, 2, figsize=(10.0, 3.8), width_ratios=(1.15, 1.0), layout="constrained")
     left, right = ax
