@@ -13,6 +13,7 @@ from matplotlib.text import Text
 from test_charts import PARKS, draw_cluster_counts, draw_clusters, draw_distribution, draw_land, parks, target, yearly  # noqa: F401  (fixtures)
 
 from parkabm.experiments import charts
+from parkabm.model.outputs.registry import display_unit, output
 
 TOLERANCE = 0.5
 """Pixels by which two extents may touch (anti-aliasing and rounding) before they count as overlapping."""
@@ -107,6 +108,18 @@ def parks_chart(frame, lang, metric):
     charts.park_small_multiples(frame, metric, axes=axes, lang=lang, reference=reference, names=names,
                                 title=charts.label(f"parks_title_{metric}", lang))
     fig.set_layout_engine("constrained")
+    return fig
+
+
+def every_park(lang):
+    """All 16 shipped zones in the 4 × 4 grid of ``parkabm plot``, so that every real name is checked."""
+    ids = list(charts.park_names("en"))
+    rows = [{"replicate": r, "year": year, "park": park, "output_yi": 100.0 * (k + 1) + r,
+             "leading_share": 0.3 + 0.02 * k} for r in range(3) for year in range(2021, 2026)
+            for k, park in enumerate(ids)]
+    fig, axes = charts.new_figure((7.8, 1.75 * 4 + 0.4), nrows=4, ncols=4, sharex=True)
+    charts.park_small_multiples(pd.DataFrame(rows), "output_yi", axes=axes, lang=lang,
+                                title=charts.label("parks_title_output_yi", lang))
     return fig
 
 
@@ -208,6 +221,7 @@ FAMILIES = {
     "land_balance": lambda data, lang: land_balance(data["yearly"], lang),
     "parks_output": lambda data, lang: parks_chart(data["parks"], lang, "output_yi"),
     "parks_leading_share": lambda data, lang: parks_chart(data["parks"], lang, "leading_share"),
+    "parks_every_zone": lambda data, lang: every_park(lang),
     "comparison": lambda data, lang: comparison(lang),
     "sobol": lambda data, lang: sobol(lang),
     "sobol_constant": lambda data, lang: sobol(lang, constant=True),
@@ -238,3 +252,102 @@ def test_the_layout_check_finds_overlaps_and_text_outside():
     problems = layout_problems(fig)
     assert any("overlap: 'first label' and 'second label'" in p for p in problems)
     assert any("outside the figure: 'far past the right edge'" in p for p in problems)
+
+
+# titles, units and target legends
+
+
+def texts_of(fig):
+    return [t.get_text() for t in drawn_texts(fig)]
+
+
+def legend_texts(ax):
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend is not None else []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_fan_chart_axis_has_the_registry_unit_and_the_target_its_value_unit_and_year(yearly, lang):  # noqa: F811
+    fig = fan(yearly, lang)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == charts.zh_brackets(output("total_output_yi").label(lang, with_unit=True), lang)
+    unit = display_unit("亿元", lang)
+    assert any("30,000" in t and unit in t and "2025" in t for t in legend_texts(ax)), legend_texts(ax)
+    if lang == "zh":  # one kind of bracket in Chinese titles: full width
+        assert "(" not in ax.get_title() and "（" in ax.get_title()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_comparison_names_the_output_as_the_registry_does_on_both_panels(lang):
+    fig = comparison(lang)
+    left, right = fig.axes[:2]
+    name = charts.zh_brackets(output("total_output_yi").label(lang), lang)
+    assert any(t.startswith(name) and "30,000" in t and display_unit("亿元", lang) in t and "2025" in t
+               for t in legend_texts(left)), legend_texts(left)
+    assert not any(">=" in t for t in legend_texts(left) + legend_texts(right))  # no raw encoding
+    assert any("30,000" in t and "2025" in t for t in legend_texts(right))
+    assert name in right.get_title()
+    assert display_unit("亿元", lang) in right.get_ylabel()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cluster_targets_are_marked_at_the_target_count_not_between_counts(yearly, lang):  # noqa: F811
+    fig = cluster_counts(yearly, lang)
+    ax = fig.axes[0]
+    marks = [line for line in ax.get_lines() if line.get_marker() == "v"]
+    assert sorted(round(float(line.get_xdata()[0])) for line in marks) == [2, 3]  # the 3 千亿级 and 2 万亿级 targets
+    between = [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1 and line.get_xdata()[0] % 1 == 0.5]
+    assert not between
+    assert all("2025" in t for t in legend_texts(ax)[1::2])  # each level's target entry has its year
+
+
+def test_land_axis_starts_near_the_firms_land_with_a_note_and_the_grid_below(yearly):  # noqa: F811
+    fig = land_balance(yearly, "en")
+    ax = fig.axes[0]
+    bottom = ax.get_ylim()[0]
+    assert 0 < bottom <= yearly["land_firms_mu"].min() / 1e4
+    assert any(f"starts at {bottom:g}" in t for t in texts_of(fig))
+    assert ax.get_axisbelow() is True
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_morris_shows_units_separators_every_interval_and_names_only_the_largest(lang):
+    fig = morris(lang)
+    ax = fig.axes[0]
+    assert display_unit("亿元", lang) in ax.get_xlabel() and display_unit("亿元", lang) in ax.get_ylabel()
+    mu = morris_indices().query("index == 'mu_star'")
+    assert ax.get_xlim()[1] >= mu["ci_high"].max()  # no interval cut at the axis
+    assert any("," in t.get_text() for t in ax.get_xticklabels())
+    named = [t for t in texts_of(fig) if t in {charts.factor_label(f, lang) for f in FACTORS}]
+    assert named == [charts.factor_label(f, lang) for f in FACTORS[:6]][::-1] or set(named) == {
+        charts.factor_label(f, lang) for f in FACTORS[:6]}
+    assert "n = 20" in ax.get_title() and "260" in ax.get_title()
+
+
+def test_sobol_chart_shows_n_and_runs_and_says_when_the_output_is_constant():
+    fig = sobol("en")
+    assert "n = 64" in fig.axes[0].get_title() and "896 runs" in fig.axes[0].get_title()
+    constant = sobol("en", constant=True)
+    assert "output constant: no indices" in texts_of(constant)
+    assert not constant.axes[0].patches  # no empty bars that would read as "no factor matters"
+
+
+def test_prim_box_names_scenario_and_target_explains_quasi_p_and_says_when_nothing_survived():
+    fig = prim_box("en")
+    title = fig.axes[0].get_title().replace("\n", " ")
+    assert "Baseline" in title and "30,000" in title and "2025" in title
+    assert any(t.startswith("quasi-p < 0.001") for t in texts_of(fig))
+    assert any(t.startswith("quasi-p: ") for t in texts_of(fig))  # the note that says what it is
+    empty = prim_box("en", restricted=False)
+    assert any("no restriction survived pruning" in t for t in texts_of(empty))
+
+
+def test_parks_charts_share_one_panel_order_and_one_line_titles(parks):  # noqa: F811
+    orders = []
+    for metric in ("output_yi", "leading_share"):
+        fig = parks_chart(parks, "en", metric)
+        titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
+        assert all("\n" not in t for t in titles)
+        orders.append(titles)
+    assert orders[0] == orders[1]
+    assert max(len(n) for n in charts.park_names("en", short=True).values()) <= 34  # fits one line of a panel
