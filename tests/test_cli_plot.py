@@ -1,6 +1,7 @@
 """`parkabm plot` redraws the charts of a `parkabm run` folder without running the model, and refuses other folders."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -79,3 +80,28 @@ def test_bad_options_exit_2(run_folder, tmp_path):
         result = invoke("plot", run_folder, *args)
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_chart_title_names_the_scenario_once_in_one_style(run_folder, tmp_path, monkeypatch, lang):
+    """Titles start with the scenario, have no doubled colon, and Chinese titles use full-width brackets only."""
+    from parkabm.experiments import charts
+
+    drawn = {}
+
+    def keep(fig, path, fmt):
+        drawn[Path(path).name] = fig
+        return Path(path)
+
+    monkeypatch.setattr("parkabm.experiments.charts.projection.save_figure", keep)
+    monkeypatch.setattr("parkabm.experiments.charts.save_figure", keep)
+    plot_module.plot_results(run_folder, lang=lang, out=tmp_path)
+    assert set(drawn) == {f"{name}.{lang}.png" for name in CHARTS_OF_A_RUN}
+    scenario = charts.scenario_label("small", lang)
+    for name, fig in drawn.items():
+        title = fig.get_suptitle() or fig.axes[0].get_title()
+        assert title.startswith(scenario), (name, title)
+        assert "::" not in title and "：：" not in title and ": :" not in title, (name, title)
+        assert title.count(":") + title.count("：") == 1, (name, title)
+        if lang == "zh":
+            assert "(" not in title and ")" not in title, (name, title)

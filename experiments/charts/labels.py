@@ -48,7 +48,7 @@ LABELS = {
     "parks_title_output_yi": {"en": "output by zone (100 million yuan), median and 5–95% of replicates",
                               "zh": "各开发区(园区)产值（亿元），中位数与5%–95%区间"},
     "parks_title_leading_share": {
-        "en": "leading-industry share by zone, median and 5–95% of replicates; dashed: 60% city target",
+        "en": "leading-industry share by zone, median and 5–95% of replicates; dashed line = 60% city target",
         "zh": "各开发区(园区)主导产业占比，中位数与5%–95%区间；虚线为全市目标60%"},
     # clusters
     "cluster_title": {"en": "Output of each sector group in {year} against the cluster levels",
