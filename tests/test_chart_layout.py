@@ -351,3 +351,26 @@ def test_parks_charts_share_one_panel_order_and_one_line_titles(parks):  # noqa:
         orders.append(titles)
     assert orders[0] == orders[1]
     assert max(len(n) for n in charts.park_names("en", short=True).values()) <= 34  # fits one line of a panel
+
+
+def test_the_report_warns_instead_of_ranking_a_constant_output_as_the_chart_notes_it(tmp_path):
+    from parkabm.experiments.analysis.sensitivity.analysis import SensitivityResult, report_text
+
+    def indices(constant):
+        return sobol_indices(constant).assign(scenario="baseline", output="total_output", n=64)
+
+    noise = pd.DataFrame(columns=["scenario", "output", "replicates", "noise_share_single_run",
+                                  "noise_share_averaged"])
+    flat = report_text(SensitivityResult(tmp_path, "sobol", 64, indices(True), pd.DataFrame(), noise, []), 2025)
+    assert "**Warning:** every index and interval is 0" in flat and "0.000 [0.000, 0.000]" not in flat
+    varied = report_text(SensitivityResult(tmp_path, "sobol", 64, indices(False), pd.DataFrame(), noise, []), 2025)
+    assert "**Warning:**" not in varied and "| 1 | `redevelopment_mu_per_year` | ST |" in varied
+
+
+def test_the_discovery_summary_says_when_pruning_removed_every_restriction():
+    from parkabm.experiments.analysis.discovery import describe_box
+
+    _, box, stats = prim_result(restricted=False)
+    assert "no restriction survived pruning" in describe_box(box, stats)
+    _, box, stats = prim_result(restricted=True)
+    assert "no restriction" not in describe_box(box, stats)
