@@ -282,7 +282,7 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
     """Compare SCENARIOs (shipped names or YAML files): P(target met) with 95% intervals, and 2025 outcomes.
 
     Runs every scenario's replicates as one batch (resumable, like parkabm batch), writes comparison.csv and
-    comparison.png to the results folder and prints the table. Exit code 1 when some runs failed.
+    comparison.<lang>.png to the results folder and prints the table. Exit code 1 when some runs failed.
     """
     import sys
 
@@ -321,7 +321,7 @@ def calibrate_command(out: str, seeds: int | None, maxiter: int | None, workers:
     Back-casts the zones from 2019 to 2021 under the pre-2022 policy for every candidate parameter set, with the
     same replicate seeds for all, and minimises the weighted distance of the model's moments from the data
     (growth of industrial and digital value added, zone output, firm-size facts). Writes report.md, fit.json,
-    fit.png and profiles.png, and prints where they are.
+    fit.en.png and profiles.en.png (English charts), and prints where they are.
     """
     import sys
 

@@ -209,9 +209,9 @@ def test_calibrate_quick_writes_the_report_and_the_fit(tmp_path):
     assert all(m["year"] <= 2021 and m["data_year"] <= 2021 for m in fit["moments"])
     assert set(fit["not_fitted"]) | set(cal.FITTED) == set(PARAMETERS)
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "Smoke run" in report and "![Fit of each moment](fit.png)" in report
+    assert "Smoke run" in report and "![Fit of each moment](fit.en.png)" in report
     assert str(tmp_path) not in report and str(tmp_path) not in (out / "fit.json").read_text(encoding="utf-8")
-    for chart in ("fit.png", "profiles.png"):
+    for chart in ("fit.en.png", "profiles.en.png"):
         assert (out / chart).stat().st_size > 10_000
 
 

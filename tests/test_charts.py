@@ -206,7 +206,10 @@ def test_values_and_targets_are_formatted_for_readers():
     assert charts.format_value("total_output_yi", 30000) == "30,000"
     assert charts.format_value("leading_share", 0.6) == "60%"
     assert charts.format_value("rd_to_gdp", 0.038) == "3.8%"
-    assert charts.target_label("total_output_yi", target("total_output_yi", 30000), "zh") == "目标：2025年≥30,000"
+    assert charts.target_label("total_output_yi", target("total_output_yi", 30000), "zh") == "目标：2025年≥30,000亿元"
+    assert charts.target_label("total_output_yi", target("total_output_yi", 30000), "en") == (
+        "target: ≥ 30,000 (100 million yuan) in 2025")
+    assert charts.target_label("leading_share", target("leading_share", 0.6), "en") == "target: ≥ 60% in 2025"
     assert charts.scenario_label("land_first", "zh") == "空间优先"
     assert charts.scenario_label("my_policy", "zh") == "my_policy"
 

@@ -1,6 +1,7 @@
 """`parkabm plot` redraws the charts of a `parkabm run` folder without running the model, and refuses other folders."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -37,9 +38,9 @@ def test_plot_writes_every_chart_the_run_supports(run_folder, tmp_path, lang, fm
     out = tmp_path / "charts"
     result = invoke("plot", run_folder, "--lang", lang, "--format", fmt, "--out", out)
     assert result.exit_code == 0, result.output
-    written = {p.stem for p in out.iterdir()}
-    assert written == CHARTS_OF_A_RUN
-    assert all(p.suffix == f".{fmt}" and p.stat().st_size > 5_000 for p in out.iterdir())
+    written = {p.name for p in out.iterdir()}
+    assert written == {f"{name}.{lang}.{fmt}" for name in CHARTS_OF_A_RUN}  # the language in every name
+    assert all(p.stat().st_size > 5_000 for p in out.iterdir())
     assert f"charts in {out}/" in result.output
     assert "not drawn" not in result.output  # a run folder supports every chart
 
@@ -47,7 +48,7 @@ def test_plot_writes_every_chart_the_run_supports(run_folder, tmp_path, lang, fm
 def test_plot_defaults_to_the_results_folder(run_folder):
     result = invoke("plot", run_folder)
     assert result.exit_code == 0, result.output
-    assert all((run_folder / f"{name}.png").is_file() for name in CHARTS_OF_A_RUN)
+    assert all((run_folder / f"{name}.en.png").is_file() for name in CHARTS_OF_A_RUN)
     assert json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))["reps"] == REPS
 
 
@@ -79,3 +80,28 @@ def test_bad_options_exit_2(run_folder, tmp_path):
         result = invoke("plot", run_folder, *args)
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_chart_title_names_the_scenario_once_in_one_style(run_folder, tmp_path, monkeypatch, lang):
+    """Titles start with the scenario, have no doubled colon, and Chinese titles use full-width brackets only."""
+    from parkabm.experiments import charts
+
+    drawn = {}
+
+    def keep(fig, path, fmt):
+        drawn[Path(path).name] = fig
+        return Path(path)
+
+    monkeypatch.setattr("parkabm.experiments.charts.projection.save_figure", keep)
+    monkeypatch.setattr("parkabm.experiments.charts.save_figure", keep)
+    plot_module.plot_results(run_folder, lang=lang, out=tmp_path)
+    assert set(drawn) == {f"{name}.{lang}.png" for name in CHARTS_OF_A_RUN}
+    scenario = charts.scenario_label("small", lang)
+    for name, fig in drawn.items():
+        title = fig.get_suptitle() or fig.axes[0].get_title()
+        assert title.startswith(scenario), (name, title)
+        assert "::" not in title and "：：" not in title and ": :" not in title, (name, title)
+        assert title.count(":") + title.count("：") == 1, (name, title)
+        if lang == "zh":
+            assert "(" not in title and ")" not in title, (name, title)

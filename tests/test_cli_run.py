@@ -44,7 +44,7 @@ def test_run_writes_summary_parquet_and_charts(small_scenario, tmp_path):
     assert sorted(yearly["replicate"].unique()) == list(range(REPS))
     parks = read_parquet(out / "parks.parquet")
     assert len(parks) == REPS * 4 * 16
-    for chart in ("fan_total_output.png", "fan_leading_share.png"):
+    for chart in ("fan_total_output.en.png", "fan_leading_share.en.png"):
         assert (out / chart).stat().st_size > 10_000
     assert str(out) in result.output
 
@@ -61,7 +61,7 @@ def test_run_to_2025_reports_probabilities_with_wilson_intervals(tmp_path):
     for t in summary["targets"]:
         assert 0 <= t["ci_low"] <= t["p_met"] <= t["ci_high"] <= 1
         assert t["source"]
-    assert (out / "fan_total_output.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert (out / "fan_total_output.en.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
     assert "total_output_2023" in result.output
 
 

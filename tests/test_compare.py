@@ -51,7 +51,7 @@ def test_compare_writes_a_tidy_table_and_a_chart(compared):
     assert sorted(metrics["name"].unique()) == sorted(OUTCOME_METRICS)
     assert (metrics["year"] == 2025).all()
     assert ((metrics["p05"] <= metrics["mean"]) & (metrics["mean"] <= metrics["p95"])).all()
-    assert (out / "comparison.png").stat().st_size > 20_000
+    assert (out / "comparison.en.png").stat().st_size > 20_000
     assert (out / "manifest.json").is_file()  # the same store as any batch
 
 

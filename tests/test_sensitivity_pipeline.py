@@ -46,7 +46,7 @@ def test_sobol_from_the_cli_writes_indices_with_cis_report_and_charts(tmp_path):
     convergence = pd.read_csv(out / "analysis" / "sobol" / "convergence.csv")
     assert sorted(convergence["n"].unique()) == [4, 8]
     assert (out / "analysis" / "sobol" / "report.md").read_text(encoding="utf-8").startswith("# Sensitivity")
-    assert (out / "analysis" / "sobol" / "sobol_small_total_output.png").stat().st_size > 10_000
+    assert (out / "analysis" / "sobol" / "sobol_small_total_output.en.png").stat().st_size > 10_000
     assert "trend_growth_multiplier" in result.output and "results in" in result.output
 
 
@@ -104,7 +104,7 @@ def test_discover_finds_the_growth_uncertainties_behind_the_output_target(tmp_pa
     assert box.loc["trend_growth_multiplier", "restricted"] or box.loc["base_output_multiplier", "restricted"]
     assert not box.loc["levers.race.weight", "restricted"]
     assert "the output target (>= 30,000亿元 in 2025) is met in" in result.output
-    assert (out / "discovery" / "small_tradeoff.png").is_file() and (out / "discovery" / "small_box.png").is_file()
+    assert all((out / "discovery" / f"small_{chart}.en.png").is_file() for chart in ("tradeoff", "box"))
     # The same folder can be analysed again without running anything.
     again = CliRunner().invoke(main, ["discover", str(out), "--target", "output", "--threshold", "0.7"])
     assert again.exit_code == 0 and "coverage" in again.output

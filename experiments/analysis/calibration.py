@@ -33,8 +33,8 @@ The identified parameters are then refitted with the others at those values; the
 Monte Carlo error is measured separately by a bootstrap over seeds (the search's evaluated points re-scored with
 resampled seeds).
 
-Outputs (:func:`calibrate`): ``report.md``, ``fit.json`` and the charts ``fit.png`` (data against the model's mean
-and seed spread per moment, before and after) and ``profiles.png``.
+Outputs (:func:`calibrate`): ``report.md``, ``fit.json`` and the charts ``fit.en.png`` (data against the model's mean
+and seed spread per moment, before and after) and ``profiles.en.png`` (English).
 """
 
 from __future__ import annotations
@@ -770,7 +770,7 @@ def _fmt_moment(value: float, statistic: str) -> str:
 
 
 def write_report(out: str | Path, fit: dict) -> dict[str, Path]:
-    """Write ``fit.json``, ``report.md``, ``fit.png`` and ``profiles.png`` of a fit document to ``out``.
+    """Write ``fit.json``, ``report.md``, ``fit.en.png`` and ``profiles.en.png`` of a fit document to ``out``.
 
     The files are written to a temporary folder beside ``out`` and moved into place at the end; an earlier report in
     ``out`` is replaced. Also redraws a committed report from its ``fit.json`` (``write_report(folder,
@@ -790,17 +790,17 @@ def write_report(out: str | Path, fit: dict) -> dict[str, Path]:
         with mpl.rc_context(project_style()):
             fig, ax = _figure((7.5, 0.32 * len(fit_table) + 1.2))
             fit_chart(fit_table, ax=ax)
-            fig.savefig(staging / "fit.png", dpi=200, bbox_inches="tight")
+            fig.savefig(staging / "fit.en.png", dpi=200, bbox_inches="tight")
             n = profiles["parameter"].nunique()
             cols = min(4, n)
             rows = math.ceil(n / cols)
             fig, axes = _figure((2.7 * cols, 2.5 * rows), nrows=rows, ncols=cols, squeeze=False)
             fig.set_layout_engine("constrained")
             profile_chart(profiles, params, axes=axes.ravel())
-            fig.savefig(staging / "profiles.png", dpi=200, bbox_inches="tight")
+            fig.savefig(staging / "profiles.en.png", dpi=200, bbox_inches="tight")
         (staging / "report.md").write_text(render_report(fit), encoding="utf-8")
-    return {"report": out / "report.md", "fit": out / "fit.json", "fit_chart": out / "fit.png",
-            "profiles": out / "profiles.png"}
+    return {"report": out / "report.md", "fit": out / "fit.json", "fit_chart": out / "fit.en.png",
+            "profiles": out / "profiles.en.png"}
 
 
 def _tables(fit: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -889,7 +889,7 @@ def render_report(fit: dict) -> str:
         "(one-sided moments count only a shortfall). Role `check`: reported, not fitted (the model's value is set "
         "by the data it starts from or by a mechanism no fitted parameter moves).",
         "",
-        "![Fit of each moment](fit.png)",
+        "![Fit of each moment](fit.en.png)",
         "",
         "| moment | year | data | s | model at prior defaults | model at adopted values | residual | role |",
         "|---|---|---|---|---|---|---|---|",
@@ -914,7 +914,7 @@ def render_report(fit: dict) -> str:
         "", "## Profiles", "",
         "J − J_min along each fitted parameter with the others at the optimum; dashed: 3.84 (95%); "
         "dotted: the prior default.",
-        "", "![Profiles](profiles.png)", "",
+        "", "![Profiles](profiles.en.png)", "",
     ]
     return "\n".join(lines) + "\n"
 

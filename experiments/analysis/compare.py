@@ -5,7 +5,7 @@ and results store as any batch (so it streams to disk, can be resumed, and runs 
 results folder besides the store:
 
 - ``comparison.csv`` — the tidy table of :func:`comparison_table`;
-- ``comparison.png`` — :func:`parkabm.experiments.charts.comparison_chart`: P(met) of the headline targets per
+- ``comparison.<lang>.png`` — :func:`parkabm.experiments.charts.comparison_chart`: P(met) of the headline targets per
   scenario, and each scenario's distribution of zone output in the comparison year.
 """
 
@@ -199,7 +199,7 @@ def run_comparison(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0, 
     out = Path(out) if out is not None else default_out(experiment)
     batch = run_batch(experiment, out, executor=executor, progress=progress)
     table = comparison_table(out, variant=variant)
-    files = {"table": out / "comparison.csv", "chart": out / "comparison.png"}
+    files = {"table": out / "comparison.csv", "chart": out / charts.chart_file("comparison", lang, "png")}
     table.to_csv(files["table"], index=False, encoding="utf-8")
     with mpl.rc_context(style):
         fig, axes = charts.new_figure((10.0, 3.8), ncols=2, width_ratios=(1.15, 1.0))
@@ -212,7 +212,7 @@ def run_comparison(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0, 
 def compare(scenarios: Sequence[str], *, reps: int = 100, seed: int = 0, out: str | Path | None = None,
             workers: int | None = None, scheduler: str | None = None, dask_local: int | None = None,
             lang: str = "en", variant: str = "2023", progress: bool = True) -> pd.DataFrame:
-    """Compare scenarios (for notebooks): run them, write comparison.csv and comparison.png, return the table.
+    """Compare scenarios (for notebooks): run them, write comparison.csv and comparison.<lang>.png, return the table.
 
     Args:
         scenarios: Shipped scenario names or paths to scenario files.

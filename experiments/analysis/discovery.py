@@ -183,7 +183,8 @@ def describe_box(box: pd.DataFrame, stats: dict, *, labels: dict[str, str] | Non
         if qps and max(qps) > QP_SIGNIFICANT:
             text += f" (weak: quasi-p {max(qps):.2f})"
         parts.append(text)
-    where = "; ".join(parts) if parts else "no restriction"
+    where = "; ".join(parts) if parts else ("no restriction survived pruning, so the box is the whole sampled "
+                                            "space (more runs may find one)")
     return (f"Inside this box {what} in {stats['density']:.0%} of runs (against {stats['base_rate']:.0%} overall) "
             f"and it holds {stats['coverage']:.0%} of all runs where they are: {where}.")
 
@@ -299,10 +300,14 @@ def discover(ref, *, out=None, target: str = "both", threshold: float = DEFAULT_
         files[f"{scenario}_summary"] = Path(f"{stem}_summary.txt")
         with mpl.rc_context(charts.chart_rc(lang)):
             fig, ax = charts.new_figure((5.6, 4.2))
-            charts.prim_tradeoff_chart(result.trajectory, chosen=result.chosen, ax=ax, lang=lang)
-            files[f"{scenario}_tradeoff"] = charts.save_figure(fig, Path(f"{stem}_tradeoff.png"), "png")
+            title = charts.label("titled", lang, scenario=charts.scenario_label(str(scenario), lang),
+                                 title=charts.class_title(target, lang))
+            charts.prim_tradeoff_chart(result.trajectory, chosen=result.chosen, ax=ax, lang=lang, title=title)
+            files[f"{scenario}_tradeoff"] = charts.save_figure(
+                fig, Path(f"{stem}_{charts.chart_file('tradeoff', lang, 'png')}"), "png")
             restricted = max(int(result.box["restricted"].sum()), 1)
-            fig, ax = charts.new_figure((6.4, 0.5 * restricted + 1.4))
-            charts.prim_box_chart(result.box, result.stats, ax=ax, lang=lang)
-            files[f"{scenario}_box_chart"] = charts.save_figure(fig, Path(f"{stem}_box.png"), "png")
+            fig, ax = charts.new_figure((6.4, 0.5 * restricted + 1.9))
+            charts.prim_box_chart(result.box, result.stats, ax=ax, lang=lang, title=title)
+            files[f"{scenario}_box_chart"] = charts.save_figure(
+                fig, Path(f"{stem}_{charts.chart_file('box', lang, 'png')}"), "png")
     return Discovery(Path(out), found, year, files)

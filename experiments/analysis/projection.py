@@ -6,7 +6,7 @@ Written to the output folder:
   P(met) with a Wilson 95% interval and its source clause;
 - ``yearly.parquet`` — one row per replicate × year, one column per metric;
 - ``parks.parquet`` — one row per replicate × year × park;
-- ``fan_total_output.<fmt>`` and ``fan_leading_share.<fmt>`` — fan charts with target lines and P(target).
+- ``fan_total_output.<lang>.<fmt>`` and ``fan_leading_share.<lang>.<fmt>`` — fan charts with target lines and P(target).
 """
 
 from __future__ import annotations

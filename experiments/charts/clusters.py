@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parkabm.experiments.charts.labels import format_value, group_label, label
-from parkabm.experiments.charts.style import COLOUR, TARGET_COLOUR, new_axes, value_axis
+from parkabm.experiments.charts.labels import comparison_sign, format_value, group_label, label
+from parkabm.experiments.charts.style import COLOUR, TARGET_COLOUR, legend_below, new_axes, value_axis
 from parkabm.model.outputs.registry import GROUP_OUTPUT_COLUMN, output
 
 
@@ -98,8 +98,7 @@ def cluster_chart(groups: pd.DataFrame, *, year: int | None = None, ax=None, lan
                               label=label("not_policy_cluster", lang)))
     handles += [Line2D([], [], color=TARGET_COLOUR, lw=1.0, ls="--", label=label("qianyi_line", lang)),
                 Line2D([], [], color=TARGET_COLOUR, lw=1.6, label=label("wanyi_line", lang))]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=-(-len(handles) // 2),
-              handlelength=1.6)
+    legend_below(ax, handles=handles, below=0.42, ncols=2)
     return ax
 
 
@@ -108,7 +107,8 @@ def cluster_count_chart(yearly: pd.DataFrame, *, year: int | None = None, ax=Non
     """Draw how many policy clusters reach the 千亿级 and 万亿级 levels in one year, over replicates.
 
     Bars give the share of replicates with 0, 1, 2, … clusters of each level (``clusters_qianyi``,
-    ``clusters_wanyi``); dashed lines mark the targets (3 千亿级 and 2 万亿级 in the 2023 text).
+    ``clusters_wanyi``); a triangle over the bar of the target count marks each target (3 千亿级 and 2 万亿级 in
+    the 2023 text), with its value, year and P(met) in the legend.
 
     Args:
         yearly: Tidy yearly outputs with ``year``, ``clusters_qianyi`` and ``clusters_wanyi``.
@@ -140,24 +140,27 @@ def cluster_count_chart(yearly: pd.DataFrame, *, year: int | None = None, ax=Non
         texts.append(output(metric).label(lang))
         target = (targets or {}).get(metric)
         if target is not None:
-            # the boundary between missing and meeting the target: the bars on its met side count
+            # a marker over this level's bar at the target count itself: a line between two counts would read as
+            # a threshold of 2.5 clusters
             cmp = target.get("comparison", ">=")
-            boundary = target["target"] - 0.5 if cmp == ">=" else target["target"] + 0.5
-            text = label("count_target", lang, cmp={">=": "≥", "<=": "≤"}.get(cmp, cmp),
-                         value=format_value(metric, target["target"]))
+            x_target = int(target["target"]) + (i - 0.5) * 0.38
+            text = label("count_target", lang, cmp=comparison_sign(cmp), value=format_value(metric, target["target"]),
+                         year=target["year"])
             if target.get("p_met") is not None and target["p_met"] == target["p_met"]:
                 p = label("p_met_short", lang, p=target["p_met"], lo=target["ci_low"], hi=target["ci_high"])
                 text += " · " + label("p_met_in_legend", lang, p=p)
-            handles.append(ax.axvline(boundary, color=colours[metric], lw=1.2, ls="--"))
+            handles.append(ax.plot([x_target], [1.06], ls="", marker="v", ms=7, color=colours[metric], mec="black",
+                                   mew=0.6, clip_on=False)[0])
             texts.append(text)
     ax.set_xticks(counts)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(label("cluster_count_axis", lang))
     ax.set_ylabel(label("share_of_replicates", lang))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.1)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.grid(axis="x", visible=False)
+    ax.set_axisbelow(True)
     ax.set_title(label("cluster_count_title", lang, year=year))
-    ax.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2 if len(texts) > 2 else 1,
-              handlelength=1.6)
+    legend_below(ax, handles, texts, below=0.42, ncols=2 if len(texts) > 2 else 1)
     return ax

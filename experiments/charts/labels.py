@@ -6,7 +6,9 @@ factor names and value formats are here.
 
 from __future__ import annotations
 
-from parkabm.model.outputs.registry import GROUP_LABELS, output
+import re
+
+from parkabm.model.outputs.registry import GROUP_LABELS, display_unit, output
 from parkabm.scenarios.errors import UserInputError
 
 LANGUAGES = ("en", "zh")
@@ -14,11 +16,13 @@ LANGUAGES = ("en", "zh")
 LABELS = {
     "comparison_p_met": {"en": "P(target met), 95% interval", "zh": "达标概率（95%置信区间）"},
     "comparison_targets": {"en": "Headline targets", "zh": "主要目标"},
-    "comparison_output": {"en": "Zone output in {year}", "zh": "{year}年开发区(园区)总产值"},
+    "comparison_output": {"en": "Zone output in {year}, over replicates",
+                          "zh": "{year}年开发区(园区)总产值（各次模拟）"},
     "comparison_box": {"en": "box 25–75%, whiskers 5–95%, dot mean", "zh": "箱体25%–75%，须5%–95%，圆点为均值"},
     "comparison_not_evaluated": {"en": "n/a", "zh": "未评估"},
     "year": {"en": "Year", "zh": "年份"},
     "median": {"en": "median", "zh": "中位数"},
+    "mean": {"en": "mean", "zh": "均值"},
     "band_90": {"en": "5–95% of replicates", "zh": "5%–95% 区间"},
     "band_50": {"en": "25–75% of replicates", "zh": "25%–75% 区间"},
     "target": {"en": "target", "zh": "目标"},
@@ -31,6 +35,7 @@ LABELS = {
     "scope_all_guishang": {"en": "all enterprises above scale", "zh": "全部规上企业口径"},
     "reps": {"en": "{n} replicates", "zh": "{n} 次重复模拟"},
     "target_line": {"en": "target: {cmp} {value} in {year}", "zh": "目标：{year}年{cmp}{value}"},
+    "named_target": {"en": "{name} {cmp} {value} in {year}", "zh": "{name}：{year}年{cmp}{value}"},
     "titled": {"en": "{scenario}: {title}", "zh": "{scenario}：{title}"},
     # metrics without a label of their own above
     # scenario comparison
@@ -40,11 +45,11 @@ LABELS = {
     "p_met_short": {"en": "{p:.0%} [{lo:.0%}, {hi:.0%}]", "zh": "{p:.0%} [{lo:.0%}, {hi:.0%}]"},
     "not_evaluated": {"en": "not evaluated", "zh": "未评估"},
     # per-park small multiples
-    "parks_title_output_yi": {"en": "Output by zone (100 million yuan): median and 5–95% of replicates",
-                              "zh": "各开发区(园区)产值(亿元)：中位数与5%–95%区间"},
+    "parks_title_output_yi": {"en": "output by zone (100 million yuan), median and 5–95% of replicates",
+                              "zh": "各开发区(园区)产值（亿元），中位数与5%–95%区间"},
     "parks_title_leading_share": {
-        "en": "Leading-industry share by zone: median and 5–95% of replicates; dashed: 60% (city target)",
-        "zh": "各开发区(园区)主导产业占比：中位数与5%–95%区间；虚线为60%（全市目标）"},
+        "en": "leading-industry share by zone, median and 5–95% of replicates; dashed line = 60% city target",
+        "zh": "各开发区(园区)主导产业占比，中位数与5%–95%区间；虚线为全市目标60%"},
     # clusters
     "cluster_title": {"en": "Output of each sector group in {year} against the cluster levels",
                       "zh": "{year}年各产业集群产值与千亿级、万亿级门槛"},
@@ -56,12 +61,13 @@ LABELS = {
     "cluster_count_title": {"en": "Clusters at each level in {year}", "zh": "{year}年千亿级、万亿级产业集群数量"},
     "cluster_count_axis": {"en": "Number of clusters", "zh": "集群数量(个)"},
     "share_of_replicates": {"en": "Share of replicates", "zh": "模拟次数占比"},
-    "count_target": {"en": "target {cmp} {value}", "zh": "目标{cmp}{value}"},
+    "count_target": {"en": "target {cmp} {value} in {year}", "zh": "目标：{year}年{cmp}{value}个"},
     "p_met_in_legend": {"en": "P(met) {p}", "zh": "达标概率 {p}"},
     # land balance
     "land_title": {"en": "Industrial land in the zones (mean of replicates)",
                    "zh": "开发区(园区)工业用地构成（各次模拟均值）"},
-    "land_axis": {"en": "Land (10,000 mu)", "zh": "用地(万亩)"},
+    "land_axis": {"en": "Land (10,000 mu)", "zh": "用地（万亩）"},
+    "land_axis_start": {"en": "axis starts at {bottom} (10,000 mu), not at 0", "zh": "纵轴起点为{bottom}万亩，非0"},
     "land_part_land_firms_mu": {"en": "held by firms", "zh": "企业用地"},
     "land_part_land_factory_mu": {"en": "standard factories", "zh": "标准厂房用地"},
     "land_part_land_pipeline_mu": {"en": "under redevelopment", "zh": "整治中"},
@@ -94,8 +100,17 @@ def check_language(lang: str) -> None:
 
 
 def label(key: str, lang: str, **values) -> str:
-    """Return the label ``key`` in ``lang``, formatted with ``values``."""
-    return LABELS[key][lang].format(**values)
+    """Return the label ``key`` in ``lang``, formatted with ``values`` (Chinese with full-width brackets)."""
+    return zh_brackets(LABELS[key][lang].format(**values), lang)
+
+
+def zh_brackets(text: str, lang: str) -> str:
+    """Return ``text`` with full-width brackets when ``lang`` is ``zh``.
+
+    Chinese typesetting uses full-width brackets （） around Chinese words and units; the registry and the park
+    tables write some with ASCII brackets, and a title that joins both would mix the two widths.
+    """
+    return text.replace("(", "（").replace(")", "）") if lang == "zh" else text
 
 
 def metric_label(metric: str, lang: str) -> str:
@@ -103,7 +118,7 @@ def metric_label(metric: str, lang: str) -> str:
     if metric in LABELS:
         return label(metric, lang)
     try:
-        return output(metric).label(lang, with_unit=True)
+        return zh_brackets(output(metric).label(lang, with_unit=True), lang)
     except KeyError:
         return metric
 
@@ -117,11 +132,12 @@ def scenario_label(name: str, lang: str) -> str:
 def group_label(group: str, lang: str) -> str:
     """Return the short display name of a sector group (from the output registry; its id when it has none)."""
     names = GROUP_LABELS.get(group)
-    return names[1 if lang == "zh" else 0] if names else str(group)
+    return zh_brackets(names[1 if lang == "zh" else 0], lang) if names else str(group)
 
 
 PARK_NAME_SHORTENINGS = (("Economic and Technological Development Zone", "ETDZ"),
                          ("Industrial Development Zone", "IDZ"), ("Economic Development Zone", "EDZ"),
+                         ("Airport Economy Demonstration Zone", "Airport Econ. Zone"),
                          ("Demonstration Zone", "Demo. Zone"))
 """Abbreviations that keep English park names short enough for a small-multiple panel title."""
 
@@ -131,7 +147,8 @@ def park_names(lang: str, *, short: bool = False, world=None) -> dict[str, str]:
 
     Args:
         lang: ``en`` or ``zh``.
-        short: Abbreviate the English zone types (ETDZ, EDZ, IDZ) for small panels.
+        short: Abbreviate the English zone types (ETDZ, EDZ, IDZ) and drop a second name in brackets, so that a
+            name fits one line of a small panel's title.
         world: World tables; the shipped world when omitted.
 
     Returns:
@@ -145,7 +162,9 @@ def park_names(lang: str, *, short: bool = False, world=None) -> dict[str, str]:
     if short and lang == "en":
         for long, abbreviation in PARK_NAME_SHORTENINGS:
             names = {k: v.replace(long, abbreviation) for k, v in names.items()}
-    return names
+        # the other name in brackets ("Gongshu industrial zone (Smart Web Valley)") would wrap a panel title
+        names = {k: re.sub(r"\s*\([^)]*\)$", "", v) for k, v in names.items()}
+    return {k: zh_brackets(v, lang) for k, v in names.items()}
 
 
 def is_share(metric: str) -> bool:
@@ -160,10 +179,57 @@ def format_value(metric: str, value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
 
 
-def target_label(metric: str, target: dict, lang: str) -> str:
-    """Return the legend text of a target line, e.g. ``target: ≥ 30,000 in 2025``."""
-    cmp = {">=": "≥", "<=": "≤"}.get(target.get("comparison", ">="), target.get("comparison", ""))
-    return label("target_line", lang, cmp=cmp, value=format_value(metric, target["target"]), year=target["year"])
+def comparison_sign(comparison: str) -> str:
+    """Return a target's comparison as a reader writes it (``>=`` as ``≥``)."""
+    return {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(comparison, comparison)
+
+
+def value_with_unit(metric: str, value: float, lang: str) -> str:
+    """Return a value of ``metric`` with its registry unit, e.g. ``30,000 (100 million yuan)`` or ``30,000亿元``.
+
+    Shares are percentages and counts are plain numbers, so neither gets a unit.
+    """
+    text = format_value(metric, value)
+    try:
+        unit = output(metric).unit
+    except KeyError:
+        return text
+    if unit in ("share", "count", "flag", "rank"):
+        return text
+    shown = display_unit(unit, lang)
+    return f"{text}{shown}" if lang == "zh" else f"{text} ({shown})"
+
+
+def target_label(metric: str, target: dict, lang: str, *, name: str | None = None) -> str:
+    """Return the legend text of a target: value, unit and year, e.g. ``target: ≥ 30,000 (100 million yuan) in 2025``.
+
+    Args:
+        metric: The output the target is set on (for the value's format and unit).
+        target: ``target`` (value), ``year`` and ``comparison`` (``>=`` when missing).
+        lang: ``en`` or ``zh``.
+        name: What the target is on (e.g. the output's label), written instead of "target".
+    """
+    cmp = comparison_sign(target.get("comparison", ">="))
+    value = value_with_unit(metric, target["target"], lang)
+    if name is None:
+        return label("target_line", lang, cmp=cmp, value=value, year=target["year"])
+    return label("named_target", lang, name=name, cmp=cmp, value=value, year=target["year"])
+
+
+def class_title(which: str, lang: str) -> str:
+    """Return the class of runs a scenario discovery looks for (``both``, ``output``, ``leading``).
+
+    The headline targets' values, units and year come from ``targets.csv``, as in the discovery's summary.
+    """
+    from parkabm.model.outputs.targets import headline_targets
+
+    head = headline_targets()
+    texts = {}
+    for key, metric in (("output", "total_output_yi"), ("leading", "leading_share")):
+        t = head[metric]
+        texts[key] = label("target_short", lang, cmp=comparison_sign(t.comparison),
+                           value=value_with_unit(metric, t.value, lang), year=t.year)
+    return label(f"prim_class_{which}", lang, **texts)
 
 
 FACTOR_LABELS = {
@@ -208,6 +274,12 @@ LABELS.update({
     "sa_pawn_median": {"en": "PAWN (median KS; bar = range across slides)", "zh": "PAWN（KS中位数；线段为各切片范围）"},
     "morris_mu_star": {"en": "μ* (mean |elementary effect|)", "zh": "μ*（基本效应绝对值均值）"},
     "morris_sigma": {"en": "σ (spread of elementary effects)", "zh": "σ（基本效应标准差）"},
+    "morris_unlabelled": {"en": "{k} more factors near the origin, not named", "zh": "原点附近另有{k}个因素未标注"},
+    "sa_constant": {"en": "output constant: no indices", "zh": "输出恒定：无敏感性指数"},
+    "sa_n": {"en": "n = {n}", "zh": "样本量 n = {n}"},
+    "sa_runs": {"en": "{runs} runs", "zh": "{runs}次运行"},
+    "sa_share_unit": {"en": "share, 0–1", "zh": "占比，0–1"},
+    "sa_probability_unit": {"en": "probability, 0–1", "zh": "概率，0–1"},
     "morris_line": {"en": "σ = μ*: interactions or non-linearity above", "zh": "σ = μ*：其上方为交互或非线性"},
     "prim_coverage": {"en": "Coverage (share of successes in the box)", "zh": "覆盖率（成功情景落在框内的比例）"},
     "prim_density": {"en": "Density (share of box runs that succeed)", "zh": "密度（框内情景的成功比例）"},
@@ -215,6 +287,17 @@ LABELS.update({
     "prim_chosen": {"en": "chosen box", "zh": "选定的框"},
     "prim_box_title": {"en": "Box: coverage {coverage:.0%}, density {density:.0%}",
                        "zh": "框：覆盖率 {coverage:.0%}，密度 {density:.0%}"},
+    "prim_no_restriction": {"en": "no restriction survived pruning:\nthe box is the whole sampled space",
+                            "zh": "剪枝后无保留的限制条件：\n框即整个抽样空间"},
+    "prim_quasi_p_note": {"en": "quasi-p: chance that a restriction this strong arises by chance (binomial test)",
+                          "zh": "准p值（quasi-p）：如此强的限制出于偶然的概率（二项检验）"},
+    "prim_class_output": {"en": "runs meeting the output target, {output}",
+                          "zh": "产值目标达标的情景（{output}）"},
+    "prim_class_leading": {"en": "runs meeting the leading-share target, {leading}",
+                           "zh": "主导产业占比目标达标的情景（{leading}）"},
+    "prim_class_both": {"en": "runs meeting both targets, output {output} and leading share {leading}",
+                        "zh": "两项目标均达标的情景（{output}；{leading}）"},
+    "target_short": {"en": "{cmp} {value} in {year}", "zh": "{year}年{cmp}{value}"},
     "prim_range": {"en": "sampled range", "zh": "抽样范围"},
     "prim_box_range": {"en": "box", "zh": "框内范围"},
     "prim_axis": {"en": "Position within the sampled range", "zh": "在抽样范围中的位置"},
@@ -230,4 +313,4 @@ LABELS.update({
 def factor_label(name: str, lang: str) -> str:
     """Return the readable name of a factor (a lever path or parameter name), or the name's last part."""
     key = str(name).split(".")[-1]
-    return FACTOR_LABELS[key][lang] if key in FACTOR_LABELS else key.replace("_", " ")
+    return zh_brackets(FACTOR_LABELS[key][lang], lang) if key in FACTOR_LABELS else key.replace("_", " ")

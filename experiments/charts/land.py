@@ -18,6 +18,12 @@ def land_balance_chart(yearly: pd.DataFrame, *, ax=None, lang: str = "en"):
     low-efficiency land, vacant serviced land) add up to the zones' industrial land, drawn as a line on top. Means
     are stacked because, unlike medians, they add up.
 
+    The value axis starts at a round level just below the smallest land held by firms, not at 0: firms hold about
+    three quarters of the land, so from 0 the four bands policy acts on (standard factories, redevelopment, idle
+    and vacant land) would share the top quarter of the chart. Starting near the firms' land keeps every band in
+    万亩 (the unit the policy quotas are set in) and keeps the total readable; shares would hide the total's growth
+    and a broken axis would add a second scale. A note on the chart says where the axis starts.
+
     Args:
         yearly: Tidy yearly outputs with ``year`` and the :data:`LAND_PARTS` columns (and optionally
             ``zone_industrial_land_mu``).
@@ -27,6 +33,8 @@ def land_balance_chart(yearly: pd.DataFrame, *, ax=None, lang: str = "en"):
     Returns:
         The axes.
     """
+    from matplotlib.ticker import FuncFormatter
+
     columns = [c for c in (*LAND_PARTS, "zone_industrial_land_mu") if c in yearly.columns]
     mean = yearly.groupby("year")[columns].mean() / 1e4
     years = mean.index.to_numpy()
@@ -39,12 +47,31 @@ def land_balance_chart(yearly: pd.DataFrame, *, ax=None, lang: str = "en"):
     if "zone_industrial_land_mu" in mean.columns:
         ax.plot(years, mean["zone_industrial_land_mu"], color="black", lw=1.2,
                 label=label("land_part_zone_industrial_land_mu", lang))
-    ax.set_ylim(0, mean[parts].sum(axis=1).max() * 1.08)
+    total = mean[parts].sum(axis=1)
+    lowest = float(mean[parts[0]].min()) if parts else 0.0
+    bottom = _round_down(lowest - 0.25 * (total.max() - lowest), total.max() - lowest)
+    top = float(max(total.max(), mean.get("zone_industrial_land_mu", total).max()))
+    ax.set_ylim(bottom, top + 0.08 * (top - bottom))
+    ax.set_axisbelow(True)  # grid lines under the bands, not over them
+    if bottom > 0:
+        ax.annotate(label("land_axis_start", lang, bottom=f"{bottom:g}"), xy=(0.01, 0.02), xycoords="axes fraction",
+                    ha="left", va="bottom", fontsize=7, color="white")
     ax.set_xlim(years.min(), years.max())
     year_ticks(ax, years)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel(label("year", lang))
     ax.set_ylabel(label("land_axis", lang))
     ax.set_title(label("land_title", lang))
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return ax
+
+
+def _round_down(value: float, span: float) -> float:
+    """Return ``value`` rounded down to a whole step of the order of ``span`` (0 for values at or below 0)."""
+    import math
+
+    if value <= 0 or span <= 0:
+        return max(0.0, value)
+    step = 10 ** math.floor(math.log10(span))
+    return math.floor(value / step) * step

@@ -11,11 +11,12 @@ from parkabm.experiments.charts.style import COLOUR, TARGET_COLOUR, value_axis, 
 
 def park_small_multiples(parks: pd.DataFrame, metric: str = "output_yi", *, axes=None, lang: str = "en",
                          names: dict[str, str] | None = None, reference: float | None = None, ncols: int = 4,
-                         title: str | None = None):
+                         title: str | None = None, order: list[str] | None = None):
     """Draw one small panel per park: the median and 5–95% band of one per-park output over the years.
 
-    Panels are ordered by the park's median in the first year, largest first, and each has its own value scale
-    (the zones differ by a factor of 40 in output), so read levels from each panel's axis.
+    Panels are ordered by the park's median output in the first year, largest first (by ``metric`` when the frame
+    has no ``output_yi``), so that every per-park chart shows the zones in the same places; outputs have a value
+    scale per panel (the zones differ by a factor of 40), shares one scale for all.
 
     Args:
         parks: Tidy per-park outputs (``parks.parquet``): ``park``, ``year``, ``replicate`` and ``metric``.
@@ -26,17 +27,17 @@ def park_small_multiples(parks: pd.DataFrame, metric: str = "output_yi", *, axes
         reference: Optional value drawn as a dashed line in every panel (e.g. 0.6 for the 60% target).
         ncols: Panels per row of a new figure.
         title: Optional title over all panels.
+        order: Park ids in panel order; by first-year median output when omitted.
 
     Returns:
         The axes, as a flat array in drawing order (spare axes hidden).
     """
-    import textwrap
-
-
     names = names if names is not None else park_names(lang, short=True)
     q = parks.groupby(["park", "year"])[metric].quantile([0.05, 0.5, 0.95]).unstack()
-    first = q.xs(q.index.get_level_values("year").min(), level="year")[0.5]
-    order = list(first.sort_values(ascending=False).index)
+    if order is None:
+        size = "output_yi" if "output_yi" in parks.columns else metric
+        first_year = parks[parks["year"] == parks["year"].min()]
+        order = list(first_year.groupby("park")[size].median().sort_values(ascending=False, kind="stable").index)
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -46,7 +47,6 @@ def park_small_multiples(parks: pd.DataFrame, metric: str = "output_yi", *, axes
     axes = np.asarray(axes).ravel()
     if len(axes) < len(order):
         raise ValueError(f"park_small_multiples: {len(order)} parks need as many axes, got {len(axes)}")
-    wrap = 16 if lang == "zh" else 26  # characters per line of a panel title
     values = [q[0.05].min(), q[0.95].max(), *([reference] if reference is not None else [])]
     share_range = (max(0.0, min(values) - 0.03), min(1.0, max(values) + 0.03))
     for ax, park in zip(axes, order, strict=False):
@@ -56,8 +56,9 @@ def park_small_multiples(parks: pd.DataFrame, metric: str = "output_yi", *, axes
         ax.plot(years, p[0.5], color=COLOUR, lw=1.4)
         if reference is not None:
             ax.axhline(reference, color=TARGET_COLOUR, lw=0.9, ls="--")
-        ax.set_title(textwrap.fill(names.get(park, park), wrap, break_on_hyphens=False), fontsize=7.5, loc="left")
+        ax.set_title(names.get(park, park), fontsize=7.5, loc="left")
         ax.tick_params(labelsize=7)
+        ax.set_axisbelow(True)
         year_ticks(ax, years, every=2 if len(years) > 6 else 1)
         if is_share(metric):
             ax.set_ylim(*share_range)  # one scale for every park: shares compare across parks

@@ -6,7 +6,7 @@ A results folder is what ``parkabm run`` (:func:`parkabm.experiments.analysis.pr
 in English or Chinese and as PNG, SVG or PDF, so that a report can take the figures in its own language and as
 vector files. Notebooks call the same function.
 
-Charts, by name (the file is ``<name>.<format>``):
+Charts, by name (the file is ``<name>.<lang>.<format>``, e.g. ``fan_total_output.zh.svg``):
 
 - ``fan_total_output``, ``fan_leading_share`` — fan charts with the target line and P(target);
 - ``parks_output``, ``parks_leading_share`` — per-park small multiples (needs ``parks.parquet``);
@@ -138,6 +138,9 @@ def plot_results(results_dir: str | Path, *, lang: str = "en", fmt: str = "png",
     scenario = charts.scenario_label(summary["scenario"], lang)
     targets = {t["metric"]: t for t in summary["targets"]}
 
+    def path(name: str) -> Path:
+        return target_dir / charts.chart_file(name, lang, fmt)
+
     def titled(text: str) -> str:
         return charts.label("titled", lang, scenario=scenario, title=text)
 
@@ -154,23 +157,23 @@ def plot_results(results_dir: str | Path, *, lang: str = "en", fmt: str = "png",
             charts.park_small_multiples(results.parks, metric, axes=axes, lang=lang, reference=reference,
                                         title=titled(charts.label(f"parks_title_{metric}", lang)))
             fig.set_layout_engine("constrained")
-            files[name] = charts.save_figure(fig, target_dir / f"{name}.{fmt}", fmt)
+            files[name] = charts.save_figure(fig, path(name), fmt)
         if "clusters" not in skip:
             groups = charts.group_outputs(results.yearly)
             fig, ax = charts.new_figure((6.4, 0.38 * groups["group"].nunique() + 1.8))
             charts.cluster_chart(groups, ax=ax, lang=lang)
             ax.set_title(titled(ax.get_title()))
-            files["clusters"] = charts.save_figure(fig, target_dir / f"clusters.{fmt}", fmt)
+            files["clusters"] = charts.save_figure(fig, path("clusters"), fmt)
         if "cluster_counts" not in skip:
             fig, ax = charts.new_figure((6.0, 3.4))
             charts.cluster_count_chart(results.yearly, ax=ax, lang=lang,
                                        targets={m: targets[m] for m in ("clusters_qianyi", "clusters_wanyi")
                                                 if m in targets})
             ax.set_title(titled(ax.get_title()))
-            files["cluster_counts"] = charts.save_figure(fig, target_dir / f"cluster_counts.{fmt}", fmt)
+            files["cluster_counts"] = charts.save_figure(fig, path("cluster_counts"), fmt)
         if "land_balance" not in skip:
             fig, ax = charts.new_figure((6.4, 3.6))
             charts.land_balance_chart(results.yearly, ax=ax, lang=lang)
             ax.set_title(titled(ax.get_title()))
-            files["land_balance"] = charts.save_figure(fig, target_dir / f"land_balance.{fmt}", fmt)
+            files["land_balance"] = charts.save_figure(fig, path("land_balance"), fmt)
     return {name: files[name] for name in CHARTS if name in files}

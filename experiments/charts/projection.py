@@ -14,8 +14,10 @@ from parkabm.experiments.charts.labels import label, metric_label, scenario_labe
 from parkabm.experiments.charts.style import (
     COLOUR,
     TARGET_COLOUR,
+    chart_file,
     chart_rc,
     check_format,
+    legend_below,
     new_axes,
     new_figure,
     save_figure,
@@ -66,7 +68,7 @@ def fan_chart(yearly: pd.DataFrame, metric: str, *, ax=None, lang: str = "en", t
     if target is not None:
         hi = max(hi, target["target"] + 0.12 * (hi - lo))
     ax.set_ylim(lo, hi)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=4, handlelength=1.6, columnspacing=1.2)
+    legend_below(ax, below=0.42, ncols=2 if target is not None else 3, columnspacing=1.2)
     if title:
         ax.set_title(title)
     return ax
@@ -75,6 +77,8 @@ def fan_chart(yearly: pd.DataFrame, metric: str, *, ax=None, lang: str = "en", t
 def projection_charts(yearly: pd.DataFrame, summary: dict, out: Path, *, lang: str = "en",
                       fmt: str = "png") -> dict[str, Path]:
     """Write the projection's fan charts (total output, leading share) with their headline targets.
+
+    Files are named by chart and language (``fan_total_output.zh.png``), so that both languages live side by side.
 
     Args:
         yearly: Tidy yearly outputs of the replicates.
@@ -100,7 +104,7 @@ def projection_charts(yearly: pd.DataFrame, summary: dict, out: Path, *, lang: s
             title = label(f"fan_title_{metric}", lang, scenario=scenario, scope=scope)
             title += " · " + label("reps", lang, n=summary["reps"])
             fan_chart(yearly, metric, ax=ax, lang=lang, target=targets.get(metric), title=title)
-            files[name] = save_figure(fig, out / f"{name}.{fmt}", fmt)
+            files[name] = save_figure(fig, out / chart_file(name, lang, fmt), fmt)
     return files
 
 
@@ -177,7 +181,7 @@ def scenario_distribution_chart(yearly: pd.DataFrame, metric: str, *, year: int 
     ax.set_xlabel(label("in_year", lang, what=metric_label(metric, lang), year=year))
     value_axis(ax, metric, axis="x")
     if legend:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3, handlelength=1.6)
+        legend_below(ax, handles=handles, below=0.42, ncols=3)
     return ax
 
 

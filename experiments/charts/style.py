@@ -45,7 +45,7 @@ def new_axes(figsize: tuple[float, float]):
     """Return the one axes of a new figure of ``figsize`` inches."""
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize)
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
@@ -174,16 +174,48 @@ def project_style() -> dict:
     }
 
 
-def new_figure(figsize: tuple[float, float] = (6.0, 3.6), **subplots):
+def new_figure(figsize: tuple[float, float] = (6.0, 3.6), *, layout: str | None = "constrained", **subplots):
     """Return ``(figure, axes)`` detached from pyplot, for charts written to files.
 
     A figure made this way changes no matplotlib backend or pyplot state, so writing files from a notebook leaves
-    the notebook's inline charts working.
+    the notebook's inline charts working. Its layout is ``constrained`` so that legends and notes placed outside
+    the axes stay inside the figure, also where a figure is shown without a tight bounding box (a dashboard).
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout=layout)
     return fig, fig.subplots(**subplots)
+
+
+def chart_file(name: str, lang: str, fmt: str) -> str:
+    """Return the file name of chart ``name`` in ``lang`` and ``fmt``, e.g. ``fan_total_output.zh.png``.
+
+    Every chart file carries its language, so that drawing a chart in Chinese never overwrites the English one.
+    """
+    check_language(lang)
+    check_format(fmt)
+    return f"{name}.{lang}.{fmt}"
+
+
+def legend_below(ax, handles=None, labels=None, *, below: float = 0.5, **kwargs):
+    """Put the legend of ``ax`` centred below it, ``below`` inches under the axes (past tick and axis labels).
+
+    The distance is in inches, not in axes fractions, so that the gap between the axis label and the legend is
+    the same whatever the height of the axes; a constrained layout then keeps the legend inside the figure.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    transform = ax.transAxes + ScaledTranslation(0, -below, ax.figure.dpi_scale_trans)
+    given = {key: value for key, value in (("handles", handles), ("labels", labels)) if value is not None}
+    return ax.legend(**given, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=transform,
+                     **{"handlelength": 1.6, **kwargs})
+
+
+def note(ax, text: str, *, xy=(0.5, 0.5), **kwargs):
+    """Write a note in grey on a white ground inside ``ax`` (e.g. why a chart shows nothing)."""
+    style = {"xycoords": "axes fraction", "ha": "center", "va": "center", "fontsize": 8, "color": "#555555",
+             "bbox": {"boxstyle": "square,pad=0.3", "fc": "white", "ec": "none", "alpha": 0.9}, **kwargs}
+    return ax.annotate(text, xy=xy, **style)
 
 
 def save_figure(fig, path: Path, fmt: str) -> Path:

@@ -338,12 +338,22 @@ def write_analysis(result: SensitivityResult, *, year: int, lang: str = "en") ->
                 fig, ax = charts.new_figure((6.4, 0.45 * frame["factor"].nunique() + 1.6))
                 title = (f"{charts.scenario_label(scenario, lang)}: "
                          f"{charts.label(f'sa_output_{output}', lang, year=year)}")
+                runs = _design_runs(result, frame, scenario)
                 if result.method == "morris":
-                    charts.morris_chart(frame, ax=ax, lang=lang, title=title)
+                    charts.morris_chart(frame, ax=ax, lang=lang, title=title, n=result.n, runs=runs)
                 else:
-                    charts.sensitivity_chart(frame, ax=ax, lang=lang, title=title)
-                files[name] = charts.save_figure(fig, folder / f"{name}.png", "png")
+                    charts.sensitivity_chart(frame, ax=ax, lang=lang, title=title, n=result.n, runs=runs)
+                files[name] = charts.save_figure(fig, folder / charts.chart_file(name, lang, "png"), "png")
     return files
+
+
+def _design_runs(result: SensitivityResult, frame: pd.DataFrame, scenario: str) -> int | None:
+    """Return the number of model runs behind one scenario's indices: design points × replicates (for the chart)."""
+    k = frame["factor"].nunique()
+    points = {"sobol": result.n * ((2 * k + 2) if (frame["index"] == "S2").any() else (k + 2)),
+              "morris": result.n * (k + 1)}.get(result.method, result.n)
+    replicates = result.noise.loc[result.noise["scenario"] == scenario, "replicates"]
+    return int(points * replicates.min()) if len(replicates) else None
 
 
 def report_text(result: SensitivityResult, year: int) -> str:
@@ -355,6 +365,13 @@ def report_text(result: SensitivityResult, year: int) -> str:
         for scenario in dict.fromkeys(result.indices["scenario"]):
             ranked = result.ranking(output, scenario)
             if not len(ranked):
+                continue
+            numbers = ranked[["value", "ci_low", "ci_high"]].to_numpy(dtype=float)
+            if np.all(np.isnan(numbers) | (np.abs(numbers) < 5e-4)):
+                # every index reads 0.000 [0.000, 0.000]: a ranking would look like a result; say why there is none
+                lines += [f"## {scenario}: {OUTPUTS[output]}", "",
+                          "**Warning:** every index and interval is 0 — the output is (nearly) constant over the "
+                          "design, so no factor can be ranked.", ""]
                 continue
             lines += [f"## {scenario}: {OUTPUTS[output]}", "", "| rank | factor | index | value | 95% CI |",
                       "|---|---|---|---|---|"]
