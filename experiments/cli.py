@@ -2,8 +2,9 @@
 
 Every command is registered on :data:`main`, a :class:`ParkabmGroup`. The group turns a
 :class:`~parkabm.scenarios.errors.UserInputError` raised by any command into its message on stderr and exit
-code 2, like click's own usage errors, so a user mistake never shows a traceback. New commands need nothing
-special::
+code 2, like click's own usage errors, so a user mistake never shows a traceback; an ``OSError`` (read-only or
+full disk, permission denied …) becomes one line naming the path and what to do, with exit code 2 too. New
+commands need nothing special::
 
     @main.command()
     @click.argument("scenario")
@@ -47,25 +48,35 @@ def report_user_errors(command: _F) -> _F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except UserInputError as exc:
+        except (UserInputError, OSError) as exc:
             _exit_with(exc)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _exit_with(exc: UserInputError) -> None:
-    click.echo(str(exc), err=True)
+def _exit_with(exc: UserInputError | OSError) -> None:
+    """Print one line for a user mistake or a fault of the environment (read-only disk, disk full …), exit 2."""
+    if isinstance(exc, OSError) and not isinstance(exc, UserInputError):
+        from parkabm.experiments.execution.files import environment_message
+
+        click.echo(environment_message(exc), err=True)
+    else:
+        click.echo(str(exc), err=True)
     raise click.exceptions.Exit(USER_ERROR_EXIT_CODE)
 
 
 class ParkabmGroup(click.Group):
-    """A click group whose commands report user mistakes as one clear message and exit code 2."""
+    """A click group whose commands report user mistakes and faults of the environment as one line and exit code 2.
+
+    Faults of the environment are the ``OSError`` of a filesystem or the OS: a read-only or full disk, a denied
+    permission, a parent path that is a file, a folder changed by another command.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the group and the chosen command, converting a UserInputError into exit code 2."""
+        """Run the group and the chosen command, converting a UserInputError or an OSError into exit code 2."""
         try:
             return super().invoke(ctx)
-        except UserInputError as exc:
+        except (UserInputError, OSError) as exc:
             _exit_with(exc)
 
 

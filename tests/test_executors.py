@@ -32,6 +32,14 @@ def serial(tmp_path_factory):
     return spec, folder / "serial"
 
 
+def assert_same_bytes(a, b):
+    """Both stores hold the same part files, byte for byte (parts carry no run times or worker names)."""
+    names = sorted(p.name for p in (a / "parts").glob("*.parquet"))
+    assert names and names == sorted(p.name for p in (b / "parts").glob("*.parquet"))
+    for name in names:
+        assert (a / "parts" / name).read_bytes() == (b / "parts" / name).read_bytes(), name
+
+
 def assert_same_store(a, b):
     for kind in ("yearly", "parks"):
         pd.testing.assert_frame_equal(raw_parts(a, kind), raw_parts(b, kind))
@@ -44,10 +52,11 @@ def test_process_pool_gives_the_serial_numbers(serial, tmp_path):
     before = multiprocessing.get_start_method(allow_none=True)
     with ProcessPool(2) as executor:
         assert executor.workers == 2 and "spawn" in executor.description
-        result = run_batch(spec, tmp_path / "pool", executor=executor, chunk_size=2, progress=False)
+        result = run_batch(spec, tmp_path / "pool", executor=executor, chunk_size=3, progress=False)
     assert result.done == 12
     assert multiprocessing.get_start_method(allow_none=True) == before, "the global start method is left alone"
     assert_same_store(reference, tmp_path / "pool")
+    assert_same_bytes(reference, tmp_path / "pool")
     workers = set(read_parquet(tmp_path / "pool" / "status.parquet")["worker"])
     assert len(workers) >= 1 and all(":" in w for w in workers)
 
@@ -70,6 +79,7 @@ def test_dask_local_cluster_from_the_command_line(serial, tmp_path, monkeypatch)
     assert result.exit_code == 0, output_of(result)
     assert "on Dask local cluster (2 worker processes)" in result.stdout
     assert_same_store(reference, tmp_path / "local")
+    assert_same_bytes(reference, tmp_path / "local")
 
 
 def test_replicates_differ_whatever_the_executor(serial):

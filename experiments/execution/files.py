@@ -89,6 +89,11 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename is None and exc.errno is not None:  # pyarrow's errors name no file: name it
+            raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from exc
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -219,6 +224,27 @@ def foreign_files(folder: Path, kind: str) -> list[str] | None:
     return [f for f in _contents(folder) if f not in listed]
 
 
+def check_writable(out: str | Path) -> None:
+    """Refuse, before any work, a folder that cannot be written: on a read-only filesystem, or not writable.
+
+    Checks the folder or its nearest existing parent (nothing is created).
+
+    Raises:
+        OSError: ``EROFS`` or ``EACCES``, naming ``out`` (the command line prints it as one line).
+    """
+    out = Path(out)
+    existing = next((p for p in [out, *out.absolute().parents] if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        return
+    read_only = False
+    with contextlib.suppress(OSError, AttributeError):  # no statvfs on some platforms
+        read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+    if read_only:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(out))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
+
+
 def check_output_folder(out: str | Path, *, kind: str, option: str = "--out") -> None:
     """Refuse an output folder that parkabm may not replace, before any work is done.
 
@@ -232,6 +258,7 @@ def check_output_folder(out: str | Path, *, kind: str, option: str = "--out") ->
 
     Raises:
         UserInputError: ``out`` (or a parent) is a file, or it holds files parkabm did not write.
+        OSError: ``out`` is on a read-only filesystem or may not be written (see :func:`check_writable`).
     """
     out = Path(out)
     target = Path(os.path.realpath(out))
@@ -241,6 +268,7 @@ def check_output_folder(out: str | Path, *, kind: str, option: str = "--out") ->
             raise UserInputError(f"{option}: {out} — allowed: a folder ({what})")
         if parent.is_dir():
             break
+    check_writable(out)
     if not target.is_dir() or not any(target.iterdir()):
         return
     foreign = foreign_files(target, kind)
@@ -436,3 +464,38 @@ def _cwd_inside(target: Path) -> Path | None:
         return Path(os.getcwd()).relative_to(target)
     except (OSError, ValueError):
         return None
+
+
+# ----------------------------------------------------------------------------------------------------
+# Faults of the environment
+# ----------------------------------------------------------------------------------------------------
+
+_ADVICE = {
+    errno.EROFS: ("the filesystem is read-only", "a folder on a writable filesystem"),
+    errno.EACCES: ("permission denied", "a folder this user may write to (check its permissions)"),
+    errno.EPERM: ("operation not permitted", "a folder this user may write to (check its permissions)"),
+    errno.ENOSPC: ("no space left on the device", "free some space, or write to another disk"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space, or write to another disk"),
+    errno.ENOTDIR: ("a part of this path is a file, not a folder", "a path whose every parent is a folder"),
+    errno.EISDIR: ("this is a folder, not a file", "a file"),
+    errno.ENOTEMPTY: ("the folder changed while parkabm wrote it (another command writing it at the same time?)",
+                      "one command at a time per output folder"),
+    errno.EEXIST: ("the folder changed while parkabm wrote it (another command writing it at the same time?)",
+                   "one command at a time per output folder"),
+    errno.ENOENT: ("no such file or folder (removed while parkabm ran?)", "a path that exists while the command runs"),
+    errno.ENAMETOOLONG: ("the name is too long", "a shorter path"),
+}
+
+
+def environment_message(exc: OSError) -> str:
+    """Return one line saying which path failed, why, and what to do, for an error of the filesystem or the OS.
+
+    Files parkabm writes are written whole or not at all, and result folders are swapped in only when complete,
+    so the message can promise that what was there before is still there.
+    """
+    where = exc.filename if exc.filename is not None else "(no path)"
+    if exc.filename2 is not None:
+        where = f"{where} → {exc.filename2}"
+    what, allowed = _ADVICE.get(exc.errno, (exc.strerror or type(exc).__name__, "check the path and try again"))
+    return (f"{where}: {what} — allowed: {allowed}; files and folders written before were left as they were "
+            f"(errno {errno.errorcode.get(exc.errno, exc.errno)})")

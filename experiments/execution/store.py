@@ -44,11 +44,11 @@ from __future__ import annotations
 
 import errno
 import json
-import logging
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import traceback as tb
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,6 +62,7 @@ import pyarrow as pa
 
 from parkabm.experiments.execution.files import (
     TMP,
+    check_writable,
     make_private_dir,
     read_table,
     sha256,
@@ -122,10 +123,6 @@ class ChunkResult:
 # ----------------------------------------------------------------------------------------------------
 # Files
 # ----------------------------------------------------------------------------------------------------
-
-
-log = logging.getLogger("parkabm.store")
-"""Repairs made when a store is reopened (a part missing, truncated or corrupt) are reported here, on stderr."""
 
 
 def _now() -> str:
@@ -290,6 +287,7 @@ class ResultsStore:
                                      "file)")
             if parent.is_dir():
                 break
+        check_writable(out)
         if not out.is_dir() or not any(out.iterdir()):
             cls._create(out, experiment)
         manifest = read_manifest(out)
@@ -391,8 +389,9 @@ class ResultsStore:
         (self.out / ".lock").unlink(missing_ok=True)
 
     def _say(self, text: str) -> None:
+        """Report a repair on stderr as it is made (and keep it for the manifest's record of this batch)."""
         self.repaired.append(text)
-        log.warning("%s", text)
+        print(f"repair: {text}", file=sys.stderr, flush=True)
 
     def _repair(self) -> None:
         """Recreate missing folders and drop every chunk whose files do not match its commit record.
