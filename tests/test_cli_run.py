@@ -188,3 +188,25 @@ def test_unknown_scenario_exits_2(tmp_path):
     result = run("no_such_scenario", "--out", tmp_path / "o")
     assert result.exit_code == 2
     assert "no_such_scenario" in result.output
+
+
+def test_charts_plotted_into_a_projection_stay_parkabms(small_scenario, tmp_path):
+    out = tmp_path / "out"
+    assert run(small_scenario, "--reps", 1, "--out", out).exit_code == 0
+    plotted = CliRunner().invoke(main, ["plot", str(out)])
+    assert plotted.exit_code == 0, plotted.output
+    assert "land_balance.png" in json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
+    again = run(small_scenario, "--reps", 1, "--out", out)
+    assert again.exit_code == 0, again.output
+    assert not (out / "land_balance.png").exists(), "the replaced projection's charts went with it"
+
+
+def test_calibrate_refuses_a_folder_with_a_fit_json_it_did_not_write(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "fit.json").write_text("{}", encoding="utf-8")
+    (out / "notes.txt").write_text("keep", encoding="utf-8")
+    result = CliRunner().invoke(main, ["calibrate", "--quick", "--out", str(out)])
+    assert result.exit_code == 2
+    assert f"the folder of an earlier calibration written by parkabm (it has no {MARKER}" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["fit.json", "notes.txt"]

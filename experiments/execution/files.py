@@ -284,6 +284,26 @@ def check_output_folder(out: str | Path, *, kind: str, option: str = "--out") ->
                              f"empty folder, or move those files out first (nothing was changed)")
 
 
+def record_written(folder: str | Path, written) -> None:
+    """Add files parkabm wrote into an existing result folder (charts redrawn into it) to the folder's marker.
+
+    A folder without a marker is left without one (parkabm does not own it).
+
+    Args:
+        folder: The folder.
+        written: Paths of the files written, inside ``folder``.
+    """
+    folder = Path(folder)
+    marker = _read_marker(folder)
+    if marker is None:
+        return
+    names = set(marker["files"])
+    for path in written:
+        with contextlib.suppress(ValueError):
+            names.add(Path(path).resolve().relative_to(folder.resolve()).as_posix())
+    write_json(folder / MARKER, {**marker, "files": sorted(names)})
+
+
 def _alive(pid: Any, host: Any) -> bool:
     """Whether a process that left a marker may still be running (a process on another host always may)."""
     if host != socket.gethostname():
