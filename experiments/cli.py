@@ -236,6 +236,25 @@ def _print_batch(result, experiment) -> None:
             click.echo(f"  job {row.job}: {' '.join(str(row.error).split())[:300]}")
 
 
+def _stopped_by_the_machine(exc: OSError, experiment, out: str | None) -> None:
+    """Report a batch stopped by a fault of the machine (a full disk …): exit 1 if some jobs are done, else 2."""
+    from pathlib import Path
+
+    from parkabm.experiments.execution.files import environment_message
+    from parkabm.experiments.execution.store import job_status
+
+    click.echo(environment_message(exc), err=True)
+    folder = Path(out) if out is not None else Path("results") / experiment.name
+    try:
+        done = int(job_status(folder)["status"].eq("done").sum())
+    except (OSError, UserInputError, KeyError, ValueError):
+        done = 0
+    if done:
+        click.echo(f"{done} of {experiment.n_jobs} jobs are done and kept in {folder}/; run the same command again "
+                   "to finish the others", err=True)
+    raise click.exceptions.Exit(1 if done else USER_ERROR_EXIT_CODE)
+
+
 @main.command("batch")
 @click.argument("spec", metavar="SPEC")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
@@ -252,9 +271,10 @@ def batch_command(spec: str, out: str | None, workers: int | None, scheduler: st
     factors, design, replicates, outputs and seed (see the README).
 
     Re-running the same command resumes: jobs already done are skipped, failed ones are retried. Exit code 0
-    when every job is done, 1 when some failed (their errors are in the results folder's failures/), 2 for a
-    mistake in the input (a bad experiment file, a results folder of another experiment, an unreachable
-    scheduler).
+    when every job is done, 1 when some failed (their errors are in the results folder's failures/) or a fault
+    of the machine (a full disk) stopped the batch after some jobs were done, 2 for a mistake in the input (a bad
+    experiment file, a results folder of another experiment, an unreachable scheduler) or a fault of the machine
+    before any job was done.
     """
     import sys
 
@@ -265,8 +285,11 @@ def batch_command(spec: str, out: str | None, workers: int | None, scheduler: st
     experiment = load_spec(spec)
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
         _print_dashboard(executor)
-        result = run_batch(experiment, out, executor=executor, chunk_size=chunk_size,
-                           progress=sys.stderr.isatty())
+        try:
+            result = run_batch(experiment, out, executor=executor, chunk_size=chunk_size,
+                               progress=sys.stderr.isatty())
+        except OSError as exc:
+            _stopped_by_the_machine(exc, experiment, out)
     _print_batch(result, experiment)
     click.echo(result.summary_line())
     if result.failed or result.pending:

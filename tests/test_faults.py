@@ -368,11 +368,12 @@ def test_a_full_disk_during_a_batch_keeps_every_committed_part_and_a_rerun_finis
     spec = write_spec(tmp_path, SPEC)
     (disk / "filler").write_bytes(b"\0" * (400 * 1024))
     result = cli("batch", spec, "--out", disk / "out", "--workers", 1, "--chunk-size", 1)
-    assert result.exit_code == 2, output_of(result)
+    assert result.exit_code == 1, output_of(result)  # some work was done
     assert f"{disk / 'out'}" in output_of(result) and "no space left on the device" in output_of(result)
     assert "Traceback" not in output_of(result)
     done = load_results(disk / "out")  # what was committed reads back verified
     assert 0 < done["job"].nunique() < 12
+    assert f"{done['job'].nunique()} of 12 jobs are done and kept in {disk / 'out'}/" in output_of(result)
     (disk / "filler").unlink()
     remount(disk, "size=4096k")
     resumed = cli("batch", spec, "--out", disk / "out", "--workers", 1, "--chunk-size", 1)
@@ -442,6 +443,19 @@ def test_two_batches_started_at_once_on_a_new_folder(tmp_path, reference):
     if codes[1] == 2:
         assert "is in use by another batch" in stderr
     assert_reference(tmp_path / "out", reference)
+
+
+def test_staging_folders_of_batches_killed_while_creating_a_store_are_removed(tmp_path):
+    spec = write_spec(tmp_path, SPEC)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".tmp-out-{int(dead.stdout)}-abcd"
+    (left / "parts").mkdir(parents=True)
+    (left / "manifest.json").write_text("{}", encoding="utf-8")
+    mine = tmp_path / f".tmp-out-{int(dead.stdout)}-keep"  # not what a batch stages: left alone
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep", encoding="utf-8")
+    assert cli("batch", spec, "--out", tmp_path / "out", "--workers", 1).exit_code == 0
+    assert not left.exists() and (mine / "notes.txt").is_file()
 
 
 def test_the_loser_of_a_race_to_create_a_store_joins_the_winners_folder(finished):

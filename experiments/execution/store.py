@@ -320,7 +320,8 @@ class ResultsStore:
         goes on with the folder the first made (and finds it locked).
         """
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = make_private_dir(out.parent, f"{_TMP}{out.name}-")
+        _remove_dead_stagings(out)
+        staging = make_private_dir(out.parent, f"{_TMP}{out.name}-{os.getpid()}-")
         try:
             (staging / "parts").mkdir()
             (staging / "failures").mkdir()
@@ -521,6 +522,27 @@ class ResultsStore:
             return counts
         finally:
             self._unlock()
+
+
+_STAGED = {"parts", "failures", "jobs.parquet", "manifest.json"}
+
+
+def _remove_dead_stagings(out: Path) -> None:
+    """Remove the staging folders of ``out`` left by batches killed while creating it.
+
+    Only folders named ``.tmp-<name>-<pid>-…`` whose process is gone and that hold nothing but what
+    :meth:`ResultsStore._create` writes (empty ``parts/`` and ``failures/``, the job table, the manifest, temporary
+    files) are removed.
+    """
+    start = f"{_TMP}{out.name}-"
+    for path in out.parent.glob(f"{start}*"):
+        pid = path.name[len(start):].split("-")[0]
+        if not path.is_dir() or path.is_symlink() or not pid.isdigit() or _alive(int(pid)):
+            continue
+        entries = list(path.iterdir())
+        if all(e.name in _STAGED or e.name.startswith(_TMP) for e in entries) and not any(
+                e.is_dir() and any(e.iterdir()) for e in entries if e.name in ("parts", "failures")):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _alive(pid: Any) -> bool:
