@@ -2,6 +2,7 @@
 
 import multiprocessing
 import socket
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -133,3 +134,50 @@ def test_unreachable_scheduler_exits_2_with_one_message(tmp_path, monkeypatch, a
     assert "Traceback" not in text
     assert text.startswith(f"--scheduler: {address} — cannot connect")
     assert not (tmp_path / "results").exists()
+
+
+ORPHAN_DRIVER = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from parkabm.experiments.execution.executors import exit_with_driver
+if __name__ == "__main__":
+    signal_only = sys.argv[1] == "signal"
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_driver,
+                               initargs=(os.getpid(), signal_only, not signal_only))
+    print(pool.submit(os.getpid).result(), flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("mechanism", ["signal", "polling"])
+def test_a_pool_worker_exits_when_its_driver_is_killed(tmp_path, mechanism):
+    """Each mechanism alone (the kernel's death signal; the thread polling the parent) ends an orphaned worker."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if mechanism == "signal" and not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux only")
+    script = tmp_path / "driver.py"
+    script.write_text(ORPHAN_DRIVER, encoding="utf-8")
+    driver = subprocess.Popen([sys.executable, str(script), mechanism], stdout=subprocess.PIPE, text=True)
+    worker = int(driver.stdout.readline())
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+
+    def gone() -> bool:
+        try:
+            return Path(f"/proc/{worker}/stat").read_text().split(") ")[-1][0] in "ZX"
+        except FileNotFoundError:
+            return True
+
+    for _ in range(100):  # the polling thread checks every DRIVER_POLL_SECONDS (1 s)
+        if gone():
+            break
+        time.sleep(0.1)
+    alive = not gone()
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive, f"worker {worker} outlived its driver ({mechanism})"

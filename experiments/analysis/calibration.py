@@ -44,6 +44,7 @@ import math
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -244,7 +245,8 @@ class Evaluator:
         self.replicates = tuple(range(seeds))
         self.workers = max(1, workers)
         self._pool = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=exit_with_driver, initargs=(os.getpid(),))
+                                          initializer=exit_with_driver,
+                                          initargs=(os.getpid(), threading.current_thread() is threading.main_thread()))
                       if self.workers > 1 else None)
 
     def __enter__(self) -> Evaluator:

@@ -46,7 +46,7 @@ DRIVER_POLL_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
 
 
-def exit_with_driver(driver_pid: int) -> None:
+def exit_with_driver(driver_pid: int, death_signal: bool = True, poll: bool = True) -> None:
     """Make this pool worker exit when the driver process that started it dies, even by ``kill -9``.
 
     Used as the ``initializer`` of every process pool. On Linux the kernel sends the worker SIGKILL when its parent
@@ -54,10 +54,16 @@ def exit_with_driver(driver_pid: int) -> None:
     once it is no longer the driver's child. Without this, the workers of a killed batch stay alive for good
     (blocked on their task queue), each holding a few hundred megabytes.
 
+    Linux sends the death signal when the *thread* that started the worker ends, and a process pool starts its
+    workers from the thread that submits; so the signal is armed only for pools made in the main thread (where
+    the batch runner and the commands submit), and the polling thread covers the rest.
+
     Args:
         driver_pid: Process id of the driver (the worker's parent when the pool started it).
+        death_signal: Arm ``PR_SET_PDEATHSIG`` (Linux).
+        poll: Start the polling thread (each mechanism can be tested alone).
     """
-    if sys.platform.startswith("linux"):
+    if death_signal and sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
@@ -65,6 +71,8 @@ def exit_with_driver(driver_pid: int) -> None:
             pass
     if os.getppid() != driver_pid:  # the driver died before the death signal was armed
         os._exit(1)
+    if not poll:
+        return
 
     def watch() -> None:
         while os.getppid() == driver_pid:
@@ -114,7 +122,8 @@ class ProcessPool:
         self.workers = workers or default_workers()
         self.description = f"process pool ({self.workers} workers, spawn)"
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=exit_with_driver, initargs=(os.getpid(),))
+                                         initializer=exit_with_driver,
+                                         initargs=(os.getpid(), threading.current_thread() is threading.main_thread()))
 
     def __enter__(self) -> ProcessPool:
         return self
