@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from parkabm.experiments.execution.files import check_output_folder, staged_folder
+from parkabm.experiments.execution.files import check_output_folder, staged_folder, write_parquet
 from parkabm.model.outputs.targets import select_targets, target_probabilities, targets_met
 from parkabm.model.simulate import simulate
 from parkabm.scenarios.errors import UserInputError
@@ -206,9 +207,9 @@ def project(ref, *, reps: int = 100, seed: int = 0, until: int | None = None, ou
     with staged_folder(out, kind=KIND) as staging:
         (staging / "summary.json").write_text(
             json.dumps(_clean(summary), ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
-        reps_out.yearly.to_parquet(staging / "yearly.parquet", index=False)
-        reps_out.parks.to_parquet(staging / "parks.parquet", index=False)
-        reps_out.parameters.to_parquet(staging / "parameters.parquet", index=False)
+        for name, frame in (("yearly", reps_out.yearly), ("parks", reps_out.parks),
+                            ("parameters", reps_out.parameters)):  # with page checksums, read back verified
+            write_parquet(staging / f"{name}.parquet", pa.Table.from_pandas(frame, preserve_index=False))
         chart_files = charts.projection_charts(reps_out.yearly, summary, staging, lang=lang, fmt=fmt)
     files = {"summary": out / "summary.json", "yearly": out / "yearly.parquet", "parks": out / "parks.parquet",
              "parameters": out / "parameters.parquet"}
