@@ -2,8 +2,9 @@
 
 Every command is registered on :data:`main`, a :class:`ParkabmGroup`. The group turns a
 :class:`~parkabm.scenarios.errors.UserInputError` raised by any command into its message on stderr and exit
-code 2, like click's own usage errors, so a user mistake never shows a traceback. New commands need nothing
-special::
+code 2, like click's own usage errors, so a user mistake never shows a traceback; an ``OSError`` (read-only or
+full disk, permission denied …) becomes one line naming the path and what to do, with exit code 2 too. New
+commands need nothing special::
 
     @main.command()
     @click.argument("scenario")
@@ -47,25 +48,35 @@ def report_user_errors(command: _F) -> _F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except UserInputError as exc:
+        except (UserInputError, OSError) as exc:
             _exit_with(exc)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _exit_with(exc: UserInputError) -> None:
-    click.echo(str(exc), err=True)
+def _exit_with(exc: UserInputError | OSError) -> None:
+    """Print one line for a user mistake or a fault of the environment (read-only disk, disk full …), exit 2."""
+    if isinstance(exc, OSError) and not isinstance(exc, UserInputError):
+        from parkabm.experiments.execution.files import environment_message
+
+        click.echo(environment_message(exc), err=True)
+    else:
+        click.echo(str(exc), err=True)
     raise click.exceptions.Exit(USER_ERROR_EXIT_CODE)
 
 
 class ParkabmGroup(click.Group):
-    """A click group whose commands report user mistakes as one clear message and exit code 2."""
+    """A click group whose commands report user mistakes and faults of the environment as one line and exit code 2.
+
+    Faults of the environment are the ``OSError`` of a filesystem or the OS: a read-only or full disk, a denied
+    permission, a parent path that is a file, a folder changed by another command.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the group and the chosen command, converting a UserInputError into exit code 2."""
+        """Run the group and the chosen command, converting a UserInputError or an OSError into exit code 2."""
         try:
             return super().invoke(ctx)
-        except UserInputError as exc:
+        except (UserInputError, OSError) as exc:
             _exit_with(exc)
 
 
@@ -231,6 +242,25 @@ def _print_batch(result, experiment) -> None:
             click.echo(f"  job {row.job}: {' '.join(str(row.error).split())[:300]}")
 
 
+def _stopped_by_the_machine(exc: OSError, experiment, out: str | None) -> None:
+    """Report a batch stopped by a fault of the machine (a full disk …): exit 1 if some jobs are done, else 2."""
+    from pathlib import Path
+
+    from parkabm.experiments.execution.files import environment_message
+    from parkabm.experiments.execution.store import job_status
+
+    click.echo(environment_message(exc), err=True)
+    folder = Path(out) if out is not None else Path("results") / experiment.name
+    try:
+        done = int(job_status(folder)["status"].eq("done").sum())
+    except (OSError, UserInputError, KeyError, ValueError):
+        done = 0
+    if done:
+        click.echo(f"{done} of {experiment.n_jobs} jobs are done and kept in {folder}/; run the same command again "
+                   "to finish the others", err=True)
+    raise click.exceptions.Exit(1 if done else USER_ERROR_EXIT_CODE)
+
+
 @main.command("batch")
 @click.argument("spec", metavar="SPEC")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
@@ -247,9 +277,10 @@ def batch_command(spec: str, out: str | None, workers: int | None, scheduler: st
     factors, design, replicates, outputs and seed (see the README).
 
     Re-running the same command resumes: jobs already done are skipped, failed ones are retried. Exit code 0
-    when every job is done, 1 when some failed (their errors are in the results folder's failures/), 2 for a
-    mistake in the input (a bad experiment file, a results folder of another experiment, an unreachable
-    scheduler).
+    when every job is done, 1 when some failed (their errors are in the results folder's failures/) or a fault
+    of the machine (a full disk) stopped the batch after some jobs were done, 2 for a mistake in the input (a bad
+    experiment file, a results folder of another experiment, an unreachable scheduler) or a fault of the machine
+    before any job was done.
     """
     import sys
 
@@ -260,8 +291,11 @@ def batch_command(spec: str, out: str | None, workers: int | None, scheduler: st
     experiment = load_spec(spec)
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
         _print_dashboard(executor)
-        result = run_batch(experiment, out, executor=executor, chunk_size=chunk_size,
-                           progress=sys.stderr.isatty())
+        try:
+            result = run_batch(experiment, out, executor=executor, chunk_size=chunk_size,
+                               progress=sys.stderr.isatty())
+        except OSError as exc:
+            _stopped_by_the_machine(exc, experiment, out)
     _print_batch(result, experiment)
     click.echo(result.summary_line())
     if result.failed or result.pending:

@@ -1,12 +1,16 @@
 """`parkabm run` end to end on a small world: the files it writes, their shape, and its user errors."""
 
 import json
+import os
+import stat
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from parkabm.experiments.cli import main
+from parkabm.experiments.execution.files import MARKER
 from parkabm.experiments.execution.store import read_parquet
 
 REPS = 4
@@ -97,16 +101,112 @@ def test_out_folder_with_other_files_is_refused_and_left_alone(small_scenario, t
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
-def test_earlier_results_folder_is_replaced_whole(small_scenario, tmp_path):
+def test_earlier_projection_is_replaced_whole_and_only_its_own_files_go(small_scenario, tmp_path):
     out = tmp_path / "out"
     assert run(small_scenario, "--reps", 1, "--out", out).exit_code == 0
-    (out / "stale.txt").write_text("old", encoding="utf-8")
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    assert marker["kind"] == "projection" and "summary.json" in marker["files"]
+    assert sorted(marker["files"]) == sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                                             if p.is_file() and p.name != MARKER)
     assert run(small_scenario, "--reps", 2, "--out", out).exit_code == 0
-    assert not (out / "stale.txt").exists()
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["reps"] == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".parkabm-")], "no staging or retired folders"
+
+
+def test_a_file_added_to_a_projection_blocks_its_replacement(small_scenario, tmp_path):
+    out = tmp_path / "out"
+    assert run(small_scenario, "--reps", 1, "--out", out).exit_code == 0
+    before = (out / "summary.json").read_bytes()
+    (out / "stale.txt").write_text("mine", encoding="utf-8")
+    result = run(small_scenario, "--reps", 2, "--out", out)
+    assert result.exit_code == 2
+    assert f"--out: {out} — holds files parkabm did not write (stale.txt)" in result.output
+    assert (out / "stale.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "summary.json").read_bytes() == before
+
+
+def test_a_summary_json_does_not_make_a_folder_parkabms(small_scenario, tmp_path):
+    out = tmp_path / "mine"
+    (out / "data").mkdir(parents=True)
+    (out / "summary.json").write_text("{}", encoding="utf-8")
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    (out / "data" / "survey.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    result = run(small_scenario, "--reps", 1, "--out", out)
+    assert result.exit_code == 2
+    assert f"it has no {MARKER}, so parkabm did not write it; nothing was changed" in result.output
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "data", "data/survey.csv", "notes.txt", "summary.json"]
+
+
+def test_a_forged_marker_cannot_reach_outside_the_folder(small_scenario, tmp_path):
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MARKER).write_text(json.dumps({"kind": "projection", "files": ["../precious.txt", str(outside)]}),
+                              encoding="utf-8")
+    assert run(small_scenario, "--reps", 1, "--out", out).exit_code == 0
+    assert outside.read_text(encoding="utf-8") == "keep"
+    assert (out / "summary.json").is_file()
+
+
+def test_out_dot_inside_a_projection_replaces_it(small_scenario, tmp_path, monkeypatch):
+    out = tmp_path / "proj"
+    assert run(small_scenario, "--reps", 1, "--out", out).exit_code == 0
+    monkeypatch.chdir(out)
+    result = run(small_scenario, "--reps", 2, "--out", ".")
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["reps"] == 2
+    assert Path.cwd() == out and (Path.cwd() / "yearly.parquet").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "small.yaml") == ["proj"]
+
+
+def test_a_link_to_a_projection_replaces_the_folder_it_points_to(small_scenario, tmp_path):
+    real = tmp_path / "real"
+    assert run(small_scenario, "--reps", 1, "--out", real).exit_code == 0
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    result = run(small_scenario, "--reps", 2, "--out", link)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert json.loads((real / "summary.json").read_text(encoding="utf-8"))["reps"] == 2
+
+
+def test_result_folders_follow_the_umask(small_scenario, tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert run(small_scenario, "--reps", 1, "--out", tmp_path / "o22").exit_code == 0
+        os.umask(0o077)
+        assert run(small_scenario, "--reps", 1, "--out", tmp_path / "o77").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "o22").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "o77").stat().st_mode) == 0o700
 
 
 def test_unknown_scenario_exits_2(tmp_path):
     result = run("no_such_scenario", "--out", tmp_path / "o")
     assert result.exit_code == 2
     assert "no_such_scenario" in result.output
+
+
+def test_charts_plotted_into_a_projection_stay_parkabms(small_scenario, tmp_path):
+    out = tmp_path / "out"
+    assert run(small_scenario, "--reps", 1, "--out", out).exit_code == 0
+    plotted = CliRunner().invoke(main, ["plot", str(out)])
+    assert plotted.exit_code == 0, plotted.output
+    assert "land_balance.png" in json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
+    again = run(small_scenario, "--reps", 1, "--out", out)
+    assert again.exit_code == 0, again.output
+    assert not (out / "land_balance.png").exists(), "the replaced projection's charts went with it"
+
+
+def test_calibrate_refuses_a_folder_with_a_fit_json_it_did_not_write(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "fit.json").write_text("{}", encoding="utf-8")
+    (out / "notes.txt").write_text("keep", encoding="utf-8")
+    result = CliRunner().invoke(main, ["calibrate", "--quick", "--out", str(out)])
+    assert result.exit_code == 2
+    assert f"the folder of an earlier calibration written by parkabm (it has no {MARKER}" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["fit.json", "notes.txt"]

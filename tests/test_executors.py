@@ -2,6 +2,7 @@
 
 import multiprocessing
 import socket
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -32,6 +33,14 @@ def serial(tmp_path_factory):
     return spec, folder / "serial"
 
 
+def assert_same_bytes(a, b):
+    """Both stores hold the same part files, byte for byte (parts carry no run times or worker names)."""
+    names = sorted(p.name for p in (a / "parts").glob("*.parquet"))
+    assert names and names == sorted(p.name for p in (b / "parts").glob("*.parquet"))
+    for name in names:
+        assert (a / "parts" / name).read_bytes() == (b / "parts" / name).read_bytes(), name
+
+
 def assert_same_store(a, b):
     for kind in ("yearly", "parks"):
         pd.testing.assert_frame_equal(raw_parts(a, kind), raw_parts(b, kind))
@@ -44,10 +53,11 @@ def test_process_pool_gives_the_serial_numbers(serial, tmp_path):
     before = multiprocessing.get_start_method(allow_none=True)
     with ProcessPool(2) as executor:
         assert executor.workers == 2 and "spawn" in executor.description
-        result = run_batch(spec, tmp_path / "pool", executor=executor, chunk_size=2, progress=False)
+        result = run_batch(spec, tmp_path / "pool", executor=executor, chunk_size=3, progress=False)
     assert result.done == 12
     assert multiprocessing.get_start_method(allow_none=True) == before, "the global start method is left alone"
     assert_same_store(reference, tmp_path / "pool")
+    assert_same_bytes(reference, tmp_path / "pool")
     workers = set(read_parquet(tmp_path / "pool" / "status.parquet")["worker"])
     assert len(workers) >= 1 and all(":" in w for w in workers)
 
@@ -70,6 +80,7 @@ def test_dask_local_cluster_from_the_command_line(serial, tmp_path, monkeypatch)
     assert result.exit_code == 0, output_of(result)
     assert "on Dask local cluster (2 worker processes)" in result.stdout
     assert_same_store(reference, tmp_path / "local")
+    assert_same_bytes(reference, tmp_path / "local")
 
 
 def test_replicates_differ_whatever_the_executor(serial):
@@ -123,3 +134,50 @@ def test_unreachable_scheduler_exits_2_with_one_message(tmp_path, monkeypatch, a
     assert "Traceback" not in text
     assert text.startswith(f"--scheduler: {address} — cannot connect")
     assert not (tmp_path / "results").exists()
+
+
+ORPHAN_DRIVER = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from parkabm.experiments.execution.executors import exit_with_driver
+if __name__ == "__main__":
+    signal_only = sys.argv[1] == "signal"
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_driver,
+                               initargs=(os.getpid(), signal_only, not signal_only))
+    print(pool.submit(os.getpid).result(), flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("mechanism", ["signal", "polling"])
+def test_a_pool_worker_exits_when_its_driver_is_killed(tmp_path, mechanism):
+    """Each mechanism alone (the kernel's death signal; the thread polling the parent) ends an orphaned worker."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if mechanism == "signal" and not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux only")
+    script = tmp_path / "driver.py"
+    script.write_text(ORPHAN_DRIVER, encoding="utf-8")
+    driver = subprocess.Popen([sys.executable, str(script), mechanism], stdout=subprocess.PIPE, text=True)
+    worker = int(driver.stdout.readline())
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+
+    def gone() -> bool:
+        try:
+            return Path(f"/proc/{worker}/stat").read_text().split(") ")[-1][0] in "ZX"
+        except FileNotFoundError:
+            return True
+
+    for _ in range(100):  # the polling thread checks every DRIVER_POLL_SECONDS (1 s)
+        if gone():
+            break
+        time.sleep(0.1)
+    alive = not gone()
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive, f"worker {worker} outlived its driver ({mechanism})"

@@ -1,5 +1,6 @@
 """The results store: manifest, parts, readers, refusal of another experiment, and kill-and-resume."""
 
+import hashlib
 import json
 import os
 import signal
@@ -50,8 +51,16 @@ def test_layout_and_manifest(store):
     assert manifest["created"] <= manifest["updated"]
     assert manifest["invocations"][0]["jobs_run"] == 12
     parts = sorted(p.name for p in (store / "parts").iterdir())
-    assert parts == ["parks-000000-000004.parquet", "parks-000005-000009.parquet", "parks-000010-000011.parquet",
-                     "yearly-000000-000004.parquet", "yearly-000005-000009.parquet", "yearly-000010-000011.parquet"]
+    stems = ["000000-000004", "000005-000009", "000010-000011"]
+    assert parts == ([f"commit-{s}.json" for s in stems] + [f"parks-{s}.parquet" for s in stems]
+                     + [f"yearly-{s}.parquet" for s in stems])
+    record = json.loads((store / "parts" / "commit-000005-000009.json").read_text(encoding="utf-8"))
+    assert record["jobs"] == [5, 6, 7, 8, 9] and [r["status"] for r in record["runs"]] == ["done"] * 5
+    assert set(record["files"]) == {"parts/parks-000005-000009.parquet", "parts/yearly-000005-000009.parquet"}
+    for name, meta in record["files"].items():  # the recorded hash and size are those of the file on disk
+        data = (store / name).read_bytes()
+        assert (meta["bytes"], meta["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+        assert set(pq.read_schema(store / name).metadata) == {b"pandas"}  # no run times in a part
     jobs = pq.read_table(store / "jobs.parquet").to_pandas()
     assert jobs["spawn_key"].map(list).tolist() == [[j] for j in range(12)]
 
@@ -126,13 +135,13 @@ def test_stray_temporary_files_and_orphan_parts_are_ignored_and_removed(tmp_path
     with SerialExecutor() as executor:
         run_batch(spec, out, executor=executor, chunk_size=6, progress=False)
     first = load_results(out)
-    # what a killed driver can leave: a half-written part and a per-park part whose yearly part never came
+    # what a killed driver can leave: a half-written part, and parts whose commit record never came
     (out / "parts" / ".tmp-yearly-000000-000005.parquet-123-abcd").write_bytes(b"PAR1 half a file")
-    os.replace(out / "parts" / "yearly-000006-000011.parquet", tmp_path / "kept.parquet")
+    (out / "parts" / "commit-000006-000011.json").unlink()
     assert len(load_results(out)) == 18 and len(load_parks(out)) == 18 * 16  # only committed parts are read
     with SerialExecutor() as executor:
         again = run_batch(spec, out, executor=executor, chunk_size=6, progress=False)
-    assert (again.ran, again.skipped, again.cleaned) == (6, 6, 2)
+    assert (again.ran, again.skipped, again.cleaned) == (6, 6, 3)
     assert not list((out / "parts").glob(".tmp-*"))
     pd.testing.assert_frame_equal(load_results(out), first)
     assert len(load_parks(out)) == 36 * 16

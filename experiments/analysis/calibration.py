@@ -42,7 +42,9 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -53,7 +55,8 @@ import numpy as np
 import pandas as pd
 
 from parkabm.experiments.analysis import moments as mom
-from parkabm.experiments.analysis.projection import check_output_folder, staged_folder
+from parkabm.experiments.execution.executors import exit_with_driver
+from parkabm.experiments.execution.files import check_output_folder, staged_folder
 from parkabm.scenarios.errors import UserInputError
 from parkabm.scenarios.parameters import PARAMETERS, defaults
 
@@ -96,6 +99,9 @@ NOT_FITTED = {
                            "moves mainly the 钱塘 生命健康 规上 count, like recruitment and exits",
 }
 """Every behavioural parameter not fitted, with the reason."""
+
+KIND = "calibration"
+"""The kind of result folder ``parkabm calibrate`` writes, as its ownership marker records it."""
 
 CALIBRATION_POLICY = "status_quo"
 """Scenario whose levers are the policy of the back-cast years: the pre-2022 levels (the 2022–2023 texts came
@@ -238,7 +244,9 @@ class Evaluator:
         self.spec = spec
         self.replicates = tuple(range(seeds))
         self.workers = max(1, workers)
-        self._pool = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=exit_with_driver,
+                                          initargs=(os.getpid(), threading.current_thread() is threading.main_thread()))
                       if self.workers > 1 else None)
 
     def __enter__(self) -> Evaluator:
@@ -534,7 +542,7 @@ def calibrate(settings: CalibrationSettings = CalibrationSettings(), out: str | 
     check_settings(settings)
     out = Path(out)
     if write:
-        check_output_folder(out, marker="fit.json", what="calibration")
+        check_output_folder(out, kind=KIND)
     started = time.perf_counter()
     say = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else None
     world = load_world()
@@ -785,7 +793,7 @@ def write_report(out: str | Path, fit: dict) -> dict[str, Path]:
 
     out = Path(out)
     fit_table, params, profiles = _tables(fit)
-    with staged_folder(out) as staging:
+    with staged_folder(out, kind=KIND) as staging:
         (staging / "fit.json").write_text(json.dumps(fit, ensure_ascii=False, indent=1), encoding="utf-8")
         with mpl.rc_context(project_style()):
             fig, ax = _figure((7.5, 0.32 * len(fit_table) + 1.2))

@@ -13,22 +13,22 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from parkabm.experiments.execution.files import check_output_folder, staged_folder, write_parquet
 from parkabm.model.outputs.targets import select_targets, target_probabilities, targets_met
 from parkabm.model.simulate import simulate
 from parkabm.scenarios.errors import UserInputError
 from parkabm.scenarios.loader import load_scenario
 from parkabm.scenarios.world import World, load_world
+
+KIND = "projection"
+"""The kind of result folder ``parkabm run`` writes, as its ownership marker records it."""
 
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 """Quantiles reported per metric and year."""
@@ -172,50 +172,13 @@ def _clean(obj):
     return obj
 
 
-@contextmanager
-def staged_folder(out: Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out`` that replaces ``out`` whole when the block ends without error.
-
-    An interrupted or failing write leaves ``out`` as it was (or absent) and no half-written files; the staging
-    folder is removed. Callers check ``out`` first with :func:`check_output_folder`.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        yield staging
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def check_output_folder(out: Path, *, marker: str = "summary.json", what: str = "projection") -> None:
-    """Refuse an output folder that exists and holds something other than an earlier result of the same kind.
-
-    Args:
-        out: The folder a command will replace.
-        marker: A file every earlier result of this kind holds.
-        what: The kind of result, for the message.
-
-    Raises:
-        UserInputError: ``out`` is a file, or a non-empty folder without ``marker``.
-    """
-    if out.is_file():
-        raise UserInputError(f"--out: {out} — allowed: a folder (this is a file)")
-    if out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
-        raise UserInputError(
-            f"--out: {out} — allowed: a new or empty folder, or the folder of an earlier {what} "
-            "(this one holds other files, which would be replaced)")
-
-
 def project(ref, *, reps: int = 100, seed: int = 0, until: int | None = None, out: str | Path | None = None,
             lang: str = "en", fmt: str = "png", progress: bool = False, world: World | None = None) -> Projection:
     """Run a scenario's replicates and write the projection files.
 
-    The files are written to a temporary folder beside ``out`` and moved into place at the end, so an
-    interrupted run leaves no half-written results.
+    The files are written to a staging folder beside ``out`` and swapped in at the end (see
+    :func:`~parkabm.experiments.execution.files.staged_folder`), so a killed run leaves the old results or the new
+    ones, never a mix. ``out`` is replaced only when parkabm wrote every file in it.
 
     Args:
         ref: Shipped scenario name or path to a scenario file.
@@ -237,16 +200,16 @@ def project(ref, *, reps: int = 100, seed: int = 0, until: int | None = None, ou
     charts.check_format(fmt)
     scenario = with_horizon(load_scenario(ref), until)
     out = Path(out) if out is not None else Path("results") / scenario.name
-    check_output_folder(out)
+    check_output_folder(out, kind=KIND)
     world = world if world is not None else load_world()
     reps_out = run_replicates(scenario, reps=reps, seed=seed, world=world, progress=progress)
     summary = summarise(scenario, reps_out, seed=seed, world=world)
-    with staged_folder(out) as staging:
+    with staged_folder(out, kind=KIND) as staging:
         (staging / "summary.json").write_text(
             json.dumps(_clean(summary), ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
-        reps_out.yearly.to_parquet(staging / "yearly.parquet", index=False)
-        reps_out.parks.to_parquet(staging / "parks.parquet", index=False)
-        reps_out.parameters.to_parquet(staging / "parameters.parquet", index=False)
+        for name, frame in (("yearly", reps_out.yearly), ("parks", reps_out.parks),
+                            ("parameters", reps_out.parameters)):  # with page checksums, read back verified
+            write_parquet(staging / f"{name}.parquet", pa.Table.from_pandas(frame, preserve_index=False))
         chart_files = charts.projection_charts(reps_out.yearly, summary, staging, lang=lang, fmt=fmt)
     files = {"summary": out / "summary.json", "yearly": out / "yearly.parquet", "parks": out / "parks.parquet",
              "parameters": out / "parameters.parquet"}

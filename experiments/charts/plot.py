@@ -176,4 +176,7 @@ def plot_results(results_dir: str | Path, *, lang: str = "en", fmt: str = "png",
             charts.land_balance_chart(results.yearly, ax=ax, lang=lang)
             ax.set_title(titled(ax.get_title()))
             files["land_balance"] = charts.save_figure(fig, path("land_balance"), fmt)
+    from parkabm.experiments.execution.files import record_written
+
+    record_written(target_dir, files.values())  # charts added to a projection folder stay parkabm's
     return {name: files[name] for name in CHARTS if name in files}

@@ -17,8 +17,13 @@ flight); ``description`` names the executor in the manifest.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +38,48 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not available on macOS and Windows
         return max(1, os.cpu_count() or 1)
+
+
+DRIVER_POLL_SECONDS = 1.0
+"""How often a pool worker checks that the process that started it is still alive (the portable fallback)."""
+
+_PR_SET_PDEATHSIG = 1
+
+
+def exit_with_driver(driver_pid: int, death_signal: bool = True, poll: bool = True) -> None:
+    """Make this pool worker exit when the driver process that started it dies, even by ``kill -9``.
+
+    Used as the ``initializer`` of every process pool. On Linux the kernel sends the worker SIGKILL when its parent
+    dies (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread also polls ``os.getppid()`` and ends the worker
+    once it is no longer the driver's child. Without this, the workers of a killed batch stay alive for good
+    (blocked on their task queue), each holding a few hundred megabytes.
+
+    Linux sends the death signal when the *thread* that started the worker ends, and a process pool starts its
+    workers from the thread that submits; so the signal is armed only for pools made in the main thread (where
+    the batch runner and the commands submit), and the polling thread covers the rest.
+
+    Args:
+        driver_pid: Process id of the driver (the worker's parent when the pool started it).
+        death_signal: Arm ``PR_SET_PDEATHSIG`` (Linux).
+        poll: Start the polling thread (each mechanism can be tested alone).
+    """
+    if death_signal and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != driver_pid:  # the driver died before the death signal was armed
+        os._exit(1)
+    if not poll:
+        return
+
+    def watch() -> None:
+        while os.getppid() == driver_pid:
+            time.sleep(DRIVER_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parkabm-driver-watch", daemon=True).start()
 
 
 class SerialExecutor:
@@ -62,7 +109,8 @@ class ProcessPool:
 
     Spawned workers import the package afresh instead of inheriting the parent's memory, so a pool started from
     a notebook or a threaded program cannot deadlock; the pool's own context is used, so the interpreter's
-    global start method is never changed.
+    global start method is never changed. Workers exit when the driver dies, even by ``kill -9``
+    (:func:`exit_with_driver`).
 
     Args:
         workers: Worker processes; the CPUs available to this process when omitted.
@@ -73,7 +121,9 @@ class ProcessPool:
             raise UserInputError(f"--workers: {workers} — allowed: a whole number ≥ 1")
         self.workers = workers or default_workers()
         self.description = f"process pool ({self.workers} workers, spawn)"
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=exit_with_driver,
+                                         initargs=(os.getpid(), threading.current_thread() is threading.main_thread()))
 
     def __enter__(self) -> ProcessPool:
         return self

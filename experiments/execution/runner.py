@@ -201,6 +201,7 @@ class BatchResult:
         skipped: Jobs already done when this batch started.
         executor: Where the jobs ran.
         cleaned: Files left by a killed batch that were removed.
+        repaired: What reopening the folder repaired (a part missing, truncated or corrupt, whose jobs ran again).
     """
 
     out: Path
@@ -214,6 +215,7 @@ class BatchResult:
     executor: str = ""
     cleaned: int = 0
     files: dict[str, Path] = field(default_factory=dict)
+    repaired: list[str] = field(default_factory=list)
 
     def summary_line(self) -> str:
         """Return ``N jobs: D done, F failed`` (and the pending count when some did not run)."""
@@ -267,7 +269,7 @@ def run_batch(spec, out: str | Path | None = None, *, executor=None, chunk_size:
     files = {"manifest": out / "manifest.json", "jobs": out / "jobs.parquet", "parts": out / "parts",
              "failures": out / "failures", "status": out / "status.parquet"}
     return BatchResult(out, experiment.name, experiment.n_jobs, counts["done"], counts["failed"], counts["pending"],
-                       ran, skipped, description, store.cleaned, files)
+                       ran, skipped, description, store.cleaned, files, store.repaired)
 
 
 def _drive(executor, experiment, store: ResultsStore, pending: np.ndarray, chunk_size: int | None,

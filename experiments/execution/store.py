@@ -9,6 +9,8 @@ Layout::
                                           seed and spawn_key (the job's seed is SeedSequence(seed, spawn_key))
       parts/yearly-<first>-<last>.parquet citywide rows (job, year, outputs) of the jobs of one chunk that finished
       parts/parks-<first>-<last>.parquet  per-park rows of the same jobs (only when outputs.parks is true)
+      parts/commit-<first>-<last>.json    the chunk's commit record: its jobs, the SHA-256 and size of each file it
+                                          wrote, and the jobs' run times (start, end, worker)
       failures/<first>-<last>.parquet     jobs of one chunk that raised: job, error, traceback (tail), times, worker
       status.parquet                      written when a batch ends: job, status (done|failed|pending), start, end,
                                           worker, error
@@ -18,9 +20,16 @@ gets a suffix ``-1``, ``-2`` …
 
 **Crash safety.** Only the driver writes. Each file is written to a temporary name beginning with ``.tmp-`` in its
 own folder, flushed to disk and renamed into place (an atomic replace), so a reader never sees half a file.
-A chunk commits when its yearly part appears: the per-park part is written before it (one without its yearly
-part is an orphan of a killed run, ignored and removed), and the yearly part records the jobs' run times in its
-Parquet metadata. A job is done when a yearly part holds it; nothing else counts.
+A chunk commits when its commit record appears, after its parts: a part without a commit record is an orphan of
+a killed run, ignored and removed. A job is done when a commit record lists it as done and every file the record
+names is there with the recorded SHA-256; nothing else counts.
+
+**Verified parts.** Parts are written with a CRC checksum on every Parquet data page, and read with the checksums
+verified. Opening a store (a rerun) checks every part against its commit record; a part that is missing,
+truncated or corrupt is reported on stderr, dropped with its record, and its jobs run again. The readers refuse
+a part that does not match its record (a :class:`~parkabm.scenarios.errors.UserInputError` naming it). Parts
+hold only the model's numbers — run times live in the commit records — so the same experiment with the same
+chunk size gives byte-identical parts in this process, in a process pool and on Dask.
 
 **Resume.** Running the same experiment on the same folder runs only the jobs that are not done: pending jobs
 and failed ones (a failure is retried, since it may have come from a lost worker). A different experiment (its
@@ -33,13 +42,13 @@ committed files; DuckDB can read ``parts/yearly-*.parquet`` directly (see :func:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import secrets
 import shutil
 import socket
 import subprocess
-import tempfile
+import sys
 import traceback as tb
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,23 +59,31 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from parkabm.experiments.execution.files import (
+    TMP,
+    check_writable,
+    make_private_dir,
+    read_table,
+    sha256,
+    write_json,
+    write_parquet,
+)
 from parkabm.scenarios.errors import UserInputError
 
 if TYPE_CHECKING:
     from parkabm.experiments.design.spec import Experiment
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 """Version of the folder layout, recorded in the manifest."""
 
-RUNS_KEY = b"parkabm.runs"
-"""Parquet metadata key of a yearly part: JSON list of ``{job, start, end, worker}`` of the jobs it holds."""
+COMMIT_PREFIX = "commit-"
+"""File name prefix of a chunk's commit record in ``parts/``."""
 
 TRACEBACK_CHARS = 2000
 """Characters of a failed job's traceback kept (its end, where the error is)."""
 
-_TMP = ".tmp-"
+_TMP = TMP
 _JOB_KEYS = ("job", "scenario", "sample", "replicate")
 
 
@@ -108,51 +125,6 @@ class ChunkResult:
 # ----------------------------------------------------------------------------------------------------
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # folders cannot be opened on some platforms
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write a file through a temporary name in the same folder, fsync it and rename it into place."""
-    tmp = path.parent / f"{_TMP}{path.name}-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def write_parquet(path: Path, table: pa.Table) -> None:
-    """Write a Parquet file atomically (temporary name, fsync, rename)."""
-    _atomic_write(path, lambda fh: pq.write_table(table, fh))
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write a JSON file atomically (UTF-8, indented)."""
-    text = json.dumps(data, ensure_ascii=False, indent=1, default=_json_default).encode("utf-8")
-    _atomic_write(path, lambda fh: fh.write(text))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(type(value))
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -192,13 +164,78 @@ def git_commit() -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
-def _stem_of(path: Path, kind: str) -> str:
-    return path.name[len(kind) + 1: -len(".parquet")] if kind else path.name[: -len(".parquet")]
-
-
 def _files(folder: Path, prefix: str) -> list[Path]:
     """Committed Parquet files of a kind (temporary files start with a dot and never match)."""
     return sorted(p for p in folder.glob(f"{prefix}*.parquet") if not p.name.startswith("."))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Commit records
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Commit:
+    """The commit record of one chunk (``parts/commit-<stem>.json``).
+
+    Attributes:
+        path: The record's file.
+        stem: The chunk's file stem (``<first>-<last>``, maybe with a suffix).
+        jobs: Every job of the chunk.
+        runs: One ``{job, status, start, end, worker}`` per job.
+        files: The files the chunk wrote, relative to the store, each with ``sha256`` and ``bytes``.
+    """
+
+    path: Path
+    stem: str
+    jobs: list[int]
+    runs: list[dict[str, Any]]
+    files: dict[str, dict[str, Any]]
+
+    @property
+    def done(self) -> list[dict[str, Any]]:
+        """Run records of the jobs that finished."""
+        return [r for r in self.runs if r.get("status") == "done"]
+
+    def problem(self, out: Path, *, full: bool = True) -> str | None:
+        """Return why a file of this chunk does not match the record (None when all match).
+
+        Args:
+            out: The store.
+            full: Compare SHA-256 hashes too (else only that the files exist with the recorded sizes).
+        """
+        for name, meta in self.files.items():
+            path = out / name
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                return f"{path} is missing"
+            if size != meta.get("bytes"):
+                return f"{path} has {size} bytes, not the {meta.get('bytes')} recorded (truncated or overwritten)"
+            if full and sha256(path) != meta.get("sha256"):
+                return f"{path} does not match its recorded SHA-256 (corrupt)"
+        return None
+
+
+def _commits(out: Path) -> tuple[list[Commit], list[Path]]:
+    """Return the readable commit records of a store, and the paths of unreadable ones."""
+    good, bad = [], []
+    for path in sorted((out / "parts").glob(f"{COMMIT_PREFIX}*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            commit = Commit(path, str(data["stem"]), [int(j) for j in data["jobs"]], list(data["runs"]),
+                            dict(data["files"]))
+            if not all(isinstance(r, dict) and "job" in r for r in commit.runs):
+                raise TypeError("runs")
+        except (OSError, ValueError, KeyError, TypeError):
+            bad.append(path)
+            continue
+        good.append(commit)
+    return good, bad
+
+
+def _commit_stem(path: Path) -> str:
+    return path.name[len(COMMIT_PREFIX): -len(".json")]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -209,9 +246,9 @@ def _files(folder: Path, prefix: str) -> list[Path]:
 class ResultsStore:
     """One experiment's results folder, opened by the driver of a batch (see the module docstring).
 
-    Use :meth:`open`; it creates the folder or checks that it belongs to the same experiment, takes the lock and
-    removes what a killed run left behind. :meth:`close` writes ``status.parquet``, the manifest's counts, and
-    releases the lock.
+    Use :meth:`open`; it creates the folder or checks that it belongs to the same experiment, takes the lock,
+    verifies the parts and removes what a killed run left behind. :meth:`close` writes ``status.parquet``, the
+    manifest's counts, and releases the lock.
     """
 
     def __init__(self, out: Path, experiment: Experiment, manifest: dict[str, Any]) -> None:
@@ -222,6 +259,7 @@ class ResultsStore:
         self.failures = out / "failures"
         self.width = max(6, len(str(max(experiment.n_jobs - 1, 0))))
         self.cleaned = 0
+        self.repaired: list[str] = []
 
     # --- opening ------------------------------------------------------------------------------------------------
 
@@ -243,6 +281,13 @@ class ResultsStore:
         out = Path(out)
         if out.exists() and not out.is_dir():
             raise UserInputError(f"--out: {out} — allowed: a folder (this is a file)")
+        for parent in out.absolute().parents:
+            if parent.exists() and not parent.is_dir():
+                raise UserInputError(f"--out: {out} — allowed: a folder whose parents are folders ({parent} is a "
+                                     "file)")
+            if parent.is_dir():
+                break
+        check_writable(out)
         if not out.is_dir() or not any(out.iterdir()):
             cls._create(out, experiment)
         manifest = read_manifest(out)
@@ -258,6 +303,7 @@ class ResultsStore:
         store = cls(out, experiment, manifest)
         store._lock()
         try:
+            store._repair()
             store._clean()
             if not (out / "jobs.parquet").is_file():
                 write_parquet(out / "jobs.parquet", pa.Table.from_pandas(experiment.jobs(), preserve_index=False))
@@ -268,9 +314,14 @@ class ResultsStore:
 
     @staticmethod
     def _create(out: Path, experiment: Experiment) -> None:
-        """Make the folder with its job table and manifest in a staging folder, then rename it into place."""
+        """Make the folder with its job table and manifest in a staging folder, then rename it into place.
+
+        Two batches starting at once on a new folder both stage one; the first rename wins, and the other batch
+        goes on with the folder the first made (and finds it locked).
+        """
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f"{_TMP}{out.name}-", dir=out.parent))
+        _remove_dead_stagings(out)
+        staging = make_private_dir(out.parent, f"{_TMP}{out.name}-{os.getpid()}-")
         try:
             (staging / "parts").mkdir()
             (staging / "failures").mkdir()
@@ -296,9 +347,17 @@ class ResultsStore:
                 "counts": {"done": 0, "failed": 0, "pending": experiment.n_jobs},
                 "invocations": [],
             })
-            if out.is_dir():
-                out.rmdir()  # empty: checked by the caller
-            os.replace(staging, out)
+            try:
+                if out.is_dir():
+                    out.rmdir()  # empty: checked by the caller
+                os.replace(staging, out)
+            except FileNotFoundError:  # another batch removed the empty folder first
+                os.replace(staging, out)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not (out / "manifest.json").is_file():
+                raise
+            # another batch made the folder first: go on with it (the lock says who runs)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -308,11 +367,13 @@ class ResultsStore:
         me = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now()}
         for attempt in range(2):
             try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
             except FileExistsError:
                 try:
                     holder = json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
+                    holder = {}
+                if not isinstance(holder, dict):
                     holder = {}
                 if attempt == 0 and holder.get("host") == me["host"] and not _alive(holder.get("pid")):
                     path.unlink(missing_ok=True)  # left by a killed batch on this machine
@@ -328,8 +389,41 @@ class ResultsStore:
     def _unlock(self) -> None:
         (self.out / ".lock").unlink(missing_ok=True)
 
+    def _say(self, text: str) -> None:
+        """Report a repair on stderr as it is made (and keep it for the manifest's record of this batch)."""
+        self.repaired.append(text)
+        print(f"repair: {text}", file=sys.stderr, flush=True)
+
+    def _repair(self) -> None:
+        """Recreate missing folders and drop every chunk whose files do not match its commit record.
+
+        A dropped chunk's jobs are pending again, so this batch runs them anew; each repair is reported.
+        """
+        for folder in (self.parts, self.failures):
+            if not folder.is_dir():
+                if folder.exists():
+                    raise UserInputError(f"--out: {self.out} — {folder} is not a folder — allowed: a results folder "
+                                         "written by parkabm batch (move that file away)")
+                folder.mkdir()
+                if folder == self.parts:
+                    self._say(f"{folder} was missing: every job not recorded in it runs again")
+        commits, unreadable = _commits(self.out)
+        for path in unreadable:
+            self._say(f"{path} is not a readable commit record: the jobs of chunk {_commit_stem(path)} run again")
+            path.unlink(missing_ok=True)
+            self.cleaned += 1
+        for commit in commits:
+            problem = commit.problem(self.out)
+            if problem is None:
+                continue
+            self._say(f"{problem}: its {len(commit.done)} jobs run again")
+            commit.path.unlink(missing_ok=True)  # first the record, so the chunk is never half committed
+            for name in commit.files:
+                (self.out / name).unlink(missing_ok=True)
+            self.cleaned += 1
+
     def _clean(self) -> None:
-        """Remove temporary files and per-park parts without their yearly part (left by a killed run)."""
+        """Remove temporary files and parts without a commit record (left by a killed run)."""
         for folder in (self.out, self.parts, self.failures):
             for path in folder.glob(f"{_TMP}*"):
                 if path.is_dir():
@@ -337,9 +431,10 @@ class ResultsStore:
                 else:
                     path.unlink(missing_ok=True)
                 self.cleaned += 1
-        committed = {_stem_of(p, "yearly") for p in _files(self.parts, "yearly-")}
-        for path in _files(self.parts, "parks-"):
-            if _stem_of(path, "parks") not in committed:
+        commits, _ = _commits(self.out)
+        recorded = {name for c in commits for name in c.files}
+        for path in [*_files(self.parts, "yearly-"), *_files(self.parts, "parks-"), *_files(self.failures, "")]:
+            if path.relative_to(self.out).as_posix() not in recorded:
                 path.unlink(missing_ok=True)
                 self.cleaned += 1
 
@@ -357,31 +452,52 @@ class ResultsStore:
         base = f"{min(jobs):0{self.width}d}-{max(jobs):0{self.width}d}"
         stem, k = base, 0
         while any(p.exists() for p in (self.parts / f"yearly-{stem}.parquet", self.parts / f"parks-{stem}.parquet",
-                                       self.failures / f"{stem}.parquet")):
+                                       self.failures / f"{stem}.parquet",
+                                       self.parts / f"{COMMIT_PREFIX}{stem}.json")):
             k += 1
             stem = f"{base}-{k}"
         return stem
 
     def write_chunk(self, result: ChunkResult) -> None:
-        """Commit one chunk: per-park part, failures, then the yearly part (the commit point)."""
+        """Commit one chunk: per-park part, failures, yearly part, then the commit record (the commit point)."""
         stem = self._stem(result.jobs)
         done = [r for r in result.runs if r["status"] == "done"]
         failed = [r for r in result.runs if r["status"] == "failed"]
+        written: list[Path] = []
         if done and result.parks is not None:
-            write_parquet(self.parts / f"parks-{stem}.parquet", pa.Table.from_pandas(result.parks,
-                                                                                    preserve_index=False))
+            written.append(self.parts / f"parks-{stem}.parquet")
+            write_parquet(written[-1], pa.Table.from_pandas(result.parks, preserve_index=False))
         if failed:
             frame = pd.DataFrame(failed, columns=["job", "error", "traceback", "start", "end", "worker"])
-            write_parquet(self.failures / f"{stem}.parquet", pa.Table.from_pandas(frame, preserve_index=False))
+            written.append(self.failures / f"{stem}.parquet")
+            write_parquet(written[-1], pa.Table.from_pandas(frame, preserve_index=False))
         if done and result.yearly is not None:
-            table = pa.Table.from_pandas(result.yearly, preserve_index=False)
-            runs = [{k: r[k] for k in ("job", "start", "end", "worker")} for r in done]
-            metadata = dict(table.schema.metadata or {})
-            metadata[RUNS_KEY] = json.dumps(runs).encode("utf-8")
-            write_parquet(self.parts / f"yearly-{stem}.parquet", table.replace_schema_metadata(metadata))
+            written.append(self.parts / f"yearly-{stem}.parquet")
+            write_parquet(written[-1], pa.Table.from_pandas(result.yearly, preserve_index=False))
+        files = {p.relative_to(self.out).as_posix(): {"sha256": sha256(p), "bytes": p.stat().st_size}
+                 for p in written}
+        runs = [{k: r[k] for k in ("job", "status", "start", "end", "worker")} for r in result.runs]
+        write_json(self.parts / f"{COMMIT_PREFIX}{stem}.json",
+                   {"stem": stem, "jobs": list(result.jobs), "runs": runs, "files": files})
+
+    def _prune_failures(self, done: set[int]) -> None:
+        """Remove the failure files whose jobs have all run since (the record is rewritten before the file goes)."""
+        for commit in _commits(self.out)[0]:
+            failed = {r["job"] for r in commit.runs if r.get("status") == "failed"}
+            names = [n for n in commit.files if n.startswith("failures/")]
+            if not names or not failed <= done:
+                continue
+            if commit.done:
+                files = {n: m for n, m in commit.files.items() if n not in names}
+                runs = [r for r in commit.runs if r.get("status") == "done"]
+                write_json(commit.path, {"stem": commit.stem, "jobs": commit.jobs, "runs": runs, "files": files})
+            else:
+                commit.path.unlink(missing_ok=True)
+            for name in names:
+                (self.out / name).unlink(missing_ok=True)
 
     def close(self, invocation: dict[str, Any]) -> dict[str, int]:
-        """Write ``status.parquet`` and the manifest's counts, prune superseded failures, release the lock.
+        """Write ``status.parquet`` and the manifest's counts, release the lock.
 
         Args:
             invocation: What this batch did (executor, jobs run, start), appended to the manifest.
@@ -392,23 +508,41 @@ class ResultsStore:
         try:
             status = job_status(self.out)
             write_parquet(self.out / "status.parquet", pa.Table.from_pandas(status, preserve_index=False))
-            done = set(status.loc[status["status"] == "done", "job"].tolist())
-            for path in _files(self.failures, ""):
-                jobs = pq.read_table(str(path), columns=["job"]).column("job").to_pylist()
-                if set(jobs) <= done:
-                    path.unlink(missing_ok=True)  # every job of it has run since
             counts = {s: int((status["status"] == s).sum()) for s in ("done", "failed", "pending")}
+            self._prune_failures(set(status.loc[status["status"] == "done", "job"].tolist()))
             manifest = read_manifest(self.out)
             git = git_commit()
             manifest["updated"] = _now()
             manifest["counts"] = counts
-            manifest["invocations"].append({**invocation, "ended": manifest["updated"], "counts": counts,
-                                            "parkabm_version": package_version(), "git_commit": git["commit"]})
+            manifest.setdefault("invocations", []).append({
+                **invocation, "ended": manifest["updated"], "counts": counts, "parkabm_version": package_version(),
+                "git_commit": git["commit"], "repaired": self.repaired})
             write_json(self.out / "manifest.json", manifest)
             self.manifest = manifest
             return counts
         finally:
             self._unlock()
+
+
+_STAGED = {"parts", "failures", "jobs.parquet", "manifest.json"}
+
+
+def _remove_dead_stagings(out: Path) -> None:
+    """Remove the staging folders of ``out`` left by batches killed while creating it.
+
+    Only folders named ``.tmp-<name>-<pid>-…`` whose process is gone and that hold nothing but what
+    :meth:`ResultsStore._create` writes (empty ``parts/`` and ``failures/``, the job table, the manifest, temporary
+    files) are removed.
+    """
+    start = f"{_TMP}{out.name}-"
+    for path in out.parent.glob(f"{start}*"):
+        pid = path.name[len(start):].split("-")[0]
+        if not path.is_dir() or path.is_symlink() or not pid.isdigit() or _alive(int(pid)):
+            continue
+        entries = list(path.iterdir())
+        if all(e.name in _STAGED or e.name.startswith(_TMP) for e in entries) and not any(
+                e.is_dir() and any(e.iterdir()) for e in entries if e.name in ("parts", "failures")):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _alive(pid: Any) -> bool:
@@ -440,21 +574,45 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
         raise UserInputError(f"--out: {out} — allowed: a results folder of parkabm batch (it has no "
                              "manifest.json), or a new or empty folder")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise UserInputError(f"{path}: not valid JSON ({exc}) — allowed: a manifest written by parkabm") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("jobs", 0), int):
+        raise UserInputError(f"{path}: holds {type(manifest).__name__} {str(manifest)[:40]}, not a manifest — allowed: "
+                             "a manifest written by parkabm batch (a JSON object); use a new --out folder")
+    return manifest
 
 
 def _done_runs(out: Path) -> list[dict[str, Any]]:
-    runs = []
-    for path in _files(out / "parts", "yearly-"):
-        metadata = pq.read_schema(path).metadata or {}
-        runs += json.loads(metadata.get(RUNS_KEY, b"[]"))
-    return runs
+    """Run records of every job a commit record lists as done (files not hashed: see :func:`_verified`)."""
+    commits, _ = _commits(out)
+    return [r for c in commits for r in c.done]
+
+
+def _verified(out: Path, kind: str) -> list[Path]:
+    """The committed parts of a kind, each checked against its commit record.
+
+    Raises:
+        UserInputError: The store has no ``parts/`` folder, or a part is missing, truncated or corrupt.
+    """
+    if not (out / "parts").is_dir():
+        raise UserInputError(f"{out / 'parts'}: missing — allowed: a complete results folder; run the same "
+                             "parkabm batch on it again to re-run the missing jobs")
+    files = []
+    for commit in _commits(out)[0]:
+        names = [n for n in commit.files if n.startswith(f"parts/{kind}-")]
+        if not names:
+            continue
+        problem = commit.problem(out)
+        if problem is not None:
+            raise UserInputError(f"{problem} — allowed: a part as parkabm wrote it; run the same parkabm batch on "
+                                 f"{out} again to re-run its jobs")
+        files += [out / n for n in names]
+    return sorted(files)
 
 
 def read_parquet(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Read one Parquet file into pandas, by path, with pyarrow.
+    """Read one Parquet file into pandas, by path, with pyarrow, verifying its page checksums.
 
     The project reads Parquet only through this function. ``pandas.read_parquet`` (pandas 2.x) hands pyarrow a
     Python file object, and the reader threads that still hold it can abort the interpreter at exit ("terminate
@@ -465,9 +623,7 @@ def read_parquet(path: str | Path, *, columns: Sequence[str] | None = None) -> p
         path: The file.
         columns: Columns to read (all when omitted).
     """
-    import pyarrow.parquet as pq
-
-    return pq.read_table(str(path), columns=None if columns is None else list(columns)).to_pandas()
+    return read_table(path, columns=columns).to_pandas()
 
 
 def read_jobs(out: str | Path) -> pd.DataFrame:
@@ -482,7 +638,9 @@ def _read_parts(files: list[Path], columns: list[str] | None) -> pd.DataFrame | 
         return None
     import pyarrow.dataset as ds
 
-    dataset = ds.dataset([str(f) for f in files], format="parquet")
+    verified = ds.ParquetFileFormat(
+        default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
+    dataset = ds.dataset([str(f) for f in files], format=verified)
     if columns is not None:
         columns = [c for c in columns if c in dataset.schema.names]
     return dataset.to_table(columns=columns).to_pandas()
@@ -505,12 +663,16 @@ def load_results(out: str | Path, *, metrics: Sequence[str] | None = None) -> pd
 
     Returns:
         One row per job × year: ``job``, ``scenario``, ``sample``, ``replicate``, one column per factor,
-        ``year`` and the outputs, sorted by job and year. Only committed parts are read.
+        ``year`` and the outputs, sorted by job and year. Only committed parts are read, each verified against
+        its commit record's SHA-256 and its page checksums.
+
+    Raises:
+        UserInputError: A part is missing, truncated or corrupt (the message names it).
     """
     out = Path(out)
     read_manifest(out)
     columns = None if metrics is None else ["job", "year", *metrics]
-    return _joined(out, _read_parts(_files(out / "parts", "yearly-"), columns), ["job", "year"])
+    return _joined(out, _read_parts(_verified(out, "yearly"), columns), ["job", "year"])
 
 
 def load_parks(out: str | Path) -> pd.DataFrame:
@@ -518,12 +680,13 @@ def load_parks(out: str | Path) -> pd.DataFrame:
 
     Returns:
         One row per job × year × park, with the job table's columns, sorted by job, year and park.
+
+    Raises:
+        UserInputError: A part is missing, truncated or corrupt (the message names it).
     """
     out = Path(out)
     read_manifest(out)
-    committed = {_stem_of(p, "yearly") for p in _files(out / "parts", "yearly-")}
-    files = [p for p in _files(out / "parts", "parks-") if _stem_of(p, "parks") in committed]
-    return _joined(out, _read_parts(files, None), ["job", "year", "park"])
+    return _joined(out, _read_parts(_verified(out, "parks"), None), ["job", "year", "park"])
 
 
 def load_failures(out: str | Path) -> pd.DataFrame:
@@ -535,7 +698,8 @@ def load_failures(out: str | Path) -> pd.DataFrame:
     out = Path(out)
     read_manifest(out)
     columns = ["job", "error", "traceback", "start", "end", "worker"]
-    files = _files(out / "failures", "")
+    commits, _ = _commits(out)
+    files = [out / n for c in commits for n in c.files if n.startswith("failures/") and (out / n).is_file()]
     if not files:
         return pd.DataFrame(columns=columns)
     frame = pd.concat([read_parquet(p) for p in files], ignore_index=True)
@@ -607,8 +771,7 @@ def duckdb_relation(out: str | Path, *, table: str = "yearly", connection: Any =
     if table not in ("yearly", "parks"):
         raise UserInputError(f"table: {table!r} — allowed: 'yearly' or 'parks'")
     con = connection if connection is not None else duckdb.default_connection()
-    committed = {_stem_of(p, "yearly") for p in _files(out / "parts", "yearly-")}
-    files = [str(p) for p in _files(out / "parts", f"{table}-") if _stem_of(p, table) in committed]
+    files = [str(p) for p in _verified(out, table)]
     jobs = str(out / "jobs.parquet")
     if not files:
         return con.sql(f"select * exclude (seed, spawn_key) from read_parquet({_sql(jobs)}) limit 0")
