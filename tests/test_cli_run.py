@@ -193,12 +193,12 @@ def test_unknown_scenario_exits_2(tmp_path):
 def test_charts_plotted_into_a_projection_stay_parkabms(small_scenario, tmp_path):
     out = tmp_path / "out"
     assert run(small_scenario, "--reps", 1, "--out", out).exit_code == 0
-    plotted = CliRunner().invoke(main, ["plot", str(out)])
+    plotted = CliRunner().invoke(main, ["plot", str(out), "--lang", "zh"])  # charts the run did not write
     assert plotted.exit_code == 0, plotted.output
-    assert "land_balance.png" in json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
+    assert "land_balance.zh.png" in json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
     again = run(small_scenario, "--reps", 1, "--out", out)
     assert again.exit_code == 0, again.output
-    assert not (out / "land_balance.png").exists(), "the replaced projection's charts went with it"
+    assert not (out / "land_balance.zh.png").exists(), "the replaced projection's charts went with it"
 
 
 def test_calibrate_refuses_a_folder_with_a_fit_json_it_did_not_write(tmp_path):
