@@ -41,7 +41,10 @@ def store(tmp_path_factory):
 
 def test_layout_and_manifest(store):
     names = {p.name for p in store.iterdir()}
-    assert names == {"manifest.json", "jobs.parquet", "parts", "failures", "status.parquet"}
+    assert names == {"manifest.json", "jobs.parquet", "parts", "failures", "status.parquet", "schema.json"}
+    schema = json.loads((store / "schema.json").read_text(encoding="utf-8"))
+    units = {c["name"]: c.get("unit") for c in schema["columns"]}
+    assert units["total_output_yi"] == "亿元" and units["leading_share"] == "share"  # from the output registry
     manifest = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["spec"]["name"] == "small" and manifest["spec"]["replicates"] == 2  # as given
     assert len(manifest["spec_hash"]) == 64

@@ -18,6 +18,7 @@ import math
 import os
 import queue
 import socket
+import sys
 import time
 import traceback
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parkabm.experiments.execution.query import SCHEMA_FILE, write_schema
 from parkabm.experiments.execution.store import TRACEBACK_CHARS, ChunkResult, ResultsStore
 from parkabm.model.simulate import RunResult, simulate
 from parkabm.scenarios.errors import UserInputError
@@ -268,6 +270,11 @@ def run_batch(spec, out: str | Path | None = None, *, executor=None, chunk_size:
         counts = store.close({"started": started, "executor": description, "jobs_run": ran})
     files = {"manifest": out / "manifest.json", "jobs": out / "jobs.parquet", "parts": out / "parts",
              "failures": out / "failures", "status": out / "status.parquet"}
+    if counts["done"]:
+        try:  # the columns' units and descriptions for DuckDB users; never hides the batch's own result
+            files["schema"] = write_schema(out)
+        except (UserInputError, OSError) as error:
+            print(f"warning: {out / SCHEMA_FILE} not written: {error}", file=sys.stderr)
     return BatchResult(out, experiment.name, experiment.n_jobs, counts["done"], counts["failed"], counts["pending"],
                        ran, skipped, description, store.cleaned, files, store.repaired)
 
