@@ -314,22 +314,25 @@ def _lever_keywords() -> dict[str, LeverKeyword]:
     counts: dict[str, int] = {}
     for path, _ in leaves:
         counts[path[-1]] = counts.get(path[-1], 0) + 1
-    keywords = {}
+    keywords: dict[str, LeverKeyword] = {}
     for path, info in leaves:
         if path[1] == "mechanisms":
             name = "mechanism_" + path[-1]  # a bare mechanism name (``exit``, ``race``) reads as a lever of its own
-        elif counts[path[-1]] > 1:
-            name = "_".join(path[-2:])
+        elif len(path) > 3 or counts[path[-1]] > 1:
+            name = "_".join(path[-2:])  # a field of a nested group (``class_cutoffs.a``) keeps its group's name
         else:
             name = path[-1]
+        if name in keywords:
+            raise RuntimeError(f"two scenario fields would share the keyword {name}: {keywords[name].path}, {path}")
         keywords[name] = _keyword(name, path, info)
     return keywords
 
 
 LEVER_KEYWORDS: dict[str, LeverKeyword] = _lever_keywords()
-"""Every flat keyword of :class:`ParkModel`, derived from the scenario schema: a world setting or lever by its field
-name where that name is unique (``redevelopment_mu_per_year``), by its parent and name where it is not
-(``class_cutoffs_a``, ``surcharge_yuan_per_kwh_d``), and ``mechanism_<name>`` for the mechanism switches. Per-park
+"""Every flat keyword of :class:`ParkModel`, derived from the scenario schema: a world setting or a lever of a family
+by its field name (``redevelopment_mu_per_year``, ``population_scale``), a field of a nested group by the group and
+the name (``class_cutoffs_a``, ``weights_tax_per_mu``, ``surcharge_yuan_per_kwh_d``), and ``mechanism_<name>`` for the
+mechanism switches. Per-park
 overrides (``levers.parks``) have no keyword; give them in a scenario file."""
 
 
