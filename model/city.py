@@ -740,8 +740,9 @@ class ParkModel(mesa.Model):
         """Step from the base year to the scenario's horizon."""
         if self.horizon <= self.base_year:
             raise UserInputError(f"world.horizon = {self.horizon} — allowed: a year after {self.base_year}")
-        while self.running:
+        while self.running and self.year < self.horizon:
             self.step()
+        self.running = False
 
     # --- results ------------------------------------------------------------------------------------------------
 
