@@ -223,6 +223,9 @@ class ReferenceModel(ParkModel):
             **kwargs: ``parameters``, ``rng`` and ``world``, as for :class:`ParkModel`.
         """
         super().__init__(scenario, **kwargs)
+        # Firm agents are not parks: keep the citywide outputs only, so the collector does not visit every firm.
+        self.datacollector = mesa.DataCollector(model_reporters=self.datacollector.model_reporters)
+        self.datacollector.collect(self)
         self.pyrng = random.Random(int(self.rng.integers(2**62)))
         self.trend_list = self.sector_trend.tolist()
         self.volatility_list = self.sector_volatility.tolist()

@@ -92,7 +92,7 @@ def test_the_datacollector_holds_every_registry_output_citywide_and_per_park_eac
         np.testing.assert_array_equal(city[name].to_numpy(), yearly[name].to_numpy())
     parks = model.datacollector.get_agent_vars_dataframe()
     assert list(parks.columns) == list(PARK_OUTPUTS)
-    last = parks.xs(model.steps, level="Step")
+    last = parks.xs(parks.index.get_level_values("Step").max(), level="Step")
     frame = model.parks_frame()
     final = frame[frame["year"] == model.horizon].reset_index(drop=True)
     agents = list(model.agents_by_type[Park])
