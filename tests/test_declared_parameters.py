@@ -31,10 +31,14 @@ def run(**overrides) -> pd.DataFrame:
 def test_the_baseline_fixes_each_rule_parameter_at_its_default_without_a_draw(name):
     p = PARAMETERS[name]
     assert p.low <= p.default <= p.high and p.low < p.high
-    assert p.source.startswith("assumed:") and p.unit is not None
+    assert p.source.startswith("assumed:") and not p.sampled_in_baseline
     scenario = load_scenario("baseline")
     assert name not in scenario.uncertainties
     assert scenario.parameter_values(np.random.default_rng(0))[name] == p.default
+
+
+def test_the_rule_parameters_are_the_ones_the_baseline_does_not_sample():
+    assert {n for n, p in PARAMETERS.items() if not p.sampled_in_baseline} == set(RULE_PARAMETERS)
 
 
 @pytest.mark.parametrize("name", RULE_PARAMETERS)
