@@ -11,6 +11,7 @@ Per-firm views for inspection: :meth:`Firms.to_frame` and :meth:`Firms.firm`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,9 +56,9 @@ class FirmView:
     """A read-only snapshot of one firm's state, for inspection in notebooks and tests."""
 
     index: int
-    state: dict
+    state: dict[str, Any]
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         """Return one field of the snapshot."""
         try:
             return self.state[name]
@@ -71,6 +72,31 @@ class Firms:
     Attributes are the arrays named in :data:`FIELDS`, each of length :attr:`n` (the number of rows in use; a
     larger buffer sits behind them).
     """
+
+    # One view per name of FIELDS (bound by ``_bind``; tests/test_types.py checks the two lists agree).
+    park: np.ndarray
+    sector: np.ndarray
+    alive: np.ndarray
+    industrial: np.ndarray
+    output_yi: np.ndarray
+    land_mu: np.ndarray
+    floor_mu: np.ndarray
+    productivity: np.ndarray
+    value_added_rate: np.ndarray
+    tax_ratio: np.ndarray
+    electricity: np.ndarray
+    emission: np.ndarray
+    rd_intensity: np.ndarray
+    labour_productivity: np.ndarray
+    mujun_class: np.ndarray
+    years_in_d: np.ndarray
+    upgrades: np.ndarray
+    entry_year: np.ndarray
+    exit_year: np.ndarray
+    ramp_left: np.ndarray
+    target_output_yi: np.ndarray
+    reward_level: np.ndarray
+    last_growth: np.ndarray
 
     def __init__(self, columns: dict[str, np.ndarray]):
         """Build the population from equally long arrays.

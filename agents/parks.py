@@ -9,12 +9,21 @@ shows a park's current land balance, output and ranking without copying anything
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
+if TYPE_CHECKING:
+    from parkabm.model.city import ParkModel
+
 MU_PER_M2 = 1 / 666.67
 """One 亩 is 666.67 m²."""
+
+
+def _unset() -> np.ndarray:
+    """An empty array: the standing field was not given and ``__post_init__`` fills it."""
+    return np.zeros(0)
 
 
 @dataclass
@@ -40,6 +49,7 @@ class ParkState:
         downgraded: Merged or downgraded (seed 003): receives no quotas and recruits no projects.
         output_yi: Output at the last record, 亿元.
         leading_share: Leading-industry share at the last record.
+        factory_built_m2: Standard-factory floor built this year, m².
     """
 
     industrial_land_mu: np.ndarray
@@ -51,20 +61,23 @@ class ParkState:
     recruitment_capacity: np.ndarray
     recruitment_effort: np.ndarray
     strategic_candidate: np.ndarray
-    quota_share: np.ndarray = field(default=None)
-    rank: np.ndarray = field(default=None)
-    bottom_years: np.ndarray = field(default=None)
-    downgraded: np.ndarray = field(default=None)
-    output_yi: np.ndarray = field(default=None)
-    leading_share: np.ndarray = field(default=None)
+    quota_share: np.ndarray = field(default_factory=_unset)
+    rank: np.ndarray = field(default_factory=_unset)
+    bottom_years: np.ndarray = field(default_factory=_unset)
+    downgraded: np.ndarray = field(default_factory=_unset)
+    output_yi: np.ndarray = field(default_factory=_unset)
+    leading_share: np.ndarray = field(default_factory=_unset)
+    factory_built_m2: np.ndarray = field(default_factory=_unset)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        """Fill the standing arrays not given: quota shares pro rata to industrial land, the others zero."""
         p = len(self.industrial_land_mu)
-        if self.quota_share is None:
+        if self.quota_share.size == 0:
             self.quota_share = self.industrial_land_mu / self.industrial_land_mu.sum()
         for name, dtype in (("rank", np.int64), ("bottom_years", np.int64), ("downgraded", bool),
-                            ("output_yi", np.float64), ("leading_share", np.float64)):
-            if getattr(self, name) is None:
+                            ("output_yi", np.float64), ("leading_share", np.float64),
+                            ("factory_built_m2", np.float64)):
+            if getattr(self, name).size == 0:
                 setattr(self, name, np.zeros(p, dtype=dtype))
 
     @property
@@ -74,7 +87,11 @@ class ParkState:
 
 
 class Park(mesa.Agent):
-    """One development zone; a named view into :class:`ParkState`.
+    """One development zone; a named view into :class:`ParkState`, and the actor of the per-park land phases.
+
+    The model runs the per-park parts of the supply phase through Mesa's agent set, in park order
+    (``model.agents_by_type[Park].do("build_standard_factories", m2)``); each method changes this park's entries of
+    the :class:`ParkState` arrays only, so the result is that of the same operation on the whole arrays.
 
     Attributes:
         index: Position in the park arrays.
@@ -83,7 +100,9 @@ class Park(mesa.Agent):
         name_en: English name.
     """
 
-    def __init__(self, model: mesa.Model, index: int, park_id: str, name_zh: str, name_en: str):
+    model: ParkModel
+
+    def __init__(self, model: ParkModel, index: int, park_id: str, name_zh: str, name_en: str):
         """Register the park with the model.
 
         Args:
@@ -99,9 +118,47 @@ class Park(mesa.Agent):
         self.name_zh = name_zh
         self.name_en = name_en
 
-    def _value(self, name: str) -> float:
-        return getattr(self.model.park_state, name)[self.index].item()
+    # --- per-park phases ----------------------------------------------------------------------------------------
 
+    def deliver_redeveloped_land(self) -> None:
+        """Move this park's land whose redevelopment lag has passed from the pipeline to vacant land."""
+        state = self.model.park_state
+        pipe = state.pipeline_mu[self.index]
+        state.vacant_mu[self.index] += pipe[0]
+        pipe[:-1] = pipe[1:]
+        pipe[-1] = 0.0
+
+    def build_standard_factories(self, city_m2: float) -> None:
+        """Build this park's quota share of the city's floor target ``city_m2`` on at most part of its vacant land.
+
+        Records the floor built in ``ParkState.factory_built_m2`` (the rule sums the cost and count over parks).
+        """
+        state = self.model.park_state
+        p = self.index
+        plot_ratio = self.model.levers.land.standard_factory_plot_ratio
+        land_needed = city_m2 * state.quota_share[p] * MU_PER_M2 / plot_ratio
+        land_used = min(land_needed, self.model.params["factory_land_share_of_vacant"] * state.vacant_mu[p])
+        built = land_used * plot_ratio / MU_PER_M2
+        state.vacant_mu[p] -= land_used
+        state.factory_land_mu[p] += land_used
+        state.factory_space_mu[p] += built * MU_PER_M2 / self.model.params["existing_plot_ratio"]
+        state.factory_built_m2[p] = built
+
+    def receive_new_land(self, city_mu: float) -> None:
+        """Take this park's quota share of the city's new land ``city_mu`` into its vacant and industrial land."""
+        state = self.model.park_state
+        added = city_mu * state.quota_share[self.index]
+        state.vacant_mu[self.index] += added
+        state.industrial_land_mu[self.index] += added
+
+    # --- views --------------------------------------------------------------------------------------------------
+
+    def reported(self, name: str) -> float:
+        """Return this park's value of the per-park output ``name`` at the last record (registry ``PARK_OUTPUTS``)."""
+        return float(self.model.park_records[-1][name][self.index])
+
+    def _value(self, name: str) -> float:
+        return float(getattr(self.model.park_state, name)[self.index])
     @property
     def vacant_mu(self) -> float:
         """Serviced land ready for projects, 亩."""

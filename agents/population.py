@@ -26,6 +26,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from parkabm.agents.firms import GUISHANG_THRESHOLD_YI, NOT_EVALUATED, Firms
+from parkabm.scenarios.parameters import PARAMETERS
 
 SIZE_MEDIAN_YI = 0.3
 """Median of the untruncated firm-size lognormal, 亿元. Fitted by grid search to concentration.csv: 余杭经开区
@@ -33,9 +34,9 @@ SIZE_MEDIAN_YI = 0.3
 range 0.15–0.6 (docs/ODD.md, "Initialisation", gives the fit)."""
 SIZE_SIGMA = 2.2
 """Log-sd of firm size, fitted with :data:`SIZE_MEDIAN_YI`; range 1.9–2.6."""
-SMALL_FIRM_FLOOR_YI = 0.01
-"""Smallest 规下 firm generated, 亿元 (100万元). assumed: the 亩均 evaluation scores 规下 firms in the zones too
-(DATA-SOURCES); firms below this size are left out (range 0.005–0.05)."""
+SMALL_FIRM_FLOOR_YI = PARAMETERS["small_firm_floor_yi"].default
+"""Smallest 规下 firm generated, 亿元: the default of the parameter ``small_firm_floor_yi`` (its source and range are
+in :mod:`parkabm.scenarios.parameters`); a run passes its own value."""
 
 # Log-sd of each firm attribute around its sector value, and its loading on the latent quality z.
 # assumed: dispersions of the magnitude reported in firm-level productivity studies (log-sd 0.3–0.6); the loadings
@@ -49,8 +50,8 @@ ATTRIBUTE_DISPERSION = {
     "rd_intensity": (0.60, 0.4),
     "labour_productivity": (0.30, 0.5),
 }
-UTILISATION_SD = 0.08
-"""Firm-level spread of base-year capacity utilisation. assumed: range 0.05–0.12."""
+UTILISATION_SD = PARAMETERS["utilisation_sd"].default
+"""Firm-level spread of base-year capacity utilisation: the default of the parameter ``utilisation_sd``."""
 
 MILESTONES_YI = np.array([50.0, 100.0, 200.0, 500.0, 1000.0])
 """Output milestones rewarded by seed 004 三 (营业收入首次达到50/100/200/500/1000亿元)."""
@@ -159,6 +160,8 @@ def generate_firms(
     base_year: int,
     rng: np.random.Generator,
     scale: float = 1.0,
+    utilisation_sd: float = UTILISATION_SD,
+    small_floor: float = SMALL_FIRM_FLOOR_YI,
 ) -> Firms:
     """Generate the base-year firm population.
 
@@ -174,11 +177,13 @@ def generate_firms(
         base_year: Year the population describes.
         rng: The run's generator.
         scale: Firm-count multiplier (``population_scale``).
+        utilisation_sd: Firm-level spread of base-year utilisation (``utilisation_sd``).
+        small_floor: Smallest 规下 firm at scale 1, 亿元 (``small_firm_floor_yi``).
 
     Returns:
         The population, with totals per cell equal to ``cell_output``.
     """
-    cell, output = draw_sizes(cell_output, rng, scale=scale)
+    cell, output = draw_sizes(cell_output, rng, scale=scale, small_floor=small_floor)
     n = len(cell)
     park = cell_park[cell].astype(np.int16)
     sector = cell_sector[cell].astype(np.int16)
@@ -187,7 +192,7 @@ def generate_firms(
     attrs = draw_firm_attributes(sector, sectors, rng)
     land_productivity = attrs.pop("land_productivity")
 
-    use = np.clip(utilisation + UTILISATION_SD * rng.standard_normal(n), 0.5, 1.0)
+    use = np.clip(utilisation + utilisation_sd * rng.standard_normal(n), 0.5, 1.0)
     capacity = output / use
     land = np.where(industrial, capacity * 1e4 / (sectors["output_per_mu_wan"][sector] * land_productivity), 0.0)
     park_land = np.bincount(park, weights=land, minlength=len(park_occupied_mu))

@@ -37,14 +37,17 @@ import mesa
 
 from parkabm.agents.firms import FIELDS
 from parkabm.agents.population import MILESTONES_YI
-from parkabm.model.city import PHASEOUT_COMPENSATION_WAN_PER_MU, ParkModel, release_agent_id_counter
-from parkabm.model.rules import firms as fr
+from parkabm.model.city import ParkModel, release_agent_id_counter
+from parkabm.model.rules import growth as fr
 from parkabm.model.rules import land
-from parkabm.model.rules import parks as park_rules
 from parkabm.model.rules.evaluation import evaluate_mujun
+from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, settle_fund
+from parkabm.model.rules.race import rank_parks
+from parkabm.model.rules.recruitment import recruit_projects
+from parkabm.model.rules.upgrading import UPGRADE_MAX_PROBABILITY
 
 _MILESTONES = [float(m) for m in MILESTONES_YI]
-_REWARDS = [float(r) for r in park_rules.MILESTONE_REWARDS_YI]
+_REWARDS = [float(r) for r in MILESTONE_REWARDS_YI]
 
 
 class FirmAgent(mesa.Agent):
@@ -154,11 +157,11 @@ class FirmAgent(mesa.Agent):
         cls = self.mujun_class
         eligible = investment * m.scale >= threshold and cls != 3
         prob = c["base"] * (1.0 + c["elasticity"] * c["rate"] * eligible)
-        prob *= fr.RECTIFICATION_UPGRADE_FACTOR.get(cls, 1.0)
+        prob *= {2: c["rectification_c"], 3: c["rectification_d"]}.get(cls, 1.0)
         capacity = (self.land_mu + self.floor_mu) * self.productivity * m.price
-        if self.output_yi > fr.CAPACITY_PRESSURE_UTILISATION * capacity:
-            prob *= fr.CAPACITY_PRESSURE_FACTOR
-        prob = min(prob, fr.UPGRADE_MAX_PROBABILITY)
+        if self.output_yi > c["pressure_utilisation"] * capacity:
+            prob *= c["pressure_factor"]
+        prob = min(prob, UPGRADE_MAX_PROBABILITY)
         if m.pyrng.random() >= prob:
             return
         gain = c["gain"]
@@ -166,7 +169,7 @@ class FirmAgent(mesa.Agent):
         self.value_added_rate = min(self.value_added_rate * (1.0 + gain / 2), 0.7)
         self.electricity /= 1.0 + gain / 2
         self.emission /= 1.0 + gain
-        self.rd_intensity = min(self.rd_intensity * (1.0 + fr.RD_GAIN_PER_UPGRADE), 0.3)
+        self.rd_intensity = min(self.rd_intensity * (1.0 + c["rd_gain"]), 0.3)
         self.output_yi *= 1.0 + gain / 2
         self.upgrades += 1
         m.counts["upgrades"] += 1
@@ -192,7 +195,8 @@ class FirmAgent(mesa.Agent):
         state.idle_mu[self.park] += self.land_mu
         state.factory_space_mu[self.park] += self.floor_mu
         if enforced:
-            m.ledger["phaseout_compensation"] += compensation * PHASEOUT_COMPENSATION_WAN_PER_MU * self.land_mu / 1e4
+            per_mu = m.params["phaseout_compensation_wan_per_mu"]
+            m.ledger["phaseout_compensation"] += compensation * per_mu * self.land_mu / 1e4
             m.counts["enforced_exits"] += 1
         self.alive = False
         self.exit_year = m.year
@@ -219,6 +223,9 @@ class ReferenceModel(ParkModel):
             **kwargs: ``parameters``, ``rng`` and ``world``, as for :class:`ParkModel`.
         """
         super().__init__(scenario, **kwargs)
+        # Firm agents are not parks: keep the citywide outputs only, so the collector does not visit every firm.
+        self.datacollector = mesa.DataCollector(model_reporters=self.datacollector.model_reporters)
+        self.datacollector.collect(self)
         self.pyrng = random.Random(int(self.rng.integers(2**62)))
         self.trend_list = self.sector_trend.tolist()
         self.volatility_list = self.sector_volatility.tolist()
@@ -355,6 +362,11 @@ class ReferenceModel(ParkModel):
         full_rate = lev.tech_upgrade_subsidy_rate * min(mech.funds, 1.0)
         c = {
             "investment_ratio": par["upgrade_investment_ratio"],
+            "rectification_c": par["rectification_upgrade_factor_c"],
+            "rectification_d": par["rectification_upgrade_factor_d"],
+            "pressure_utilisation": par["capacity_pressure_utilisation"],
+            "pressure_factor": par["capacity_pressure_upgrade_factor"],
+            "rd_gain": par["rd_gain_per_upgrade"],
             "strategic_min": lev.strategic_min_investment_yi,
             "min_investment": lev.tech_upgrade_min_investment_yi,
             "base": mech.upgrading * par["upgrade_propensity"],
@@ -382,7 +394,7 @@ class ReferenceModel(ParkModel):
         pot = (budget * self.park_state.quota_share).tolist()
         per_output = [pot[q] / park_output[q] if park_output[q] > 0 else 0.0 for q in range(self.n_parks)]
         for a in targets:
-            a.rd_intensity = min(a.rd_intensity + park_rules.INNOVATION_RD_LEVERAGE * per_output[a.park], 0.3)
+            a.rd_intensity = min(a.rd_intensity + self.params["innovation_rd_leverage"] * per_output[a.park], 0.3)
         self.ledger["innovation_support"] += sum(pot[q] for q in range(self.n_parks) if park_output[q] > 0)
 
     def _exit(self) -> None:
@@ -419,23 +431,23 @@ class ReferenceModel(ParkModel):
         self._agglomeration()
         self.price_prev = self.price
         self.price *= 1.0 + self.price_growth(self.year)
-        park_rules.rank_parks(self)
+        rank_parks(self)
         land.redevelop_low_efficiency_land(self)
         self._pull_clearances()
         land.deliver_pipeline(self)
         land.build_standard_factories(self)
         land.supply_new_land(self)
         start = len(self.firm_agents)
-        park_rules.recruit_projects(self)
+        recruit_projects(self)
         self._adopt_rows(start)
         self._grow()
         self._upgrade()
         self._support_innovation()
         self._exit()
         self._milestones()
-        park_rules.settle_fund(self)
+        settle_fund(self)
         self._push()
-        self._record()
+        self.record()
 
     def run_model(self) -> None:
         """Step to the horizon, then release Mesa's agent-id counter for this model (see the fast engine)."""

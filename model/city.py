@@ -1,36 +1,35 @@
 """The city model: a Mesa model that owns the parks, the firm population, the levers and one random generator.
 
-One ``step()`` is one calendar year, in fixed named phases (docs/ODD.md, "Process overview and scheduling"):
+One ``step()`` is one calendar year, in the named phases of :data:`parkabm.model.schedule.PHASES` (docs/ODD.md,
+"Process overview and scheduling"). Every attribute a rule reads or writes is declared, with its type, on
+:class:`ParkModel` and created in its ``__init__``; rules are functions typed against it.
 
-1. ``evaluate``   — 亩均论英雄 classes and surcharges, chain leaders, agglomeration (from last year's state);
-2. ``allocate``   — 赛马 ranking sets this year's land and fund quota shares;
-3. ``supply``     — parks redevelop low-efficiency land, deliver redeveloped land, build standard factories,
-   receive new land quota;
-4. ``recruit``    — new projects are sited;
-5. ``firms``      — firms grow (asking for space, relocating), upgrade, receive innovation support, exit;
-6. ``fund``       — milestone rewards and the manufacturing fund's settlement;
-7. ``record``     — every reporter of :mod:`parkabm.model.outputs.reporters`.
+The model is Mesa-native: ``ParkModel("baseline", seed=1, redevelopment_mu_per_year=20000)`` takes a shipped scenario
+name (or a resolved scenario) and flat lever keywords (:func:`lever_keywords`), keeps a ``mesa.DataCollector`` fed
+from the output registry, and stops (``running = False``) at the scenario's horizon, so ``mesa.batch_run`` works.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import mesa
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from parkabm.agents.firms import Firms
 from parkabm.agents.parks import Park, ParkState
 from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, generate_firms
-from parkabm.model.outputs.registry import CITY_REPORTERS, PARK_REPORTERS
-from parkabm.model.outputs.reporters import CITY_GDP_2021_YI, FISCAL_LEVERS, group_output_columns, tally
-from parkabm.model.rules import firms as firm_rules
+from parkabm.model.outputs.registry import CITY_OUTPUTS, CITY_REPORTERS, PARK_OUTPUTS, PARK_REPORTERS
+from parkabm.model.outputs.reporters import CITY_GDP_2021_YI, FISCAL_LEVERS, Tally, group_output_columns, tally
+from parkabm.model.rules import exit as exit_rules
 from parkabm.model.rules import land
-from parkabm.model.rules import parks as park_rules
-from parkabm.model.rules.evaluation import evaluate_mujun
+from parkabm.model.schedule import EVALUATE, PHASES
 from parkabm.scenarios.errors import Problem, UserInputError
 from parkabm.scenarios.parameters import PARAMETERS, defaults
+from parkabm.scenarios.schema import Levers, Mechanisms, Scenario, WorldSettings
 from parkabm.scenarios.world import World, load_world
 
 DATA_YEAR = 2021
@@ -41,9 +40,8 @@ POLICY_CLUSTERS = ("smart_iot", "biomedicine", "high_end_equipment", "new_materi
 """Sector groups counted as 产业集群 for the 千亿级/万亿级 targets: the five 产业生态圈, the frontier industries,
 new-energy vehicles and digital services (seed 001 (三)); traditional industries and other services are not."""
 
-PHASEOUT_COMPENSATION_WAN_PER_MU = 100.0
-"""Compensation a district pays per 亩 to a firm it phases out; the city refunds ``phaseout_compensation_share``
-of it (seed 004: 不超过 … 实际支付企业补偿资金的30%). assumed: value not in the sources (range 50–200万元/亩)."""
+PHASEOUT_COMPENSATION_WAN_PER_MU = PARAMETERS["phaseout_compensation_wan_per_mu"].default
+"""Default of the parameter ``phaseout_compensation_wan_per_mu`` (a run reads its own value from ``params``)."""
 
 _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "projects_signed", "projects_unsited",
            "projects_over_10yi", "fai_yi", "standard_factory_m2")
@@ -233,7 +231,8 @@ def backcast_factors(tables: WorldTables, history: pd.DataFrame, base_year: int)
     industrial = tables.sector_table["industrial"]
     digital = np.array([tables.group_ids[g] == "digital_services" for g in tables.sector_group])
     group = np.where(industrial, 0, np.where(digital, 1, 2))
-    sector_output = np.bincount(tables.cell_sector, weights=tables.cell_output_2021, minlength=len(industrial))
+    sector_output: np.ndarray = np.bincount(tables.cell_sector, weights=tables.cell_output_2021,
+                                            minlength=len(industrial))
     trend = 1.0 + tables.sector_trend
     factor = np.ones(len(industrial))
     level = sector_output.copy()
@@ -253,47 +252,297 @@ def backcast_factors(tables: WorldTables, history: pd.DataFrame, base_year: int)
     return factor
 
 
+@dataclass(frozen=True)
+class LeverKeyword:
+    """One flat keyword of :class:`ParkModel` and the scenario field it sets.
+
+    Attributes:
+        name: The keyword (``redevelopment_mu_per_year``).
+        path: Dotted path of the field from the scenario's top (``levers.land.redevelopment_mu_per_year``).
+        unit: Unit of the value (from the schema).
+        low: Smallest allowed value (None: no lower bound, or not a number).
+        high: Largest allowed value (None: no upper bound, or not a number).
+        choices: The allowed values of a choice field (empty for numbers).
+        description: What the field sets, from the schema.
+    """
+
+    name: str
+    path: str
+    unit: str
+    low: float | None
+    high: float | None
+    choices: tuple[str, ...]
+    description: str
+
+    def allowed(self) -> str:
+        """Return what the keyword allows, for messages and the documented list."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.low is not None and self.high is not None:
+            return f"a number from {self.low:g} to {self.high:g}"
+        if self.low is not None:
+            return f"a number of at least {self.low:g}"
+        return "a number"
+
+
+def _leaf_fields(model: type[BaseModel], path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    leaves = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            leaves += _leaf_fields(annotation, (*path, name))
+        elif not name.startswith("_") and getattr(annotation, "__origin__", None) is not dict:
+            leaves.append(((*path, name), info))
+    return leaves
+
+
+def _keyword(name: str, path: tuple[str, ...], info: Any) -> LeverKeyword:
+    low = high = None
+    for bound in info.metadata:
+        low = getattr(bound, "ge", getattr(bound, "gt", low))
+        high = getattr(bound, "le", getattr(bound, "lt", high))
+    annotation = info.annotation
+    choices = tuple(str(c) for c in annotation.__args__) if getattr(annotation, "__origin__", None) is Literal else ()
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    description = (info.description or "").split(" Unit:")[0]
+    return LeverKeyword(name, ".".join(path), str(extra.get("unit", "")), low, high, choices, description)
+
+
+def _lever_keywords() -> dict[str, LeverKeyword]:
+    leaves = [(("world", *p[1:]), i) for p, i in _leaf_fields(WorldSettings, ("world",))]
+    leaves += _leaf_fields(Levers, ("levers",))
+    counts: dict[str, int] = {}
+    for path, _ in leaves:
+        counts[path[-1]] = counts.get(path[-1], 0) + 1
+    keywords: dict[str, LeverKeyword] = {}
+    for path, info in leaves:
+        if path[1] == "mechanisms":
+            name = "mechanism_" + path[-1]  # a bare mechanism name (``exit``, ``race``) reads as a lever of its own
+        elif len(path) > 3 or counts[path[-1]] > 1:
+            name = "_".join(path[-2:])  # a field of a nested group (``class_cutoffs.a``) keeps its group's name
+        else:
+            name = path[-1]
+        if name in keywords:
+            raise RuntimeError(f"two scenario fields would share the keyword {name}: {keywords[name].path}, {path}")
+        keywords[name] = _keyword(name, path, info)
+    return keywords
+
+
+LEVER_KEYWORDS: dict[str, LeverKeyword] = _lever_keywords()
+"""Every flat keyword of :class:`ParkModel`, derived from the scenario schema: a world setting or a lever of a family
+by its field name (``redevelopment_mu_per_year``, ``population_scale``), a field of a nested group by the group and
+the name (``class_cutoffs_a``, ``weights_tax_per_mu``, ``surcharge_yuan_per_kwh_d``), and ``mechanism_<name>`` for the
+mechanism switches. Per-park
+overrides (``levers.parks``) have no keyword; give them in a scenario file."""
+
+
+def lever_keywords() -> list[LeverKeyword]:
+    """Return the documented list of :class:`ParkModel`'s flat keywords, with unit, allowed range and description."""
+    return list(LEVER_KEYWORDS.values())
+
+
+def resolve_scenario(scenario: Scenario | str, keywords: dict[str, Any]) -> Scenario:
+    """Return ``scenario`` (a resolved scenario or a shipped scenario name) with the flat lever keywords applied.
+
+    Raises:
+        UserInputError: An unknown keyword or a value it does not allow (each named, with what is allowed).
+    """
+    from parkabm.scenarios.loader import apply_changes, load_scenario
+
+    resolved = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    if not keywords:
+        return resolved
+    problems = []
+    changes = {}
+    for name, value in keywords.items():
+        lever = LEVER_KEYWORDS.get(name)
+        if lever is None:
+            problems.append(Problem.of("ParkModel", name, value, "a keyword of parkabm.model.city.lever_keywords(): "
+                                       + ", ".join(sorted(LEVER_KEYWORDS))))
+        elif lever.choices and str(value) not in lever.choices:
+            problems.append(Problem.of("ParkModel", name, value, lever.allowed()))
+        elif not lever.choices and (isinstance(value, bool) or not isinstance(value, int | float)
+                                    or (lever.low is not None and value < lever.low)
+                                    or (lever.high is not None and value > lever.high)):
+            problems.append(Problem.of("ParkModel", name, value, lever.allowed()))
+        else:
+            changes[lever.path] = value
+    if problems:
+        raise UserInputError(problems)
+    return apply_changes(resolved, changes, source="ParkModel")
+
+
+def _city_reporter(name: str) -> Any:
+    def report(model: ParkModel) -> float:
+        return model.records[-1][name]
+    report.__doc__ = CITY_OUTPUTS[name].description
+    return report
+
+
+def _park_reporter(name: str) -> Any:
+    def report(agent: mesa.Agent) -> float | None:
+        return agent.reported(name) if isinstance(agent, Park) else None
+    report.__doc__ = PARK_OUTPUTS[name].description
+    return report
+
+
 class ParkModel(mesa.Model):
     """Hangzhou's development zones and their firms under one scenario.
 
+    Every attribute below is created in ``__init__`` and read or written by the rules of
+    :mod:`parkabm.model.rules` (typed against this class) and the reporters (through the year's :class:`Tally`).
+
     Attributes:
-        policy: The resolved parkabm scenario (levers, world settings, uncertainties).
-        levers: ``scenario.levers``.
-        mechanisms: ``scenario.levers.mechanisms`` (0 switches a mechanism off).
+        policy: The resolved parkabm scenario (levers, world settings, uncertainties). Not ``scenario``: Mesa ≥ 3.5
+            reserves that name for its own scenario objects.
+        world: The world tables.
+        levers: ``policy.levers``.
+        mechanisms: ``policy.levers.mechanisms`` (0 switches a mechanism off).
+        base_year: First recorded year.
+        horizon: Last simulated year.
+        scope: Output scope (``industrial`` or ``all_guishang``).
         params: Behavioural parameter values of this run (see :mod:`parkabm.scenarios.parameters`).
-        firms: The firm population (:class:`parkabm.agents.firms.Firms`).
-        park_state: Park land stocks and standing (:class:`parkabm.agents.parks.ParkState`).
-        parks_by_id: The :class:`Park` agents by park id.
-        year: The calendar year of the current state.
-        price: Industrial price level relative to the base year.
+        rampup_years: Years a new project takes to reach full scale.
         scale: ``world.population_scale``. A firm stands for ``1 / scale`` firms of ``scale`` times its output, so
             every size threshold (规上, chain leader, milestones, project and investment sizes) compares
             ``output × scale``, and project arrivals are ``scale`` times as many.
+        tables: The world's shared arrays for the run's scope.
+        sector_ids: Sector ids in array order.
+        park_ids: Park ids in array order.
+        n_sectors: Number of sectors.
+        n_parks: Number of parks.
+        sector_table: Per-sector arrays (``industrial``, value-added rate, tax ratio, …).
+        sector_trend: Real trend growth per sector.
+        sector_volatility: Firm growth volatility per sector.
+        sector_output_per_mu: Typical output per 亩 per sector, 万元/亩.
+        sector_strategic: Whether each sector is strategic (lower 技术改造 investment threshold).
+        group_ids: Sector groups (产业集群) in array order.
+        n_groups: Number of sector groups.
+        sector_group: Group index of each sector.
+        cluster_group_mask: Whether each group counts as a policy cluster.
+        cell_park: Park index of each park × sector cell of the world.
+        cell_sector: Sector index of each cell.
+        cell_output: Base-year output of each cell, 亿元.
+        lead_mask: Parks × sectors: the park's leading industries (scenario overrides applied).
+        lead_weight: ``lead_mask`` divided by each park's number of leading industries.
+        recruit_mix: Parks × sectors: the sector mix of each park's recruitment without 一园一主业 focus.
+        park_state: Park land stocks and standing (:class:`parkabm.agents.parks.ParkState`).
+        parks_by_id: The :class:`Park` agents by park id.
+        firms: The firm population (:class:`parkabm.agents.firms.Firms`).
+        year: The calendar year of the current state.
+        price: Industrial price level relative to the base year.
+        price_prev: Last year's price level.
+        outside_land_mu: The city's industrial land outside the zones, 亩.
+        subsidy_ration: Share of the full 技术改造 subsidy rate firms expect this year (fund rationing).
+        subsidy_demand: 技术改造 subsidies claimed this year at the expected rate, 亿元.
+        subsidy_demand_full: The same claims at the full rate, 亿元.
+        park_output_prev: Output of each park at the last record (None before the first), 亿元.
+        fai_first: Fixed-asset investment of the first projected year (None before it), 亿元.
+        zone_gdp_2021: The zones' GDP at the anchor year, 亿元.
+        value_added_2021: Value added of the modelled 规上 firms at the anchor (None before the first record).
+        ledger: Fiscal cost of this year by item of :data:`FISCAL_LEVERS`, 亿元.
+        counts: Events and flows of this year (entries, exits, projects, investment …).
+        score: This year's 亩均 score of each firm (0 when not evaluated).
+        surcharge_share: This year's electricity surcharge of each firm as a cost share of output.
+        leader: Whether each firm is a chain leader this year.
+        has_leader: Parks × sectors: whether the cell hosts a chain leader.
+        agglomeration: Parks × sectors: the agglomeration index.
+        records: Citywide outputs, one dict per recorded year.
+        park_records: Per-park outputs (arrays over parks), one dict per recorded year.
+        last_tally: The tally of the last recorded year.
+        datacollector: Mesa's collector of the registry's outputs, citywide and per park agent.
     """
 
-    def __init__(self, scenario, *, parameters: dict[str, float] | None = None,
+    policy: Scenario
+    world: World
+    levers: Levers
+    mechanisms: Mechanisms
+    base_year: int
+    horizon: int
+    scope: str
+    params: dict[str, float]
+    rampup_years: int
+    scale: float
+    tables: WorldTables
+    sector_ids: list[str]
+    park_ids: list[str]
+    n_sectors: int
+    n_parks: int
+    sector_table: dict[str, np.ndarray]
+    sector_trend: np.ndarray
+    sector_volatility: np.ndarray
+    sector_output_per_mu: np.ndarray
+    sector_strategic: np.ndarray
+    group_ids: list[str]
+    n_groups: int
+    sector_group: np.ndarray
+    cluster_group_mask: np.ndarray
+    cell_park: np.ndarray
+    cell_sector: np.ndarray
+    cell_output: np.ndarray
+    lead_mask: np.ndarray
+    lead_weight: np.ndarray
+    recruit_mix: np.ndarray
+    park_state: ParkState
+    parks_by_id: dict[str, Park]
+    firms: Firms
+    year: int
+    price: float
+    price_prev: float
+    outside_land_mu: float
+    subsidy_ration: float
+    subsidy_demand: float
+    subsidy_demand_full: float
+    park_output_prev: np.ndarray | None
+    fai_first: float | None
+    zone_gdp_2021: float
+    value_added_2021: float | None
+    ledger: dict[str, float]
+    counts: dict[str, float]
+    score: np.ndarray
+    surcharge_share: np.ndarray
+    leader: np.ndarray
+    has_leader: np.ndarray
+    agglomeration: np.ndarray
+    records: list[dict[str, float]]
+    park_records: list[dict[str, Any]]
+    last_tally: Tally
+    datacollector: mesa.DataCollector
+
+    def __init__(self, scenario: Scenario | str = "baseline", *, seed: int | None = None,
                  rng: int | np.random.SeedSequence | np.random.Generator | None = None,
-                 world: World | None = None):
+                 parameters: dict[str, float] | None = None, world: World | None = None, **levers: Any):
         """Build the base-year world: parks, the synthetic firm population and the first evaluation.
 
         Args:
-            scenario: A resolved :class:`parkabm.scenarios.schema.Scenario`.
+            scenario: A resolved :class:`parkabm.scenarios.schema.Scenario` or the name of a shipped scenario.
+            seed: Integer seed of the model's one generator (as Mesa's ``seed``); give ``seed`` or ``rng``.
+            rng: Seed, ``SeedSequence`` or generator for the model's one generator.
             parameters: Behavioural parameter values; when omitted, one draw from the scenario's uncertainties
                 (made with this model's generator, before anything else).
-            rng: Seed, ``SeedSequence`` or generator for the model's one generator.
             world: World tables; the shipped Hangzhou world when omitted.
+            **levers: Flat lever and world keywords (:func:`lever_keywords`), e.g.
+                ``redevelopment_mu_per_year=20000`` or ``population_scale=0.2``, applied over the scenario.
+
+        Raises:
+            UserInputError: An unknown keyword, a value outside what it allows, or parameter values outside
+                their bounds.
+            ValueError: Both ``seed`` and ``rng`` given.
         """
-        super().__init__(rng=np.random.default_rng(rng))
-        # Not ``self.scenario``: Mesa ≥ 3.5 reserves that name for its own scenario objects.
-        self.policy = scenario
+        if seed is not None and rng is not None:
+            raise ValueError("give seed or rng, not both")
+        policy = resolve_scenario(scenario, levers)
+        # One numpy generator for everything; Mesa draws the seed of its stdlib ``random`` from it.
+        super().__init__(rng=np.random.default_rng(seed if seed is not None else rng))
+        self.policy = policy
         self.world = world if world is not None else load_world()
-        self.levers = scenario.levers
-        self.mechanisms = scenario.levers.mechanisms
-        settings = scenario.world
+        self.levers = policy.levers
+        self.mechanisms = policy.levers.mechanisms
+        settings = policy.world
         self.base_year = settings.base_year
         self.horizon = settings.horizon
         self.scope = settings.scope
-        self.params = check_parameters(parameters) if parameters is not None else scenario.parameter_values(self.rng)
+        self.params = check_parameters(parameters) if parameters is not None else policy.parameter_values(self.rng)
         self.rampup_years = self.levers.recruitment.rampup_years
         self.scale = settings.population_scale
         self._build_tables()
@@ -307,11 +556,22 @@ class ParkModel(mesa.Model):
         self.fai_first = None
         self.zone_gdp_2021 = CITY_GDP_2021_YI * self.params["zone_gdp_share_2021"]
         self.value_added_2021 = None
-        self.records: list[dict] = []
-        self.park_records: list[dict] = []
+        n = self.firms.n
+        self.score = np.zeros(n)
+        self.surcharge_share = np.zeros(n)
+        self.leader = np.zeros(n, dtype=bool)
+        self.has_leader = np.zeros((self.n_parks, self.n_sectors), dtype=bool)
+        self.agglomeration = np.zeros((self.n_parks, self.n_sectors))
+        self.records = []
+        self.park_records = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _city_reporter(name) for name in CITY_OUTPUTS},
+            agent_reporters={name: _park_reporter(name) for name in PARK_OUTPUTS},
+        )
         self._reset_year()
-        self._evaluate()
-        self._record()
+        EVALUATE.run(self)
+        self.record()
+        self.running = self.year < self.horizon
 
     # --- set-up -------------------------------------------------------------------------------------------------
 
@@ -372,15 +632,17 @@ class ParkModel(mesa.Model):
 
     def _build_population(self, scale: float) -> None:
         occupied = self.tables.park_land["occupied_land_mu"]
-        self.firms: Firms = generate_firms(
+        self.firms = generate_firms(
             cell_park=self.cell_park, cell_sector=self.cell_sector, cell_output=self.cell_output,
             sectors=self.sector_table, park_occupied_mu=occupied,
             utilisation=self.params["initial_utilisation"], base_year=self.base_year, rng=self.rng, scale=scale,
+            utilisation_sd=self.params["utilisation_sd"], small_floor=self.params["small_firm_floor_yi"],
         )
         held = np.bincount(self.firms.park, weights=self.firms.land_mu, minlength=self.n_parks)
         # Occupied land of a park without industrial firms in the scope is idle, so the land balance holds.
         self.park_state.idle_mu += np.maximum(occupied - held, 0.0)
-        land.start_pipeline(self.park_state, self.levers.land.redevelopment_lag_years)
+        land.start_pipeline(self.park_state, self.levers.land.redevelopment_lag_years,
+                            self.params["prior_redevelopment_mu_per_year"])
 
     # --- changes to the population --------------------------------------------------------------------------------
 
@@ -388,7 +650,8 @@ class ParkModel(mesa.Model):
         """Draw relative land productivities for ``k`` new firms (same dispersion as the initial population)."""
         return draw_firm_attributes(np.zeros(k, dtype=np.int64), self.sector_table, self.rng)["land_productivity"]
 
-    def add_firms(self, park, sector, target_output_yi, productivity, floor_mu, land_mu) -> np.ndarray:
+    def add_firms(self, park: np.ndarray, sector: np.ndarray, target_output_yi: np.ndarray, productivity: np.ndarray,
+                  floor_mu: np.ndarray, land_mu: np.ndarray) -> np.ndarray:
         """Add sited projects as new firms in ramp-up.
 
         Args:
@@ -423,8 +686,8 @@ class ParkModel(mesa.Model):
         self.leader = np.concatenate([self.leader, np.zeros(k, dtype=bool)])
         return rows
 
-    def remove_firms(self, idx: np.ndarray, *, enforced: bool, land_to: str) -> None:
-        """Mark firms as exited and return their space to their parks.
+    def remove_firms(self, idx: np.ndarray, *, enforced: bool, land_to: Literal["idle", "pipeline"]) -> None:
+        """Mark firms as exited and return their space to their parks (:func:`parkabm.model.rules.exit.remove_firms`).
 
         Args:
             idx: Rows of the exiting firms.
@@ -432,26 +695,7 @@ class ParkModel(mesa.Model):
             land_to: ``idle`` (land becomes low-efficiency land awaiting 整治) or ``pipeline`` (cleared for
                 redevelopment this year).
         """
-        if len(idx) == 0:
-            return
-        f = self.firms
-        state = self.park_state
-        land_by_park = np.bincount(f.park[idx], weights=f.land_mu[idx], minlength=self.n_parks)
-        if land_to == "pipeline":
-            state.pipeline_mu[:, -1] += land_by_park
-        else:
-            state.idle_mu += land_by_park
-        state.factory_space_mu += np.bincount(f.park[idx], weights=f.floor_mu[idx], minlength=self.n_parks)
-        if enforced:
-            share = self.levers.funds.phaseout_compensation_share * min(self.mechanisms.funds, 1.0)
-            self.ledger["phaseout_compensation"] += share * PHASEOUT_COMPENSATION_WAN_PER_MU * land_by_park.sum() / 1e4
-            self.counts["enforced_exits"] += len(idx)
-        f.alive[idx] = False
-        f.exit_year[idx] = self.year
-        f.output_yi[idx] = 0.0
-        f.land_mu[idx] = 0.0
-        f.floor_mu[idx] = 0.0
-        self.counts["exits"] += len(idx)
+        exit_rules.remove_firms(self, idx, enforced=enforced, land_to=land_to)
 
     # --- the year -----------------------------------------------------------------------------------------------
 
@@ -462,41 +706,27 @@ class ParkModel(mesa.Model):
 
     def _reset_year(self) -> None:
         self.ledger = dict.fromkeys(FISCAL_LEVERS, 0.0)
-        self.counts = dict.fromkeys(_COUNTS, 0)
-
-    def _evaluate(self) -> None:
-        evaluate_mujun(self)
-        firm_rules.chain_leaders(self)
-        firm_rules.agglomeration_index(self)
+        self.counts = dict.fromkeys(_COUNTS, 0.0)
 
     def step(self) -> None:
-        """Advance one calendar year through the phases listed in the module docstring."""
+        """Advance one calendar year through the phases of :data:`parkabm.model.schedule.PHASES`, in order.
+
+        At the horizon the model stops: ``running`` becomes False, and a step past the horizon changes nothing.
+        """
+        if self.year >= self.horizon:
+            self.running = False
+            return
         self.year += 1
         self._reset_year()
-        self._evaluate()
-        self.price_prev = self.price
-        self.price *= 1.0 + self.price_growth(self.year)
-        park_rules.rank_parks(self)
-        land.redevelop_low_efficiency_land(self)
-        land.deliver_pipeline(self)
-        land.build_standard_factories(self)
-        land.supply_new_land(self)
-        park_rules.recruit_projects(self)
-        firm_rules.grow_firms(self)
-        firm_rules.upgrade_firms(self)
-        park_rules.support_innovation(self)
-        firm_rules.exit_firms(self)
-        park_rules.pay_milestone_rewards(self)
-        park_rules.settle_fund(self)
-        self._record()
+        for phase in PHASES:
+            phase.run(self)
+        self.running = self.year < self.horizon
 
-    def _record(self) -> None:
+    def record(self) -> None:
+        """Tally the year once, append every registered output to the records, and let the DataCollector read them."""
         t = tally(self)
-        if self.value_added_2021 is None:
-            # Anchor of the zones' GDP; a back-cast run anchors at its base year (the 2021 share is assumed there).
-            self.value_added_2021 = t.value_added
-        if self.year == self.base_year + 1:
-            self.fai_first = self.counts["fai_yi"]
+        self.value_added_2021 = t.value_added_anchor
+        self.fai_first = t.fai_first
         self.records.append({"year": self.year, **{name: f(t) for name, f in CITY_REPORTERS.items()},
                              **group_output_columns(t)})
         self.park_records.append({"year": self.year, **{name: f(t) for name, f in PARK_REPORTERS.items()}})
@@ -504,13 +734,15 @@ class ParkModel(mesa.Model):
         self.park_state.output_yi[:] = t.park_output
         self.park_state.leading_share[:] = t.park_leading_share
         self.park_output_prev = t.park_output
+        self.datacollector.collect(self)
 
     def run_model(self) -> None:
         """Step from the base year to the scenario's horizon."""
         if self.horizon <= self.base_year:
             raise UserInputError(f"world.horizon = {self.horizon} — allowed: a year after {self.base_year}")
-        while self.year < self.horizon:
+        while self.running and self.year < self.horizon:
             self.step()
+        self.running = False
 
     # --- results ------------------------------------------------------------------------------------------------
 

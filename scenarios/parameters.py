@@ -23,6 +23,9 @@ class Parameter:
         unit: Unit of the value.
         source: Citation or ``assumed: <why>``.
         description: What the parameter does, in one sentence.
+        sampled_in_baseline: Whether the baseline scenario gives it a distribution. The rules' assumed numbers are
+            fixed at their defaults there (so the baseline draws what it drew when they were constants) and are
+            sampled only when an experiment makes them an uncertainty factor.
     """
 
     name: str
@@ -32,6 +35,7 @@ class Parameter:
     unit: str
     source: str
     description: str
+    sampled_in_baseline: bool = True
 
 
 _PARAMETERS = [
@@ -187,6 +191,110 @@ _PARAMETERS = [
         "initial_utilisation", 0.85, 0.7, 0.95, "of capacity",
         "assumed: capacity utilisation of Chinese industry in 2021 was in the high 70s to mid 80s",
         "Mean share of capacity in use at the base year.",
+    ),
+    # --- assumed constants of the rules, declared so that a design can sample them (defaults: the values the rules
+    # used as constants; the baseline fixes them at the default, so its numbers and random draws are unchanged) ---
+    Parameter(
+        "mujun_score_cap", 3.0, 2.0, 5.0, "× median",
+        "assumed: Zhejiang schemes cap each indicator's score so one outlier indicator cannot carry a firm "
+        "(range 2–5)",
+        "An 亩均 indicator counts at most this multiple of the covered firms' median in a firm's score.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "rectification_upgrade_factor_c", 1.5, 1.0, 3.0, "×",
+        "assumed: 帮扶整治 pushes C-class firms toward 技术改造 (range 1–3)",
+        "Upgrade-probability multiple of C-class firms under rectification.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "rectification_upgrade_factor_d", 2.0, 1.0, 3.0, "×",
+        "assumed: 整改 deadlines push D-class firms toward 技术改造 more strongly than C (range 1–3)",
+        "Upgrade-probability multiple of D-class firms under rectification.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "capacity_pressure_utilisation", 0.97, 0.90, 0.99, "of capacity",
+        "assumed: firms close to full use of their space invest to expand capacity (range 0.90–0.99)",
+        "Capacity use above which a firm counts as under capacity pressure when deciding to upgrade.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "capacity_pressure_upgrade_factor", 1.5, 1.0, 2.0, "×",
+        "assumed: capacity pressure raises the propensity to invest (range 1–2)",
+        "Upgrade-probability multiple of firms under capacity pressure.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "rd_gain_per_upgrade", 0.10, 0.0, 0.3, "×",
+        "assumed: 技术改造 projects embody some R&D (range 0–0.3)",
+        "Relative rise of a firm's R&D intensity after a 技术改造 project.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "existing_plot_ratio", 1.2, 1.0, 1.5, "",
+        "assumed: typical of older single-storey industrial plots in Zhejiang (range 1.0–1.5)",
+        "容积率 of the plots firms occupy today; converts standard-factory floor into land-equivalent capacity.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "factory_land_share_of_vacant", 0.5, 0.3, 0.8, "of vacant land",
+        "assumed: parks keep serviced land for land-based projects (range 0.3–0.8)",
+        "Standard factories are built on at most this share of a park's vacant land each year.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "prior_redevelopment_mu_per_year", 5000.0, 2000.0, 10000.0, "亩/yr",
+        "assumed: 整治 has run since the 2019 platform consolidation at about half the 2023 target "
+        "(range 2000–10000 亩/yr)",
+        "Redevelopment under way when the run starts, per year of lag, taken from the idle stock.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "phaseout_compensation_wan_per_mu", 100.0, 50.0, 200.0, "万元/亩",
+        "assumed: value not in the sources (range 50–200万元/亩); the city refunds phaseout_compensation_share of "
+        "it (seed 004: 不超过 … 实际支付企业补偿资金的30%)",
+        "Compensation a district pays per 亩 to a firm it phases out.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "race_spread", 0.5, 0.25, 0.9, "",
+        "assumed: seed 000 四.2 says funds and land/energy quotas follow the ranking without a formula "
+        "(range 0.25–0.9)",
+        "Under full 赛马 weight, the best-ranked park's quota per 亩 is (1 + spread) times the average, the "
+        "worst's (1 − spread).",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "new_project_productivity_premium", 1.2, 1.0, 1.5, "×",
+        "assumed: newer vintage and 标准地 standards (range 1.0–1.5)",
+        "New projects' land productivity relative to their sector's typical firm.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "project_capacity_slack", 0.9, 0.8, 1.0, "of capacity",
+        "assumed: projects are planned with some room to grow (range 0.8–1.0)",
+        "New projects are sited with space for their full-scale output at this utilisation.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "innovation_rd_leverage", 1.0, 0.5, 2.0, "元 per 元",
+        "assumed: no crowding in or out (range 0.5–2)",
+        "R&D added per 元 of innovation-platform support.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "utilisation_sd", 0.08, 0.05, 0.12, "of capacity",
+        "assumed: firm-level spread of capacity use (range 0.05–0.12)",
+        "Firm-level spread of base-year capacity utilisation around initial_utilisation.",
+        sampled_in_baseline=False,
+    ),
+    Parameter(
+        "small_firm_floor_yi", 0.01, 0.005, 0.05, "亿元",
+        "assumed: the 亩均 evaluation scores 规下 firms in the zones too (DATA-SOURCES); firms below this size are "
+        "left out (range 0.005–0.05)",
+        "Smallest 规下 firm generated at the base year (100万元).",
+        sampled_in_baseline=False,
     ),
 ]
 

@@ -85,10 +85,10 @@ def firms_of(**columns) -> Firms:
 
 
 def model_stub(firms: Firms, scenario=None, **extra) -> SimpleNamespace:
-    """Return the few model attributes a single rule reads: firms, levers, mechanisms, ledger, counts."""
+    """Return the few model attributes a single rule reads: firms, levers, mechanisms, parameters, ledger, counts."""
     scenario = scenario if scenario is not None else shipped()
     stub = SimpleNamespace(
-        firms=firms, levers=scenario.levers, mechanisms=scenario.levers.mechanisms,
+        firms=firms, levers=scenario.levers, mechanisms=scenario.levers.mechanisms, params=defaults(),
         ledger={"milestone_rewards": 0.0}, counts={}, price=1.0, scale=1.0,
     )
     for key, value in extra.items():

@@ -8,12 +8,15 @@ from model_fixtures import firms_of, model_stub, park_state, scenario_with, ship
 
 from parkabm.agents.firms import NOT_EVALUATED
 from parkabm.agents.parks import MU_PER_M2
+from parkabm.agents.population import MILESTONES_YI
 from parkabm.model.city import ParkModel
-from parkabm.model.rules import firms as firm_rules
 from parkabm.model.rules import land
-from parkabm.model.rules import parks as park_rules
+from parkabm.model.rules.chain_leaders import chain_leaders
 from parkabm.model.rules.evaluation import PERSISTENT_D_YEARS, evaluate_mujun
-from parkabm.model.rules.parks import MILESTONE_REWARDS_YI, RACE_SPREAD
+from parkabm.model.rules.exit import exit_firms
+from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, pay_milestone_rewards
+from parkabm.model.rules.race import rank_parks
+from parkabm.model.rules.space import allocate_space
 from parkabm.scenarios.loader import apply_changes
 from parkabm.scenarios.parameters import defaults
 
@@ -22,7 +25,7 @@ from parkabm.scenarios.parameters import defaults
 
 def test_allocate_space_serves_requests_in_priority_order_and_the_last_one_in_part():
     state = park_state(vacant=[10.0])
-    floor, granted = land.allocate_space(np.array([6.0, 6.0, 6.0]), np.zeros(3, dtype=np.int64),
+    floor, granted = allocate_space(np.array([6.0, 6.0, 6.0]), np.zeros(3, dtype=np.int64),
                                          np.array([2.0, 0.0, 1.0]), state)
     np.testing.assert_allclose(granted, [0.0, 6.0, 4.0])
     np.testing.assert_allclose(floor, 0.0)
@@ -31,27 +34,27 @@ def test_allocate_space_serves_requests_in_priority_order_and_the_last_one_in_pa
 
 def test_allocate_space_keeps_the_given_order_between_equal_priorities():
     state = park_state(vacant=[5.0])
-    _, granted = land.allocate_space(np.array([4.0, 4.0]), np.zeros(2, dtype=np.int64), np.zeros(2), state)
+    _, granted = allocate_space(np.array([4.0, 4.0]), np.zeros(2, dtype=np.int64), np.zeros(2), state)
     np.testing.assert_allclose(granted, [4.0, 1.0])
 
 
 def test_allocate_space_hands_out_standard_factory_floor_before_vacant_land():
     state = park_state(vacant=[10.0], factory_space=[3.0])
-    floor, granted = land.allocate_space(np.array([5.0]), np.zeros(1, dtype=np.int64), np.zeros(1), state)
+    floor, granted = allocate_space(np.array([5.0]), np.zeros(1, dtype=np.int64), np.zeros(1), state)
     assert (floor[0], granted[0]) == pytest.approx((3.0, 2.0))
     assert (state.factory_space_mu[0], state.vacant_mu[0]) == pytest.approx((0.0, 8.0))
 
 
 def test_allocate_space_can_hand_out_vacant_land_first():
     state = park_state(vacant=[10.0], factory_space=[3.0])
-    floor, granted = land.allocate_space(np.array([5.0]), np.zeros(1, dtype=np.int64), np.zeros(1), state,
+    floor, granted = allocate_space(np.array([5.0]), np.zeros(1, dtype=np.int64), np.zeros(1), state,
                                          floor_first=False)
     assert (floor[0], granted[0]) == pytest.approx((0.0, 5.0))
 
 
 def test_allocate_space_serves_each_park_from_its_own_stock():
     state = park_state(vacant=[2.0, 100.0])
-    _, granted = land.allocate_space(np.array([5.0, 5.0]), np.array([0, 1]), np.zeros(2), state)
+    _, granted = allocate_space(np.array([5.0, 5.0]), np.array([0, 1]), np.zeros(2), state)
     np.testing.assert_allclose(granted, [2.0, 5.0])
     np.testing.assert_allclose(state.vacant_mu, [0.0, 95.0])
 
@@ -66,7 +69,7 @@ def test_allocate_space_grants_min_of_requests_and_stock_without_overdrawing(dat
     vacant = np.array(data.draw(st.lists(amounts, min_size=n_parks, max_size=n_parks)))
     floor_stock = np.array(data.draw(st.lists(amounts, min_size=n_parks, max_size=n_parks)))
     state = park_state(vacant=vacant, factory_space=floor_stock)
-    floor, granted = land.allocate_space(request, park, priority, state)
+    floor, granted = allocate_space(request, park, priority, state)
     total = floor + granted
     tol = 1e-9
     assert (floor >= -tol).all() and (granted >= -tol).all() and (total <= request + tol).all()
@@ -88,7 +91,7 @@ def test_allocate_space_grants_min_of_requests_and_stock_without_overdrawing(dat
 def test_allocate_space_never_grants_negative_space_or_more_than_requested():
     state = park_state(vacant=[0.5], factory_space=[1.8])
     request = np.array([0.6, 0.3, 0.4])
-    floor, granted = land.allocate_space(request, np.zeros(3, dtype=np.int64), np.arange(3.0), state)
+    floor, granted = allocate_space(request, np.zeros(3, dtype=np.int64), np.arange(3.0), state)
     assert (granted >= 0).all()
     assert (floor <= request).all()
 
@@ -268,7 +271,7 @@ def build_factories(plot_ratio, m2=4_000_000.0):
 @pytest.mark.parametrize("plot_ratio", [0.5, 1.2, 2.5, 5.0])
 def test_standard_factories_convert_floor_to_space_through_the_plot_ratio(plot_ratio):
     model, used, space = build_factories(plot_ratio)
-    np.testing.assert_allclose(space, used * plot_ratio / land.EXISTING_PLOT_RATIO)
+    np.testing.assert_allclose(space, used * plot_ratio / model.params["existing_plot_ratio"])
     built_m2 = model.counts["standard_factory_m2"]
     assert built_m2 == pytest.approx(used.sum() * plot_ratio / MU_PER_M2)
 
@@ -286,7 +289,7 @@ def test_higher_plot_ratio_gives_more_space_per_mu_of_land_and_uses_less_land():
 def test_standard_factories_use_at_most_half_the_vacant_land_of_a_park():
     model, used, _ = build_factories(0.5, m2=20_000_000.0)
     vacant_before = model.park_state.vacant_mu + used
-    assert (used <= land.FACTORY_LAND_SHARE_OF_VACANT * vacant_before + 1e-9).all()
+    assert (used <= model.params["factory_land_share_of_vacant"] * vacant_before + 1e-9).all()
     assert model.counts["standard_factory_m2"] < 20_000_000.0  # the cap binds somewhere
 
 
@@ -307,7 +310,7 @@ def test_new_land_quota_stops_when_the_citys_land_outside_the_zones_runs_out():
 
 def reward_stub(output, scenario=None, **columns):
     firms = firms_of(output_yi=np.asarray(output, dtype=float), **columns)
-    firms.reward_level[:] = np.searchsorted(park_rules.MILESTONES_YI, firms.output_yi, side="right")
+    firms.reward_level[:] = np.searchsorted(MILESTONES_YI, firms.output_yi, side="right")
     return model_stub(firms, scenario)
 
 
@@ -317,7 +320,7 @@ def test_milestone_rewards_pay_each_level_once_and_only_the_difference():
     for output in (60.0, 120.0, 120.0, 60.0, 130.0, 99.0):
         before = model.ledger["milestone_rewards"]
         model.firms.output_yi[0] = output
-        park_rules.pay_milestone_rewards(model)
+        pay_milestone_rewards(model)
         paid.append(model.ledger["milestone_rewards"] - before)
     np.testing.assert_allclose(paid, [0.02, 0.02, 0.0, 0.0, 0.0, 0.0])
 
@@ -325,7 +328,7 @@ def test_milestone_rewards_pay_each_level_once_and_only_the_difference():
 def test_milestone_reward_of_a_firm_jumping_several_levels_is_the_reward_of_the_highest():
     model = reward_stub([40.0, 40.0])
     model.firms.output_yi[:] = [250.0, 1500.0]
-    park_rules.pay_milestone_rewards(model)
+    pay_milestone_rewards(model)
     assert model.ledger["milestone_rewards"] == pytest.approx(MILESTONE_REWARDS_YI[3] + MILESTONE_REWARDS_YI[5])
     assert model.ledger["milestone_rewards"] == pytest.approx(0.08 + 1.0)
 
@@ -334,14 +337,14 @@ def test_milestone_rewards_scale_with_the_lever_and_skip_services_and_exited_fir
     scenario = apply_changes(shipped(), {"levers.funds.milestone_reward_scale": 2.5})
     model = reward_stub([40.0, 40.0, 40.0], scenario, industrial=[True, False, True], alive=[True, True, False])
     model.firms.output_yi[:] = 60.0
-    park_rules.pay_milestone_rewards(model)
+    pay_milestone_rewards(model)
     assert model.ledger["milestone_rewards"] == pytest.approx(2.5 * 0.02)
 
 
 def test_milestone_rewards_are_not_paid_when_funds_are_switched_off():
     model = reward_stub([40.0], apply_changes(shipped(), {"levers.mechanisms.funds": 0}))
     model.firms.output_yi[0] = 60.0
-    park_rules.pay_milestone_rewards(model)
+    pay_milestone_rewards(model)
     assert model.ledger["milestone_rewards"] == 0.0
 
 
@@ -355,7 +358,7 @@ def test_chain_leaders_are_firms_in_a_leading_industry_at_or_above_the_threshold
     scenario = apply_changes(shipped(), {"levers.chain_leaders.threshold_yi": threshold})
     lead_mask = np.array([[True, False], [False, True]])  # park 0 leads in sector 0, park 1 in sector 1
     model = model_stub(firms, scenario, lead_mask=lead_mask, n_sectors=2, n_parks=2)
-    firm_rules.chain_leaders(model)
+    chain_leaders(model)
     assert model.leader.tolist() == expected
     assert model.has_leader.tolist() == [[expected[1], False], [False, expected[2]]]
 
@@ -366,7 +369,7 @@ def test_chain_leader_count_reported_is_the_number_of_firms_the_rules_treat_as_l
     for _ in range(2):
         assert model.records[-1]["chain_leaders"] == model.leader.sum() > 0
         model.step()
-        firm_rules.chain_leaders(model)  # the rules mark leaders from the state the year was recorded in
+        chain_leaders(model)  # the rules mark leaders from the state the year was recorded in
 
 
 # --- 赛马 ranking --------------------------------------------------------------------------------------------------
@@ -385,11 +388,11 @@ def ranked_model(weight, downgrade_after=0):
 @pytest.mark.parametrize("weight", [0.0, 0.5, 1.0])
 def test_race_quota_shares_blend_land_shares_and_rank_weights(weight):
     model = ranked_model(weight)
-    park_rules.rank_parks(model)
+    rank_parks(model)
     state = model.park_state
     p = model.n_parks
     land_share = state.industrial_land_mu / state.industrial_land_mu.sum()
-    rank_weight = 1 + RACE_SPREAD * (1 - 2 * np.arange(p) / (p - 1))
+    rank_weight = 1 + model.params["race_spread"] * (1 - 2 * np.arange(p) / (p - 1))
     ranked = state.industrial_land_mu * rank_weight / (state.industrial_land_mu * rank_weight).sum()
     np.testing.assert_allclose(state.quota_share, (1 - weight) * land_share + weight * ranked)
     np.testing.assert_array_equal(state.rank, np.arange(p))
@@ -398,9 +401,9 @@ def test_race_quota_shares_blend_land_shares_and_rank_weights(weight):
 def test_race_downgrades_a_park_ranked_last_for_the_set_number_of_years():
     model = ranked_model(0.5, downgrade_after=2)
     state = model.park_state
-    park_rules.rank_parks(model)
+    rank_parks(model)
     assert not state.downgraded.any() and state.quota_share[-1] > 0
-    park_rules.rank_parks(model)
+    rank_parks(model)
     assert state.downgraded.tolist() == [False] * (model.n_parks - 1) + [True]
     assert state.quota_share[-1] == 0 and state.quota_share.sum() == pytest.approx(1.0)
 
@@ -432,7 +435,7 @@ def test_exit_rate_equals_the_base_hazard_without_losses_or_enforcement():
     model = ParkModel(scenario, parameters=params, rng=3)
     model.year += 1  # base-year firms are eligible from the first projected year
     alive = model.firms.alive.sum()
-    firm_rules.exit_firms(model)
+    exit_firms(model)
     exits = alive - model.firms.alive.sum()
     assert model.counts["exits"] == exits
     assert abs(exits - 0.05 * alive) < 4 * np.sqrt(alive * 0.05 * 0.95)

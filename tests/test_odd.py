@@ -6,11 +6,21 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from parkabm.model import city
+from parkabm.model import city, schedule
 from parkabm.model.outputs.registry import CITY_REPORTERS
-from parkabm.model.rules import evaluation, land
-from parkabm.model.rules import firms as firm_rules
-from parkabm.model.rules import parks as park_rules
+from parkabm.model.rules import (
+    chain_leaders,
+    evaluation,
+    exit,
+    funds,
+    growth,
+    land,
+    prices,
+    race,
+    recruitment,
+    space,
+    upgrading,
+)
 from parkabm.scenarios.parameters import PARAMETERS
 from parkabm.scenarios.schema import Levers
 
@@ -37,19 +47,33 @@ def test_every_lever_and_mechanism_is_named(name):
     assert name in ODD, f"lever {name} missing from docs/ODD.md"
 
 
-@pytest.mark.parametrize("name", sorted(set(re.findall(r"`([a-z_]+)`", ODD.split("## 3.")[1].split("## 4.")[0]))))
+SCHEDULE_TEXT = ODD.split("## 3.")[1].split("## 4.")[0].split("Firms are processed")[0]
+"""The numbered phase list of section 3."""
+RULE_MODULES = (city, schedule, chain_leaders, evaluation, exit, funds, growth, land, prices, race, recruitment, space,
+                upgrading)
+
+
+@pytest.mark.parametrize("name", sorted(set(re.findall(r"`([a-z_]+)`", SCHEDULE_TEXT))))
 def test_every_rule_named_in_the_schedule_exists(name):
-    modules = (city, evaluation, firm_rules, land, park_rules)
-    assert any(hasattr(m, name) for m in modules), f"{name} is named in the schedule but not in the code"
+    assert any(hasattr(m, name) for m in RULE_MODULES), f"{name} is named in the schedule but not in the code"
 
 
-def test_schedule_order_matches_step():
-    source = Path(city.__file__).read_text(encoding="utf-8")
-    step = source.split("def step(self)")[1].split("def _record")[0]
-    called = re.findall(r"\.(\w+)\(self\)", step)
-    schedule = re.findall(r"`([a-z_]+)`", ODD.split("## 3.")[1].split("## 4.")[0])
-    rules = [n for n in schedule if n in called]
-    assert rules == [n for n in called if n in schedule]
+def test_the_schedule_lists_the_phases_of_the_code_in_order():
+    phases = re.findall(r"^\d+\. \*\*([a-z_]+)\*\*", SCHEDULE_TEXT, re.MULTILINE)
+    assert phases == [phase.name for phase in schedule.PHASES]
+
+
+def test_the_schedule_lists_every_rule_of_each_phase_in_order():
+    items = re.split(r"^\d+\. ", SCHEDULE_TEXT, flags=re.MULTILINE)[1:]
+    for item, phase in zip(items, schedule.PHASES, strict=True):
+        named = [n for n in re.findall(r"`([a-z_]+)`", item) if any(n == r.__name__ for r in phase.rules)]
+        assert named == [rule.__name__ for rule in phase.rules], f"phase {phase.name}"
+
+
+def test_every_rule_module_is_named_in_the_odd():
+    for module in RULE_MODULES[2:]:
+        stem = module.__name__.rsplit(".", 1)[1]
+        assert f"model/rules/{stem}.py" in ODD, f"model/rules/{stem}.py missing from docs/ODD.md"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CITY_REPORTERS if not n.startswith("fiscal_")))

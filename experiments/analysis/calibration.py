@@ -97,6 +97,13 @@ NOT_FITTED = {
     "surcharge_pass_through": "no data on the surcharges' incidence; small effect on every moment",
     "initial_utilisation": "a state of the base year, not behaviour; no utilisation figure in the sources; it "
                            "moves mainly the 钱塘 生命健康 规上 count, like recruitment and exits",
+    **dict.fromkeys(
+        ("mujun_score_cap", "rectification_upgrade_factor_c", "rectification_upgrade_factor_d",
+         "capacity_pressure_utilisation", "capacity_pressure_upgrade_factor", "rd_gain_per_upgrade",
+         "existing_plot_ratio", "factory_land_share_of_vacant", "prior_redevelopment_mu_per_year",
+         "phaseout_compensation_wan_per_mu", "race_spread", "new_project_productivity_premium",
+         "project_capacity_slack", "innovation_rd_leverage", "utilisation_sd", "small_firm_floor_yi"),
+        "an assumed number of the rules, declared as a parameter after the calibration; kept at its default"),
 }
 """Every behavioural parameter not fitted, with the reason."""
 

@@ -9,11 +9,19 @@ is recorded; its docstring is the output's description. :mod:`parkabm.model.outp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parkabm.model.rules.firms import HIGHTECH_RD_THRESHOLD
+from parkabm.agents.parks import ParkState
 from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU
+
+if TYPE_CHECKING:
+    from parkabm.model.city import ParkModel
+
+HIGHTECH_RD_THRESHOLD = 0.03
+"""R&D intensity above which a 规上 firm counts toward 高新技术企业. assumed: the national certification asks
+3–5% of revenue by firm size; the lowest band is used (a definition of the output, not a behaviour)."""
 
 QIANYI_YI = 1_000.0
 """千亿级 cluster: output ≥ 1000亿元."""
@@ -35,7 +43,11 @@ FISCAL_LEVERS = ("redevelopment", "standard_factories", "tech_upgrade_subsidy", 
 
 @dataclass
 class Tally:
-    """Aggregates of one year, computed once and read by every reporter."""
+    """Aggregates of one year, computed once and read by every reporter.
+
+    Reporters read only these typed fields, never the model: the per-park stocks through ``parks`` (the model's
+    :class:`ParkState`, read at record time), this year's events in ``counts`` and its fiscal items in ``ledger``.
+    """
 
     year: int
     price: float
@@ -62,11 +74,24 @@ class Tally:
     chain_leaders: int
     class_counts: np.ndarray
     firm_land: float
-    model: object
+    surcharge_revenue: float
+    parks: ParkState
+    counts: dict[str, float]
+    ledger: dict[str, float]
+    outside_land_mu: float
+    group_ids: list[str]
+    base_year: int
+    zone_gdp_2021: float
+    value_added_anchor: float
+    fai_first: float | None
 
 
-def tally(model) -> Tally:
-    """Make the one pass over the firm arrays that every reporter of this year reads."""
+def tally(model: ParkModel) -> Tally:
+    """Make the one pass over the firm arrays that every reporter of this year reads.
+
+    Also fixes the anchors of two relative outputs: the value added of the first record (the zones' GDP moves with
+    it) and the investment of the first projected year (investment growth is measured from it).
+    """
     f = model.firms
     p = model.n_parks
     s = model.n_sectors
@@ -88,6 +113,7 @@ def tally(model) -> Tally:
     real = f.output_yi / model.price
     leaders = (f.alive & (real * model.scale >= model.levers.chain_leaders.threshold_yi)
                & model.lead_mask[f.park, f.sector])
+    value_added = float((out * f.value_added_rate)[gs].sum())
     return Tally(
         year=model.year,
         price=model.price,
@@ -104,7 +130,7 @@ def tally(model) -> Tally:
         group_output=np.bincount(model.sector_group, weights=cell.sum(axis=0), minlength=model.n_groups),
         cluster_group=model.cluster_group_mask,
         tax=float(tax_i[gi].sum()),
-        value_added=float((out * f.value_added_rate)[gs].sum()),
+        value_added=value_added,
         rd=float((out * f.rd_intensity)[gs].sum()),
         space_guishang=float(space[gi].sum()),
         guishang_industrial=int(gi.sum()),
@@ -114,7 +140,17 @@ def tally(model) -> Tally:
         chain_leaders=int(leaders.sum()),
         class_counts=np.bincount(f.mujun_class[f.alive], minlength=5)[:4],
         firm_land=float(f.land_mu.sum()),
-        model=model,
+        surcharge_revenue=float((model.surcharge_share * f.output_yi).sum()),
+        parks=state,
+        counts=model.counts,
+        ledger=model.ledger,
+        outside_land_mu=float(model.outside_land_mu),
+        group_ids=model.group_ids,
+        base_year=model.base_year,
+        zone_gdp_2021=model.zone_gdp_2021,
+        # Anchor of the zones' GDP; a back-cast run anchors at its base year (the 2021 share is assumed there).
+        value_added_anchor=model.value_added_2021 if model.value_added_2021 is not None else value_added,
+        fai_first=model.counts["fai_yi"] if model.year == model.base_year + 1 else model.fai_first,
     )
 
 
@@ -153,7 +189,7 @@ def clusters_wanyi(t: Tally) -> float:
 
 def strategic_platforms(t: Tally) -> float:
     """Candidate parks meeting the (assumed) provincial 高能级战略平台 criteria."""
-    ok = (t.model.park_state.strategic_candidate & (t.park_output >= STRATEGIC_PLATFORM_OUTPUT_YI)
+    ok = (t.parks.strategic_candidate & (t.park_output >= STRATEGIC_PLATFORM_OUTPUT_YI)
           & (t.park_leading_share >= STRATEGIC_PLATFORM_LEADING_SHARE))
     return float(ok.sum())
 
@@ -164,7 +200,7 @@ def rd_to_gdp(t: Tally) -> float:
     The zones' GDP is not modelled: it is ``zone_gdp_share_2021`` × the city's 2021 GDP (DATA-SOURCES: 18109亿),
     moved each year in proportion to the value added of the modelled 规上 firms.
     """
-    gdp = t.model.zone_gdp_2021 * t.value_added / t.model.value_added_2021 if t.model.value_added_2021 else 0.0
+    gdp = t.zone_gdp_2021 * t.value_added / t.value_added_anchor if t.value_added_anchor else 0.0
     return t.rd / gdp if gdp > 0 else 0.0
 
 
@@ -180,21 +216,21 @@ def value_added_per_mu_wan(t: Tally) -> float:
 
 def fai_yi(t: Tally) -> float:
     """Fixed-asset investment this year: signed projects, 技术改造 and standard factories, 亿元."""
-    return t.model.counts["fai_yi"]
+    return t.counts["fai_yi"]
 
 
 def fai_growth(t: Tally) -> float:
     """Average yearly growth of fixed-asset investment since the first projected year (NaN before the second)."""
-    first = t.model.fai_first
-    years = t.year - t.model.base_year - 1
+    first = t.fai_first
+    years = t.year - t.base_year - 1
     if years <= 0 or not first:
         return float("nan")
-    return (t.model.counts["fai_yi"] / first) ** (1.0 / years) - 1.0
+    return (t.counts["fai_yi"] / first) ** (1.0 / years) - 1.0
 
 
 def zone_land_share(t: Tally) -> float:
     """Share of the city's industrial land inside the zones (集聚度)."""
-    return float(t.model.park_state.industrial_land_mu.sum() / CITY_INDUSTRIAL_LAND_MU)
+    return float(t.parks.industrial_land_mu.sum() / CITY_INDUSTRIAL_LAND_MU)
 
 
 def max_low_efficiency_share(t: Tally) -> float:
@@ -209,17 +245,17 @@ def parks_over_low_efficiency_cap(t: Tally) -> float:
 
 def projects_signed(t: Tally) -> float:
     """New projects sited this year."""
-    return float(t.model.counts["projects_signed"])
+    return float(t.counts["projects_signed"])
 
 
 def projects_over_10yi(t: Tally) -> float:
     """New projects of ≥10亿元 investment sited this year."""
-    return float(t.model.counts["projects_over_10yi"])
+    return float(t.counts["projects_over_10yi"])
 
 
 def projects_unsited(t: Tally) -> float:
     """Projects that arrived but found no space this year."""
-    return float(t.model.counts["projects_unsited"])
+    return float(t.counts["projects_unsited"])
 
 
 def guishang_industrial_firms(t: Tally) -> float:
@@ -249,27 +285,27 @@ def chain_leaders(t: Tally) -> float:
 
 def entries(t: Tally) -> float:
     """Firms that entered this year (sited projects)."""
-    return float(t.model.counts["entries"])
+    return float(t.counts["entries"])
 
 
 def exits(t: Tally) -> float:
     """Firms that exited this year, for any reason."""
-    return float(t.model.counts["exits"])
+    return float(t.counts["exits"])
 
 
 def enforced_exits(t: Tally) -> float:
     """Exits under 亩均 enforcement or 腾笼换鸟 clearance this year."""
-    return float(t.model.counts["enforced_exits"])
+    return float(t.counts["enforced_exits"])
 
 
 def relocations(t: Tally) -> float:
     """Firms that moved to another park this year (市级统筹)."""
-    return float(t.model.counts["relocations"])
+    return float(t.counts["relocations"])
 
 
 def upgrades(t: Tally) -> float:
     """技术改造 projects this year."""
-    return float(t.model.counts["upgrades"])
+    return float(t.counts["upgrades"])
 
 
 def _class_share(t: Tally, code: int) -> float:
@@ -304,83 +340,82 @@ def land_firms_mu(t: Tally) -> float:
 
 def land_vacant_mu(t: Tally) -> float:
     """Serviced vacant land in the zones, 亩."""
-    return float(t.model.park_state.vacant_mu.sum())
+    return float(t.parks.vacant_mu.sum())
 
 
 def land_idle_mu(t: Tally) -> float:
     """Idle low-efficiency land awaiting 整治, 亩."""
-    return float(t.model.park_state.idle_mu.sum())
+    return float(t.parks.idle_mu.sum())
 
 
 def land_pipeline_mu(t: Tally) -> float:
     """Land under redevelopment, 亩."""
-    return float(t.model.park_state.pipeline_mu.sum())
+    return float(t.parks.pipeline_mu.sum())
 
 
 def land_factory_mu(t: Tally) -> float:
     """Land under standard factories, 亩."""
-    return float(t.model.park_state.factory_land_mu.sum())
+    return float(t.parks.factory_land_mu.sum())
 
 
 def factory_space_free_mu(t: Tally) -> float:
     """Unrented standard-factory floor, 亩 of land-equivalent."""
-    return float(t.model.park_state.factory_space_mu.sum())
+    return float(t.parks.factory_space_mu.sum())
 
 
 def zone_industrial_land_mu(t: Tally) -> float:
     """Industrial land inside the zones, 亩."""
-    return float(t.model.park_state.industrial_land_mu.sum())
+    return float(t.parks.industrial_land_mu.sum())
 
 
 def outside_land_mu(t: Tally) -> float:
     """The city's industrial land outside the zones, 亩."""
-    return float(t.model.outside_land_mu)
+    return float(t.outside_land_mu)
 
 
 def standard_factory_m2(t: Tally) -> float:
     """Standard-factory floor built this year, m²."""
-    return float(t.model.counts["standard_factory_m2"])
+    return float(t.counts["standard_factory_m2"])
 
 
 def surcharge_revenue_yi(t: Tally) -> float:
     """Differentiated electricity surcharges collected from C and D firms this year, 亿元."""
-    f = t.model.firms
-    return float((t.model.surcharge_share * f.output_yi).sum())
+    return t.surcharge_revenue
 
 
 def fiscal_total_yi(t: Tally) -> float:
     """Fiscal cost of all levers this year, 亿元."""
-    return float(sum(t.model.ledger[k] for k in FISCAL_LEVERS))
+    return float(sum(t.ledger[k] for k in FISCAL_LEVERS))
 
 
 def fiscal_redevelopment_yi(t: Tally) -> float:
     """Cost of 低效用地整治 this year, 亿元."""
-    return float(t.model.ledger["redevelopment"])
+    return float(t.ledger["redevelopment"])
 
 
 def fiscal_standard_factories_yi(t: Tally) -> float:
     """Cost of building standard factories this year, 亿元."""
-    return float(t.model.ledger["standard_factories"])
+    return float(t.ledger["standard_factories"])
 
 
 def fiscal_tech_upgrade_subsidy_yi(t: Tally) -> float:
     """技术改造 subsidies paid this year, 亿元."""
-    return float(t.model.ledger["tech_upgrade_subsidy"])
+    return float(t.ledger["tech_upgrade_subsidy"])
 
 
 def fiscal_milestone_rewards_yi(t: Tally) -> float:
     """Output-milestone rewards paid this year, 亿元."""
-    return float(t.model.ledger["milestone_rewards"])
+    return float(t.ledger["milestone_rewards"])
 
 
 def fiscal_innovation_support_yi(t: Tally) -> float:
     """Innovation-platform support spent this year, 亿元."""
-    return float(t.model.ledger["innovation_support"])
+    return float(t.ledger["innovation_support"])
 
 
 def fiscal_phaseout_compensation_yi(t: Tally) -> float:
     """The city's share of compensation for enforced exits this year, 亿元."""
-    return float(t.model.ledger["phaseout_compensation"])
+    return float(t.ledger["phaseout_compensation"])
 
 
 def group_output_columns(t: Tally) -> dict[str, float]:
@@ -389,7 +424,7 @@ def group_output_columns(t: Tally) -> dict[str, float]:
     The groups are those of sectors.csv in the run's scope; their sizes against the 千亿/万亿 lines are what the
     cluster targets count.
     """
-    return {f"group_output_{g}_yi": float(t.group_output[i]) for i, g in enumerate(t.model.group_ids)}
+    return {f"group_output_{g}_yi": float(t.group_output[i]) for i, g in enumerate(t.group_ids)}
 
 
 # --- per-park reporters -------------------------------------------------------------------------------------------
@@ -416,17 +451,17 @@ def park_low_efficiency_share(t: Tally) -> np.ndarray:
 
 def park_vacant_mu(t: Tally) -> np.ndarray:
     """Vacant serviced land of each park, 亩."""
-    return t.model.park_state.vacant_mu.copy()
+    return t.parks.vacant_mu.copy()
 
 
 def park_factory_space_mu(t: Tally) -> np.ndarray:
     """Unrented standard-factory floor of each park, 亩 of land-equivalent."""
-    return t.model.park_state.factory_space_mu.copy()
+    return t.parks.factory_space_mu.copy()
 
 
 def park_industrial_land_mu(t: Tally) -> np.ndarray:
     """Industrial land of each park, 亩."""
-    return t.model.park_state.industrial_land_mu.copy()
+    return t.parks.industrial_land_mu.copy()
 
 
 def park_firms(t: Tally) -> np.ndarray:
@@ -441,15 +476,15 @@ def park_guishang_industrial_firms(t: Tally) -> np.ndarray:
 
 def park_rank(t: Tally) -> np.ndarray:
     """赛马 ranking position used this year (0 = best)."""
-    return t.model.park_state.rank.astype(float)
+    return t.parks.rank.astype(float)
 
 
 def park_quota_share(t: Tally) -> np.ndarray:
     """Share of the city's land and fund quotas received this year."""
-    return t.model.park_state.quota_share.copy()
+    return t.parks.quota_share.copy()
 
 
 def park_downgraded(t: Tally) -> np.ndarray:
     """Whether each park has been downgraded (1) or not (0)."""
-    return t.model.park_state.downgraded.astype(float)
+    return t.parks.downgraded.astype(float)
 

@@ -38,7 +38,8 @@ def select_targets(targets: pd.DataFrame, variant: str = DEFAULT_VARIANT) -> pd.
         The selected rows, the variant's own first.
     """
     order = [variant, *[v for v in VARIANT_FALLBACK if v != variant]]
-    chosen, seen = [], set()
+    chosen: list[pd.DataFrame] = []
+    seen: set[str] = set()
     for v in order:
         rows = targets[(targets["variant"].astype(str) == v) & ~targets["metric"].isin(seen)]
         chosen.append(rows)

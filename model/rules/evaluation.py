@@ -7,9 +7,14 @@ DATA-SOURCES: six indicators with typical weights, class splits, D-class electri
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from parkabm.agents.firms import NOT_EVALUATED
+
+if TYPE_CHECKING:
+    from parkabm.model.city import ParkModel
 
 INDICATORS = (
     "tax_per_mu", "value_added_per_mu", "value_added_per_energy",
@@ -17,15 +22,11 @@ INDICATORS = (
 )
 """The six indicators of Hangzhou's 2018 rule (DATA-SOURCES), in the order of the weights."""
 
-SCORE_CAP = 3.0
-"""An indicator counts at most three times the covered firms' median. assumed: Zhejiang schemes cap each
-indicator's score so one outlier indicator cannot carry a firm (range 2–5)."""
-
 PERSISTENT_D_YEARS = 3
 """Consecutive D years after which the higher surcharge applies (DATA-SOURCES: +0.4元/kWh after three years)."""
 
 
-def indicator_values(model, covered: np.ndarray) -> np.ndarray:
+def indicator_values(model: ParkModel, covered: np.ndarray) -> np.ndarray:
     """Return the six indicators for the covered firms (6 × covered), in :data:`INDICATORS` order."""
     f = model.firms
     out = f.output_yi[covered]
@@ -41,12 +42,12 @@ def indicator_values(model, covered: np.ndarray) -> np.ndarray:
     ])
 
 
-def evaluate_mujun(model) -> None:
+def evaluate_mujun(model: ParkModel) -> None:
     """Score and class every covered firm, then set next year's surcharges.
 
     A firm is covered when alive, industrial, producing at full scale, holding at least ``min_land_mu`` of space,
     and (if coverage is ``guishang``) 规上. Its score is the weighted sum of its six indicators, each divided by
-    the covered firms' median and capped at :data:`SCORE_CAP`. Classes follow the cumulative cut-offs from the
+    the covered firms' median and capped at ``mujun_score_cap``. Classes follow the cumulative cut-offs from the
     top (A the best ``a`` share, …, D the rest). D firms count consecutive years; their electricity surcharge
     rises once they have been D for more than :data:`PERSISTENT_D_YEARS` years. The surcharge becomes a cost share
     of output (元/kWh × kWh/万元), scaled by the ``evaluation`` mechanism.
@@ -73,7 +74,7 @@ def evaluate_mujun(model) -> None:
         medians = np.median(values, axis=1, keepdims=True)
         medians[medians <= 0] = 1.0
         weights = np.array([getattr(lev.weights, k) for k in INDICATORS])
-        score = weights @ np.minimum(values / medians, SCORE_CAP)
+        score = weights @ np.minimum(values / medians, model.params["mujun_score_cap"])
         cut = lev.class_cutoffs
         qa, qb, qc = np.quantile(score, [1 - cut.a, 1 - cut.b, 1 - cut.c])
         cls[idx] = np.where(score >= qa, 0, np.where(score >= qb, 1, np.where(score >= qc, 2, 3)))

@@ -1,0 +1,72 @@
+"""Funds: output-milestone rewards, innovation support and the manufacturing fund's settlement (DESIGN §4.9).
+
+Seed 004: the city's manufacturing fund (每年统筹安排20亿元) pays milestone rewards, platform support and 技术改造
+subsidies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from parkabm.agents.population import MILESTONES_YI
+from parkabm.model.rules.upgrading import MAX_RD_INTENSITY
+
+if TYPE_CHECKING:
+    from parkabm.model.city import ParkModel
+
+MILESTONE_REWARDS_YI = np.array([0.0, 0.02, 0.04, 0.08, 0.2, 1.0])
+"""Reward for the highest output milestone reached, by level (0 = none, then 50/100/200/500/1000亿):
+200万/400万/800万/2000万/1亿元; a firm moving up pays the difference (seed 004 三, 进档的奖励差额)."""
+
+
+def pay_milestone_rewards(model: ParkModel) -> None:
+    """Output-milestone rewards (seed 004 三): pay the difference when an industrial firm first reaches a level."""
+    reward_scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
+    f = model.firms
+    level = np.searchsorted(MILESTONES_YI, f.output_yi * model.scale, side="right").astype(np.int8)
+    up = f.alive & f.industrial & (level > f.reward_level)
+    if up.any():
+        paid = MILESTONE_REWARDS_YI[level[up]] - MILESTONE_REWARDS_YI[f.reward_level[up]]
+        model.ledger["milestone_rewards"] += reward_scale * paid.sum() / model.scale
+        f.reward_level[up] = level[up]
+
+
+def support_innovation(model: ParkModel) -> None:
+    """Innovation-platform support: a yearly budget that raises R&D of 规上 leading-industry firms.
+
+    The budget is split across parks by quota share and, within a park, in proportion to output (seed 004:
+    公共服务平台 up to 30%, 3000万); each 元 of support adds ``innovation_rd_leverage`` 元 of R&D.
+    """
+    budget = model.levers.funds.innovation_support_yi_per_year * min(model.mechanisms.funds, 1.0)
+    if budget <= 0:
+        return
+    f = model.firms
+    target = f.guishang & f.industrial & model.lead_mask[f.park, f.sector]
+    idx = np.flatnonzero(target)
+    if len(idx) == 0:
+        return
+    park_output = np.bincount(f.park[idx], weights=f.output_yi[idx], minlength=model.n_parks)
+    pot = budget * model.park_state.quota_share
+    per_output = np.divide(pot, park_output, out=np.zeros_like(pot), where=park_output > 0)
+    leverage = model.params["innovation_rd_leverage"]
+    f.rd_intensity[idx] = np.minimum(f.rd_intensity[idx] + leverage * per_output[f.park[idx]], MAX_RD_INTENSITY)
+    model.ledger["innovation_support"] += float(pot[park_output > 0].sum())
+
+
+def settle_fund(model: ParkModel) -> None:
+    """Pay this year's 技术改造 subsidies within the manufacturing fund and set next year's rationing.
+
+    The fund (seed 004: 每年统筹安排20亿元) pays milestone rewards and innovation support first; 技术改造
+    subsidies get what remains. If demand exceeds it, subsidies are paid pro rata, and next year firms expect the
+    rate scaled by what this year's room would have covered of full-rate demand.
+    """
+    cap = model.levers.funds.manufacturing_fund_yi_per_year
+    committed = model.ledger["milestone_rewards"] + model.ledger["innovation_support"]
+    room = max(cap - committed, 0.0)
+    paid = min(model.subsidy_demand, room)
+    model.ledger["tech_upgrade_subsidy"] += paid
+    full = model.subsidy_demand_full
+    model.subsidy_ration = min(1.0, room / full) if full > 1e-12 else 1.0
+    model.subsidy_demand = model.subsidy_demand_full = 0.0

@@ -1,0 +1,114 @@
+"""Growth of firms: trend, agglomeration, chain-leader effects, surcharges, shocks and ramp-up (DESIGN §4.1–4.2).
+
+All quantities are real (base-year prices) inside the rules; ``output_yi`` is stored nominal, so each rule divides by
+the price index of the year it reads and multiplies by the price index of the year it writes. A firm that wants to
+grow beyond its capacity asks for space (:mod:`parkabm.model.rules.space`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from parkabm.model.rules.space import allocate_space, class_priority_key, relocate_firms
+
+if TYPE_CHECKING:
+    from parkabm.model.city import ParkModel
+
+GROWTH_BOUNDS = (-0.6, 1.0)
+"""A firm's real growth in one year is kept within −60% … +100%: a numerical guard on the lognormal shock tails,
+not a behavioural assumption (it binds for a handful of very small firms a year)."""
+
+MIN_SIZE_FOR_VOLATILITY_YI = 0.05
+"""Sizes below this are treated as this size in the size-volatility law: a numerical guard against infinite
+volatility of vanishing firms."""
+
+AGGLOMERATION_BOUNDS = (-3.0, 3.0)
+"""The agglomeration index is a log share ratio kept within ±3 (a park holding 20 times or 1/20 of the city share)."""
+
+
+def agglomeration_index(model: ParkModel) -> None:
+    """Log of each sector's share of its park's output over its share of the city's output, from last year.
+
+    Sets ``model.agglomeration`` (parks × sectors).
+    """
+    f = model.firms
+    s = model.n_sectors
+    cell = np.bincount(f.park.astype(np.int64) * s + f.sector, weights=f.output_yi,
+                       minlength=model.n_parks * s).reshape(model.n_parks, s)
+    park_total = cell.sum(axis=1, keepdims=True)
+    city_share = cell.sum(axis=0) / cell.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        idx = np.log(cell / park_total / city_share)
+    model.agglomeration = np.clip(np.nan_to_num(idx, nan=0.0, neginf=0.0, posinf=0.0), *AGGLOMERATION_BOUNDS)
+
+
+def grow_firms(model: ParkModel) -> None:
+    """Grow every producing firm, subject to space; ramp up new projects.
+
+    Real growth of firm i in sector s and park p::
+
+        g = trend_s · m_trend + a · A[p, s] + spill · leader_in(p, s) · (not leader) + boost · leader
+            − pass_through · surcharge_share_i + σ_s · m_vol · size_i^(−β) · ε_i
+
+    (each term scaled by its mechanism lever). Capacity per 亩 grows by ``land_productivity_growth`` a year
+    (in-place intensification, with the trend mechanism). An industrial firm whose desired output exceeds its capacity
+    (space × productivity) asks its park for the missing space; parks serve A-class firms first (差别化用地).
+    规上 firms still missing at least ``relocation_min_shortfall`` of their space may relocate
+    (市级统筹); the rest produce at capacity. Service firms hold no industrial
+    land and are not space-constrained. Projects in ramp-up produce a rising share of their full scale.
+    """
+    f = model.firms
+    par = model.params
+    mech = model.mechanisms
+    year = model.year
+    sec = f.sector
+    old_real = f.output_yi / model.price_prev
+
+    ramping = f.alive & (f.ramp_left > 0) & (f.entry_year < year)
+    if ramping.any():
+        f.ramp_left[ramping] -= 1
+        share = (model.rampup_years - f.ramp_left[ramping]) / model.rampup_years
+        f.output_yi[ramping] = f.target_output_yi[ramping] * share * model.price
+
+    grow = f.alive & (f.ramp_left == 0) & (f.entry_year < year) & ~ramping
+    idx = np.flatnonzero(grow)
+    s = sec[idx]
+    p = f.park[idx]
+    real = old_real[idx]
+    g = mech.growth_trend * model.sector_trend[s] * par["trend_growth_multiplier"]
+    if mech.agglomeration:
+        g += mech.agglomeration * par["agglomeration_elasticity"] * model.agglomeration[p, s]
+    leader = model.leader[idx]
+    if mech.chain_spillover:
+        g += mech.chain_spillover * par["chain_spillover"] * (model.has_leader[p, s] & ~leader)
+    if mech.chain_leader_service:
+        g += mech.chain_leader_service * model.levers.chain_leaders.service_boost * leader
+    g -= par["surcharge_pass_through"] * model.surcharge_share[idx]
+    if mech.shocks:
+        size = np.maximum(real * model.scale, MIN_SIZE_FOR_VOLATILITY_YI)
+        vol = model.sector_volatility[s] * par["volatility_multiplier"] * size ** (-par["size_volatility_exponent"])
+        g += mech.shocks * vol * model.rng.standard_normal(len(idx))
+    np.clip(g, *GROWTH_BOUNDS, out=g)
+    desired = real * (1.0 + g)
+
+    industrial = f.industrial[idx]
+    f.productivity[idx] *= 1.0 + mech.growth_trend * par["land_productivity_growth"]
+    if mech.space_constraint > 0:
+        capacity = f.space_mu[idx] * f.productivity[idx]
+        short = industrial & (desired > capacity)
+        if short.any():
+            ask = idx[short]
+            need = (desired[short] - capacity[short]) / f.productivity[ask]
+            floor, land = allocate_space(need, f.park[ask], class_priority_key(model, ask), model.park_state)
+            f.floor_mu[ask] += floor
+            f.land_mu[ask] += land
+            missing = need - floor - land
+            still = (missing > par["relocation_min_shortfall"] * f.space_mu[ask]) & f.guishang[ask]
+            moved = relocate_firms(model, ask[still], missing[still])
+            capacity = f.space_mu[idx] * f.productivity[idx]
+            fixed = np.isin(idx, moved)
+            desired = np.where(industrial & ~fixed, np.minimum(desired, capacity), desired)
+    f.output_yi[idx] = desired * model.price
+    f.last_growth[idx] = np.divide(desired, real, out=np.ones_like(real), where=real > 0) - 1.0

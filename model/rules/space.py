@@ -1,0 +1,116 @@
+"""Space for firms and projects: allocation by 亩均 class and 市级统筹 relocation between parks (DESIGN §4.2).
+
+Parks hand out standard-factory floor first, then vacant land; under 差别化用地 A-class firms are served first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from parkabm.agents.parks import ParkState
+
+if TYPE_CHECKING:
+    from parkabm.model.city import ParkModel
+
+
+def allocate_space(
+    request_mu: np.ndarray, park: np.ndarray, priority: np.ndarray, state: ParkState, *, floor_first: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hand out each park's available space to requests in priority order (lower ``priority`` first).
+
+    Standard-factory floor is handed out before vacant land (it exists to be filled). A request is served in full
+    or, for the last one served in a park, in part. The park's stocks are reduced by what was granted.
+
+    Args:
+        request_mu: Space requested, 亩 (≥ 0).
+        park: Park index of each request.
+        priority: Sort key; ties keep their order.
+        state: The :class:`ParkState` whose ``factory_space_mu`` and ``vacant_mu`` are drawn down.
+        floor_first: Serve standard-factory floor before vacant land.
+
+    Returns:
+        ``(floor_mu, land_mu)`` granted to each request, in the order given.
+    """
+    n = len(request_mu)
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    order = np.lexsort((priority, park))
+    req = request_mu[order]
+    pk = park[order]
+    before = np.cumsum(req) - req
+    first = np.searchsorted(pk, pk, side="left")
+    before = before - before[first]
+    first_stock = state.factory_space_mu if floor_first else state.vacant_mu
+    second_stock = state.vacant_mu if floor_first else state.factory_space_mu
+    a = first_stock[pk]
+    granted = np.clip(a + second_stock[pk] - before, 0.0, req)
+    from_first = np.clip(np.minimum(before + granted, a) - before, 0.0, req)
+    from_second = np.clip(granted - from_first, 0.0, req - from_first)
+    p = len(state.vacant_mu)
+    first_stock -= np.bincount(pk, weights=from_first, minlength=p)
+    second_stock -= np.bincount(pk, weights=from_second, minlength=p)
+    np.maximum(first_stock, 0.0, out=first_stock)
+    np.maximum(second_stock, 0.0, out=second_stock)
+    out_first = np.empty(n)
+    out_second = np.empty(n)
+    out_first[order] = from_first
+    out_second[order] = from_second
+    return (out_first, out_second) if floor_first else (out_second, out_first)
+
+
+def class_priority_key(model: ParkModel, idx: np.ndarray) -> np.ndarray:
+    """Return the space-allocation sort key of firms ``idx``: 亩均 class first, by the ``class_priority`` lever.
+
+    With priority 1, A-class firms are served before B, C and D (差别化用地), in random order within a class;
+    with priority 0 the order is random. Firms not evaluated rank with C.
+    """
+    c = model.levers.land.class_priority
+    cls = model.firms.mujun_class[idx].astype(np.float64)
+    cls[cls > 3] = 2.0
+    u = model.rng.random(len(idx))
+    return c * cls + u * (4.0 * (1.0 - c) + 0.5)
+
+
+def relocate_firms(model: ParkModel, idx: np.ndarray, need_mu: np.ndarray) -> np.ndarray:
+    """市级统筹 of cross-park moves: firms short of space move, with a probability, to the park with most space.
+
+    A moving firm needs its whole space (held + missing) in the new park; it leaves its land vacant and its
+    standard-factory floor free in the old park. Seed 001 (六) 产业跨区域迁移 市级统筹.
+
+    Args:
+        model: The city model.
+        idx: Firms whose space request was not met in full.
+        need_mu: Space each of them still lacks, 亩.
+
+    Returns:
+        The subset of ``idx`` that moved (they now hold enough space for their desired output).
+    """
+    p = model.levers.land.relocation_probability * model.mechanisms.relocation
+    if p <= 0 or len(idx) == 0:
+        return idx[:0]
+    movers = idx[model.rng.random(len(idx)) < min(p, 1.0)]
+    moved = []
+    f = model.firms
+    state = model.park_state
+    need = dict(zip(idx.tolist(), need_mu.tolist(), strict=True))
+    for i in movers.tolist():
+        available = np.where(state.downgraded, 0.0, state.available_space_mu)
+        available[f.park[i]] = 0.0
+        target = int(np.argmax(available))
+        total = f.land_mu[i] + f.floor_mu[i] + need[i]
+        if available[target] < total:
+            continue
+        old = f.park[i]
+        state.vacant_mu[old] += f.land_mu[i]
+        state.factory_space_mu[old] += f.floor_mu[i]
+        floor = min(total, state.factory_space_mu[target])  # one request: floor first, then land (allocate_space)
+        land = total - floor
+        state.factory_space_mu[target] -= floor
+        state.vacant_mu[target] = max(state.vacant_mu[target] - land, 0.0)
+        f.land_mu[i], f.floor_mu[i] = land, floor
+        f.park[i] = target
+        moved.append(i)
+    model.counts["relocations"] += len(moved)
+    return np.array(moved, dtype=np.int64)

@@ -1,0 +1,84 @@
+"""The yearly schedule: the named phases :meth:`ParkModel.step` runs, in order, as data.
+
+docs/ODD.md, "Process overview and scheduling", lists the same phases with the same rules in the same order
+(tests/test_odd.py reads :data:`PHASES` to check it). Each rule is a function of the model; firm rules are vectorised
+over the firm arrays, and the per-park parts of the supply and recruitment phases run through the park agents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from parkabm.model.rules.chain_leaders import chain_leaders
+from parkabm.model.rules.evaluation import evaluate_mujun
+from parkabm.model.rules.exit import exit_firms
+from parkabm.model.rules.funds import pay_milestone_rewards, settle_fund, support_innovation
+from parkabm.model.rules.growth import agglomeration_index, grow_firms
+from parkabm.model.rules.land import (
+    build_standard_factories,
+    deliver_pipeline,
+    redevelop_low_efficiency_land,
+    supply_new_land,
+)
+from parkabm.model.rules.prices import advance_price
+from parkabm.model.rules.race import rank_parks
+from parkabm.model.rules.recruitment import recruit_projects
+from parkabm.model.rules.upgrading import upgrade_firms
+
+if TYPE_CHECKING:
+    from parkabm.model.city import ParkModel
+
+Rule = Callable[["ParkModel"], None]
+
+
+def record_year(model: ParkModel) -> None:
+    """Tally the year once and append every registered output to the model's records (and its DataCollector)."""
+    model.record()
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the year.
+
+    Attributes:
+        name: Short name, as in docs/ODD.md.
+        rules: The rules the phase runs, in order.
+        description: What the phase does.
+    """
+
+    name: str
+    rules: tuple[Rule, ...]
+    description: str
+
+    def run(self, model: ParkModel) -> None:
+        """Apply the phase's rules to ``model`` in order."""
+        for rule in self.rules:
+            rule(model)
+
+
+EVALUATE = Phase("evaluate", (evaluate_mujun, chain_leaders, agglomeration_index),
+                 "亩均论英雄 classes and surcharges, chain leaders and agglomeration, from last year's state.")
+"""The evaluation phase, also run once when the model is built (before the base year is recorded)."""
+
+PHASES: tuple[Phase, ...] = (
+    EVALUATE,
+    Phase("price", (advance_price,), "The price index moves by the year's price growth."),
+    Phase("allocate", (rank_parks,), "赛马 ranking sets this year's land and fund quota shares."),
+    Phase("supply", (redevelop_low_efficiency_land, deliver_pipeline, build_standard_factories, supply_new_land),
+          "Parks redevelop low-efficiency land, deliver redeveloped land, build standard factories and receive "
+          "new land quota."),
+    Phase("recruit", (recruit_projects,), "New projects arrive and are sited on the parks' space."),
+    Phase("firms", (grow_firms, upgrade_firms, support_innovation, exit_firms),
+          "Firms grow (asking for space, relocating), upgrade, receive innovation support and exit."),
+    Phase("fund", (pay_milestone_rewards, settle_fund),
+          "Milestone rewards and the manufacturing fund's settlement."),
+    Phase("record", (record_year,), "Every registered output of the year is recorded."),
+)
+"""The phases of one year, in the order :meth:`ParkModel.step` runs them."""
+
+
+def rule_names() -> list[str]:
+    """Return the names of every rule of the year, in the order they run."""
+    return [rule.__name__ for phase in PHASES for rule in phase.rules]
