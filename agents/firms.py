@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parkabm.scenarios.world import GUISHANG_THRESHOLD_YI
+
 CLASS_LABELS = ("A", "B", "C", "D", "-")
 """亩均 classes by code; code 4 (``-``) means not evaluated (not covered, or evaluation switched off)."""
 NOT_EVALUATED = 4
 
-GUISHANG_THRESHOLD_YI = 0.2
-"""规上 threshold: 营业收入 ≥ 2000万元 = 0.2亿元 (DESIGN §3; national statistical rule for 规上工业)."""
 
 # name -> dtype; the order is the column order of to_frame().
 FIELDS: dict[str, np.dtype] = {

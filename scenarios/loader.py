@@ -26,12 +26,11 @@ from typing import Any, Protocol
 import pandas as pd
 from pydantic import ValidationError
 
-from parkabm.agents.firms import GUISHANG_THRESHOLD_YI
 from parkabm.scenarios.errors import Problem, UserInputError, shorten
 from parkabm.scenarios.parameters import PARAMETERS
 from parkabm.scenarios.schema import IDENTIFIER_RULE, Scenario, WorldSettings
 from parkabm.scenarios.validation import WHOLE_FILE, closest, format_number, problems_from, read_yaml_mapping
-from parkabm.scenarios.world import load_world
+from parkabm.scenarios.world import GUISHANG_THRESHOLD_YI, load_world
 
 SCENARIO_DIR = Path(__file__).parent
 """Folder of the shipped scenario files (``<name>.yaml``)."""

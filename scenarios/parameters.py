@@ -23,6 +23,7 @@ class Parameter:
         unit: Unit of the value.
         source: Citation or ``assumed: <why>``.
         description: What the parameter does, in one sentence.
+        label: English and Chinese names for charts and tables (sensitivity, discovery, effects).
         sampled_in_baseline: Whether the baseline scenario gives it a distribution. The rules' assumed numbers are
             fixed at their defaults there (so the baseline draws what it drew when they were constants) and are
             sampled only when an experiment makes them an uncertainty factor.
@@ -36,6 +37,7 @@ class Parameter:
     source: str
     description: str
     sampled_in_baseline: bool = True
+    label: tuple[str, str] = ("", "")
 
 
 _PARAMETERS = [
@@ -44,6 +46,7 @@ _PARAMETERS = [
         "scope.csv: the 2021 totals are derived, not reported; all_guishang 16500–25000 around 20152 (0.82–1.24), "
         "industrial 9800–12700 around 11082 (0.88–1.15)",
         "Scales every park × sector 2021 output; the scope's range in scope.csv sets its distribution.",
+        label=("2021 output base (×)", "2021年产值基数(倍)"),
     ),
     Parameter(
         "trend_growth_multiplier", 1.0, 0.5, 1.5, "×",
@@ -51,49 +54,58 @@ _PARAMETERS = [
         "of 规上工业增加值 and 数字经济核心产业增加值 in a back-cast from 2019; before: assumed: sector trends come "
         "from 2020–2021 growth (DATA-SOURCES), a volatile base",
         "Multiplies every sector's real trend growth.",
+        label=("Sector trend growth (×)", "行业趋势增速(倍)"),
     ),
     Parameter(
         "price_growth_2022", 0.03, -0.01, 0.07, "/yr",
         "assumed: national PPI rose strongly in 2022 (not in DATA-SOURCES); range wide",
         "Nominal industrial price change in 2022.",
+        label=("Price growth 2022", "2022年价格变动"),
     ),
     Parameter(
         "price_growth_2023", -0.025, -0.05, 0.01, "/yr",
         "assumed: national PPI fell in 2023 (not in DATA-SOURCES); range wide",
         "Nominal industrial price change in 2023.",
+        label=("Price growth 2023", "2023年价格变动"),
     ),
     Parameter(
         "price_growth_2024", -0.02, -0.05, 0.01, "/yr",
         "assumed: national PPI fell in 2024 (not in DATA-SOURCES); range wide",
         "Nominal industrial price change in 2024.",
+        label=("Price growth 2024", "2024年价格变动"),
     ),
     Parameter(
         "price_growth_later", 0.0, -0.03, 0.03, "/yr",
         "assumed: no information beyond 2024; centred on zero",
         "Nominal industrial price change from 2025 on (and before 2022 in back-cast runs).",
+        label=("Price growth from 2025", "2025年起价格变动"),
     ),
     Parameter(
         "volatility_multiplier", 1.0, 0.5, 1.5, "×",
         "assumed: sector volatilities in sectors.csv are assumed"
         "; calibration: not identified by the 2019–2021 moments (docs/calibration/report.md), prior kept",
         "Multiplies every sector's firm-level growth volatility.",
+        label=("Growth volatility (×)", "增长波动(倍)"),
     ),
     Parameter(
         "size_volatility_exponent", 0.2, 0.0, 0.4, "",
         "assumed: firm-growth volatility falls with size (Gibrat deviations; typical 0.1–0.3)",
         "Volatility of a firm of output y is volatility × (y / 1亿)^(−exponent).",
+        label=("Size exponent of volatility", "波动的规模弹性"),
     ),
     Parameter(
         "agglomeration_elasticity", 0.01, 0.0, 0.03, "/yr per log-share",
         "assumed: localisation economies of a few tenths of a percent per doubling"
         "; calibration: not identified by the 2019–2021 moments (docs/calibration/report.md), prior kept",
         "Growth bonus per unit log of the sector's share of its park's output relative to the city.",
+        label=("Agglomeration elasticity", "集聚效应弹性"),
     ),
     Parameter(
         "chain_spillover", 0.01, 0.0, 0.03, "/yr",
         "assumed: supplier pull of a chain leader (seed 000 三.1 链主 带动 大中小企业融通)"
         "; calibration: not identified by the 2019–2021 moments (docs/calibration/report.md), prior kept",
         "Growth bonus of same-sector firms in a park that hosts a chain leader (链主).",
+        label=("Chain-leader spillover (/yr)", "链主溢出效应(/年)"),
     ),
     Parameter(
         "land_productivity_growth", 0.04, 0.02, 0.07, "/yr",
@@ -101,11 +113,13 @@ _PARAMETERS = [
         "亩均增加值 +7%/yr nominal (DATA-SOURCES), part of which upgrades and new projects supply"
         "; calibration: not identified by the 2019–2021 moments (docs/calibration/report.md), prior kept",
         "Yearly real growth of every industrial firm's output capacity per 亩 of space.",
+        label=("In-place intensification (/yr)", "原地提效增速(/年)"),
     ),
     Parameter(
         "zone_gdp_share_2021", 0.55, 0.50, 0.65, "of city GDP",
         "DATA-SOURCES: the 16 zones account for >50% of GDP (about 2021); upper end assumed",
         "The zones' share of city GDP (18109亿, 2021), the denominator of the R&D / GDP target.",
+        label=("Zones' share of city GDP 2021", "2021年园区占全市GDP比重"),
     ),
     Parameter(
         "upgrade_propensity", 0.06, 0.02, 0.15, "/yr",
@@ -113,37 +127,44 @@ _PARAMETERS = [
         "growth but the value is not placed, so the default stays; assumed: share of firms starting a 技术改造 "
         "project in a year without subsidy",
         "Base yearly probability that a firm invests in technical transformation.",
+        label=("Upgrade propensity (/yr)", "技改倾向(/年)"),
     ),
     Parameter(
         "upgrade_subsidy_elasticity", 4.0, 1.0, 8.0, "per unit subsidy rate",
         "assumed: a 10% subsidy raises the investment probability by roughly 40%",
         "Relative increase of the upgrade probability per unit of subsidy rate.",
+        label=("Upgrade response to subsidy", "技改对补助的弹性"),
     ),
     Parameter(
         "upgrade_productivity_gain", 0.12, 0.05, 0.25, "×",
         "assumed: typical 技术改造 gains of land productivity",
         "Relative rise of land productivity, value-added rate and output capacity after an upgrade.",
+        label=("Productivity gain of an upgrade", "技改生产率提升"),
     ),
     Parameter(
         "upgrade_investment_ratio", 0.08, 0.04, 0.15, "of output",
         "assumed: technical-transformation investment as a share of the firm's output",
         "Size of an upgrade project relative to the firm's output.",
+        label=("Upgrade investment over output", "技改投资占产值比"),
     ),
     Parameter(
         "exit_base_hazard", 0.02, 0.005, 0.05, "/yr",
         "assumed: yearly exit rate of 规上 firms without enforcement"
         "; calibration: not identified by the 2019–2021 moments (docs/calibration/report.md), prior kept",
         "Yearly exit probability of a firm in good standing.",
+        label=("Base exit hazard", "企业基础退出率"),
     ),
     Parameter(
         "exit_d_multiplier", 8.0, 2.0, 15.0, "×",
         "assumed: D-class firms face 淘汰关停 pressure (DATA-SOURCES: A 重点发展 … D 淘汰关停)",
         "Hazard multiple of a D-class firm at full enforcement.",
+        label=("Exit multiple of overdue D firms", "逾期D类企业退出倍数"),
     ),
     Parameter(
         "exit_loss_sensitivity", 3.0, 0.0, 8.0, "per unit decline",
         "assumed: exit hazard rises with output decline",
         "Relative hazard increase per unit of last year's output decline.",
+        label=("Exit response to output loss", "退出对产值下降的敏感度"),
     ),
     Parameter(
         "recruitment_rate", 2.0, 0.5, 4.0, "projects per 100 亩 per year",
@@ -151,46 +172,55 @@ _PARAMETERS = [
         "(seed 000 三.3 targets 60 a year)"
         "; calibration: not identified by the 2019–2021 moments (docs/calibration/report.md), prior kept",
         "Expected new projects per 100 亩 of available space at effort 1, while space is scarce.",
+        label=("Project arrival rate", "项目落地率"),
     ),
     Parameter(
         "recruitment_saturation_mu", 1500.0, 500.0, 5000.0, "亩",
         "assumed: a park's 招商 team signs only so many projects a year however much land it has",
         "Available space at which a park's arrivals are half of the proportional rate (λ ∝ S / (1 + S / this)).",
+        label=("Space at which arrivals saturate (mu)", "招商饱和用地(亩)"),
     ),
     Parameter(
         "relocation_min_shortfall", 0.2, 0.05, 0.5, "of held space",
         "assumed: only firms missing a substantial share of their space consider moving (seed 001 (六))",
         "A firm considers relocating only if the space it lacks is at least this share of the space it holds.",
+        label=("Shortfall that prompts relocation", "触发迁移的空间缺口"),
     ),
     Parameter(
         "project_investment_median_yi", 1.5, 0.5, 3.0, "亿元",
         "assumed: median signed industrial project",
         "Median investment of a new project (lognormal).",
+        label=("Median project investment (100M yuan)", "项目投资中位数(亿元)"),
     ),
     Parameter(
         "project_investment_sigma", 1.2, 0.8, 1.6, "log-sd",
         "assumed: heavy tail so that ≥10亿 projects are an outcome",
         "Log-standard deviation of project investment.",
+        label=("Dispersion of project investment", "项目投资离散度"),
     ),
     Parameter(
         "project_output_per_investment", 1.2, 0.7, 2.0, "×",
         "assumed: mature output per unit of investment for industrial projects",
         "Output at full ramp-up per 亿元 of investment.",
+        label=("Project output per investment", "项目产出投资比"),
     ),
     Parameter(
         "industry_fund_elasticity", 0.10, 0.0, 0.3, "per 100亿 of fund",
         "assumed: fund co-investment raises large leading-industry projects (seed 000 三.6)",
         "Relative rise of the arrival rate of leading-industry projects per 100亿 of industry fund.",
+        label=("Arrivals per industry fund", "产业基金招商弹性"),
     ),
     Parameter(
         "surcharge_pass_through", 1.0, 0.3, 2.0, "growth per cost share",
         "assumed: a surcharge equal to 1% of output lowers growth by about 1 point",
         "Growth lost per unit of 亩均 surcharge cost relative to output.",
+        label=("Surcharge pass-through to growth", "差别化电价对增长的传导"),
     ),
     Parameter(
         "initial_utilisation", 0.85, 0.7, 0.95, "of capacity",
         "assumed: capacity utilisation of Chinese industry in 2021 was in the high 70s to mid 80s",
         "Mean share of capacity in use at the base year.",
+        label=("Initial capacity utilisation", "初始产能利用率"),
     ),
     # --- assumed constants of the rules, declared so that a design can sample them (defaults: the values the rules
     # used as constants; the baseline fixes them at the default, so its numbers and random draws are unchanged) ---
@@ -200,48 +230,56 @@ _PARAMETERS = [
         "(range 2–5)",
         "An 亩均 indicator counts at most this multiple of the covered firms' median in a firm's score.",
         sampled_in_baseline=False,
+        label=("Per-mu indicator score cap", "亩均指标得分上限"),
     ),
     Parameter(
         "rectification_upgrade_factor_c", 1.5, 1.0, 3.0, "×",
         "assumed: 帮扶整治 pushes C-class firms toward 技术改造 (range 1–3)",
         "Upgrade-probability multiple of C-class firms under rectification.",
         sampled_in_baseline=False,
+        label=("Upgrade multiple, class C", "C类技改倍数"),
     ),
     Parameter(
         "rectification_upgrade_factor_d", 2.0, 1.0, 3.0, "×",
         "assumed: 整改 deadlines push D-class firms toward 技术改造 more strongly than C (range 1–3)",
         "Upgrade-probability multiple of D-class firms under rectification.",
         sampled_in_baseline=False,
+        label=("Upgrade multiple, class D", "D类技改倍数"),
     ),
     Parameter(
         "capacity_pressure_utilisation", 0.97, 0.90, 0.99, "of capacity",
         "assumed: firms close to full use of their space invest to expand capacity (range 0.90–0.99)",
         "Capacity use above which a firm counts as under capacity pressure when deciding to upgrade.",
         sampled_in_baseline=False,
+        label=("Utilisation that counts as pressure", "产能压力利用率"),
     ),
     Parameter(
         "capacity_pressure_upgrade_factor", 1.5, 1.0, 2.0, "×",
         "assumed: capacity pressure raises the propensity to invest (range 1–2)",
         "Upgrade-probability multiple of firms under capacity pressure.",
         sampled_in_baseline=False,
+        label=("Upgrade multiple under capacity pressure", "产能压力下技改倍数"),
     ),
     Parameter(
         "rd_gain_per_upgrade", 0.10, 0.0, 0.3, "×",
         "assumed: 技术改造 projects embody some R&D (range 0–0.3)",
         "Relative rise of a firm's R&D intensity after a 技术改造 project.",
         sampled_in_baseline=False,
+        label=("R&D gain per upgrade", "技改带来的研发强度提升"),
     ),
     Parameter(
         "existing_plot_ratio", 1.2, 1.0, 1.5, "",
         "assumed: typical of older single-storey industrial plots in Zhejiang (range 1.0–1.5)",
         "容积率 of the plots firms occupy today; converts standard-factory floor into land-equivalent capacity.",
         sampled_in_baseline=False,
+        label=("Plot ratio of existing buildings", "现有建筑容积率"),
     ),
     Parameter(
         "factory_land_share_of_vacant", 0.5, 0.3, 0.8, "of vacant land",
         "assumed: parks keep serviced land for land-based projects (range 0.3–0.8)",
         "Standard factories are built on at most this share of a park's vacant land each year.",
         sampled_in_baseline=False,
+        label=("Standard factories' share of vacant land", "标准厂房占可供用地比例"),
     ),
     Parameter(
         "prior_redevelopment_mu_per_year", 5000.0, 2000.0, 10000.0, "亩/yr",
@@ -249,6 +287,7 @@ _PARAMETERS = [
         "(range 2000–10000 亩/yr)",
         "Redevelopment under way when the run starts, per year of lag, taken from the idle stock.",
         sampled_in_baseline=False,
+        label=("Redevelopment before 2022 (mu/yr)", "2022年前低效用地整治(亩/年)"),
     ),
     Parameter(
         "phaseout_compensation_wan_per_mu", 100.0, 50.0, 200.0, "万元/亩",
@@ -256,6 +295,7 @@ _PARAMETERS = [
         "it (seed 004: 不超过 … 实际支付企业补偿资金的30%)",
         "Compensation a district pays per 亩 to a firm it phases out.",
         sampled_in_baseline=False,
+        label=("Phase-out compensation (10k yuan/mu)", "淘汰落后产能补偿(万元/亩)"),
     ),
     Parameter(
         "race_spread", 0.5, 0.25, 0.9, "",
@@ -264,30 +304,35 @@ _PARAMETERS = [
         "Under full 赛马 weight, the best-ranked park's quota per 亩 is (1 + spread) times the average, the "
         "worst's (1 − spread).",
         sampled_in_baseline=False,
+        label=("Spread of race quotas", "赛马指标差距"),
     ),
     Parameter(
         "new_project_productivity_premium", 1.2, 1.0, 1.5, "×",
         "assumed: newer vintage and 标准地 standards (range 1.0–1.5)",
         "New projects' land productivity relative to their sector's typical firm.",
         sampled_in_baseline=False,
+        label=("Productivity premium of new projects", "新项目生产率溢价"),
     ),
     Parameter(
         "project_capacity_slack", 0.9, 0.8, 1.0, "of capacity",
         "assumed: projects are planned with some room to grow (range 0.8–1.0)",
         "New projects are sited with space for their full-scale output at this utilisation.",
         sampled_in_baseline=False,
+        label=("Capacity slack of new projects", "新项目产能余量"),
     ),
     Parameter(
         "innovation_rd_leverage", 1.0, 0.5, 2.0, "元 per 元",
         "assumed: no crowding in or out (range 0.5–2)",
         "R&D added per 元 of innovation-platform support.",
         sampled_in_baseline=False,
+        label=("R&D per innovation support", "创新支持的研发杠杆"),
     ),
     Parameter(
         "utilisation_sd", 0.08, 0.05, 0.12, "of capacity",
         "assumed: firm-level spread of capacity use (range 0.05–0.12)",
         "Firm-level spread of base-year capacity utilisation around initial_utilisation.",
         sampled_in_baseline=False,
+        label=("Spread of initial utilisation", "初始利用率离散度"),
     ),
     Parameter(
         "small_firm_floor_yi", 0.01, 0.005, 0.05, "亿元",
@@ -295,6 +340,7 @@ _PARAMETERS = [
         "left out (range 0.005–0.05)",
         "Smallest 规下 firm generated at the base year (100万元).",
         sampled_in_baseline=False,
+        label=("Smallest firm (100M yuan)", "最小企业规模(亿元)"),
     ),
 ]
 

@@ -33,6 +33,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails
 
 from parkabm.scenarios.parameters import PARAMETERS, defaults
@@ -60,8 +61,16 @@ def _field(
     le: float | None = None,
     gt: float | None = None,
     lt: float | None = None,
+    label: tuple[str, str] | None = None,
 ) -> Any:
-    """Declare a field with its unit and source in the description and in ``json_schema_extra``."""
+    """Declare a field with its unit, source and (for levers) English and Chinese label in ``json_schema_extra``.
+
+    The label is what charts, tables, the effects report and the dashboard call the lever; a lever declared without
+    one fails ``tests/test_scenarios.py``.
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if label is not None:
+        extra["label_en"], extra["label_zh"] = label
     return Field(
         default,
         ge=ge,
@@ -69,7 +78,7 @@ def _field(
         gt=gt,
         lt=lt,
         description=f"{what} Unit: {unit}. Source: {source}.",
-        json_schema_extra={"unit": unit, "source": source},
+        json_schema_extra=extra,
     )
 
 
@@ -143,31 +152,37 @@ class LandLevers(BaseModel):
         10000.0, ge=0, le=50000, unit="亩/yr",
         source="seed 001 (十) 每年整治低效工业用地1万亩以上; seed 003 一(二) 每年腾退低效用地不少于1万亩",
         what="Low-efficiency industrial land (低效用地) redeveloped city-wide per year, returned to parks.",
+        label=("Low-efficiency land redevelopment (mu/yr)", "低效用地整治(亩/年)"),
     )
     redevelopment_lag_years: int = _field(
         2, ge=0, le=5, unit="years",
         source="assumed: clearing, compensation and re-zoning take about two years",
         what="Years between starting a redevelopment and the land becoming available.",
+        label=("Redevelopment lag (years)", "整治周期(年)"),
     )
     redevelopment_cost_wan_per_mu: float = _field(
         60.0, ge=0, le=500, unit="万元/亩",
         source="assumed: typical compensation and site preparation cost of 腾笼换鸟 in Zhejiang",
         what="Fiscal cost of redeveloping one 亩.",
+        label=("Redevelopment cost (10k yuan/mu)", "整治成本(万元/亩)"),
     )
     standard_factory_m2_per_year: float = _field(
         4_000_000.0, ge=0, le=20_000_000, unit="m²/yr",
         source="seed 001 (十) 每年新增标准厂房400万平方米以上",
         what="New standard-factory (标准厂房) floor space built city-wide each year.",
+        label=("Standard factories (m²/yr)", "新增标准厂房(m²/年)"),
     )
     standard_factory_plot_ratio: float = _field(
         2.5, ge=0.5, le=6, unit="容积率, floor area per land area",
         source="assumed: multi-storey industrial buildings; seed 001 (十) 提高工业用地建筑密度和开发强度",
         what="Plot ratio that converts standard-factory floor space into land-equivalent capacity.",
+        label=("Standard-factory plot ratio", "标准厂房容积率"),
     )
     standard_factory_cost_yuan_per_m2: float = _field(
         3000.0, ge=0, le=20000, unit="元/m²",
         source="assumed: construction cost of multi-storey industrial buildings",
         what="Cost of building one m² of standard factory.",
+        label=("Standard-factory cost (yuan/m²)", "标准厂房造价(元/m²)"),
     )
     new_land_quota_mu_per_year: float = _field(
         3000.0, ge=0, le=30000, unit="亩/yr",
@@ -176,16 +191,19 @@ class LandLevers(BaseModel):
             "(city industrial land is conserved at 300 km², seed 004 (十七))"
         ),
         what="Industrial land moved each year from scattered sites outside the zones into the zones.",
+        label=("New land quota (mu/yr)", "新增用地指标(亩/年)"),
     )
     class_priority: float = _field(
         1.0, ge=0, le=1, unit="share (0 = no priority, 1 = A-class first)",
         source="seed 004 (十九) 差别化用地、用能、排放等资源要素配置机制",
         what="How strictly parks allocate available space by 亩均 class (A first).",
+        label=("Land priority by per-mu class (A first)", "按亩均等级差别化供地(A类优先)"),
     )
     relocation_probability: float = _field(
         0.3, ge=0, le=1, unit="probability",
         source="seed 001 (六) 产业跨区域迁移 实行市级统筹; value assumed",
         what="Probability that a firm without space in its park moves to another park with space.",
+        label=("Cross-park relocation", "跨园区统筹迁移"),
     )
 
 
@@ -198,41 +216,49 @@ class FundLevers(BaseModel):
         20.0, ge=0, le=200, unit="亿元/yr",
         source="seed 004 (二十二) 市本级财政每年统筹安排20亿元资金支持制造业高质量发展",
         what="Yearly cap on all subsidies paid by the city.",
+        label=("Manufacturing fund (100M yuan/yr)", "制造业专项资金(亿元/年)"),
     )
     milestone_reward_scale: float = _field(
         1.0, ge=0, le=5, unit="×",
         source="seed 004 (七) 首次达到50/100/200/500/1000亿元 → 200万/400万/800万/2000万/1亿元",
         what="Multiplies the one-off rewards for firms first reaching an output milestone.",
+        label=("Output-milestone rewards (×)", "产值跨档奖励(倍)"),
     )
     tech_upgrade_subsidy_rate: float = _field(
         0.10, ge=0, le=0.5, unit="share of investment",
         source="seed 004 (十) refers to 杭政办函〔2017〕102号 without a rate; value assumed",
         what="Subsidy paid on technical-transformation (技术改造) investment.",
+        label=("Technical-transformation subsidy rate", "技改补助比例"),
     )
     tech_upgrade_min_investment_yi: float = _field(
         0.5, ge=0, le=10, unit="亿元",
         source="seed 004 (十) 实际投入5000万元(含)以上的技术改造投资项目",
         what="Smallest technical-transformation project that earns the subsidy.",
+        label=("Smallest subsidised upgrade (100M yuan)", "技改补助门槛(亿元)"),
     )
     strategic_min_investment_yi: float = _field(
         0.2, ge=0, le=10, unit="亿元",
         source="seed 004 (十) 战略性新兴产业 实际投入申报标准下调至2000万元",
         what="Smallest subsidised project in strategic emerging industries.",
+        label=("Smallest subsidised strategic project (100M yuan)", "战略性新兴产业补助门槛(亿元)"),
     )
     innovation_support_yi_per_year: float = _field(
         3.0, ge=0, le=50, unit="亿元/yr",
         source="assumed: total scale; seed 004 (十八) 公共服务平台 实际投入不超过30%、最高3000万元",
         what="Yearly support for innovation and public-service platforms.",
+        label=("Innovation support (100M yuan/yr)", "创新平台支持(亿元/年)"),
     )
     industry_fund_yi: float = _field(
         100.0, ge=0, le=2000, unit="亿元",
         source="seed 004 (二十二) 产业基金规模扩大至100亿元; seed 000 三.6 千亿级产业基金",
         what="Size of the city's industry fund (专项产业基金) co-investing in leading-industry projects.",
+        label=("Industry fund (100M yuan)", "产业基金规模(亿元)"),
     )
     phaseout_compensation_share: float = _field(
         0.30, ge=0, le=1, unit="share of compensation",
         source="seed 004 (十九) 淘汰落后产能 不超过实际支付企业补偿资金的30%",
         what="City share of the compensation paid to firms that exit under 淘汰落后产能.",
+        label=("Phase-out compensation share", "淘汰落后产能补助比例"),
     )
 
 
@@ -245,31 +271,37 @@ class EvaluationWeights(BaseModel):
         0.30, ge=0, le=1, unit="weight",
         source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (亩均税收 30)",
         what="Weight of tax per 亩 (亩均税收).",
+        label=("Weight: tax per mu", "权重：亩均税收"),
     )
     value_added_per_mu: float = _field(
         0.20, ge=0, le=1, unit="weight",
         source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (亩均增加值 20)",
         what="Weight of value added per 亩 (亩均增加值).",
+        label=("Weight: value added per mu", "权重：亩均增加值"),
     )
     value_added_per_energy: float = _field(
         0.20, ge=0, le=1, unit="weight",
         source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (单位能耗增加值 20)",
         what="Weight of value added per unit of energy (单位能耗增加值).",
+        label=("Weight: value added per energy", "权重：单位能耗增加值"),
     )
     value_added_per_emission: float = _field(
         0.10, ge=0, le=1, unit="weight",
         source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (单位排放增加值 10)",
         what="Weight of value added per unit of emission (单位排放增加值).",
+        label=("Weight: value added per emission", "权重：单位排放增加值"),
     )
     labour_productivity: float = _field(
         0.10, ge=0, le=1, unit="weight",
         source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (全员劳动生产率 10)",
         what="Weight of labour productivity (全员劳动生产率).",
+        label=("Weight: labour productivity", "权重：全员劳动生产率"),
     )
     rd_intensity: float = _field(
         0.10, ge=0, le=1, unit="weight",
         source="DATA-SOURCES 亩均论英雄: typical Zhejiang weights (R&D/营收 10)",
         what="Weight of R&D intensity (研发经费占营收比重).",
+        label=("Weight: R&D intensity", "权重：研发投入强度"),
     )
 
     @model_validator(mode="after")
@@ -293,15 +325,18 @@ class ClassCutoffs(BaseModel):
     a: float = _field(
         0.25, gt=0, lt=1, unit="cumulative share from the top",
         source="DATA-SOURCES 亩均论英雄: scheme A top 25%", what="Share of firms in class A.",
+        label=("Class A cut-off (top share)", "A类比例"),
     )
     b: float = _field(
         0.70, gt=0, lt=1, unit="cumulative share from the top",
         source="DATA-SOURCES 亩均论英雄: scheme B 26–70%", what="Share of firms in classes A and B.",
+        label=("Class A+B cut-off", "A+B类累计比例"),
     )
     c: float = _field(
         0.95, gt=0, lt=1, unit="cumulative share from the top",
         source="DATA-SOURCES 亩均论英雄: scheme C 71–95%, D bottom 5%",
         what="Share of firms in classes A, B and C.",
+        label=("Class A+B+C cut-off", "A+B+C类累计比例"),
     )
 
     @model_validator(mode="after")
@@ -323,19 +358,23 @@ class Surcharges(BaseModel):
     a: float = _field(
         0.0, ge=0, le=2, unit="元/kWh", source="DATA-SOURCES 亩均论英雄: no surcharge for A",
         what="Surcharge on class A.",
+        label=("Surcharge, class A (yuan/kWh)", "A类差别化电价(元/千瓦时)"),
     )
     b: float = _field(
         0.0, ge=0, le=2, unit="元/kWh", source="DATA-SOURCES 亩均论英雄: no surcharge for B",
         what="Surcharge on class B.",
+        label=("Surcharge, class B (yuan/kWh)", "B类差别化电价(元/千瓦时)"),
     )
     c: float = _field(
         0.1, ge=0, le=2, unit="元/kWh",
         source="assumed: C faces reduced energy quotas (DATA-SOURCES); priced here as a small surcharge",
         what="Surcharge on class C.",
+        label=("Surcharge, class C (yuan/kWh)", "C类差别化电价(元/千瓦时)"),
     )
     d: float = _field(
         0.3, ge=0, le=2, unit="元/kWh", source="DATA-SOURCES 亩均论英雄: D-class surcharge +0.3元/kWh",
         what="Surcharge on class D.",
+        label=("Surcharge, class D (yuan/kWh)", "D类差别化电价(元/千瓦时)"),
     )
 
     @model_validator(mode="after")
@@ -361,11 +400,13 @@ class EvaluationLevers(BaseModel):
             "Source: seed 000 三.2 实现园区亩均综合评价全覆盖; "
             "DATA-SOURCES 亩均论英雄 (规上 from 2018, all firms by 2020)."
         ),
-        json_schema_extra={"unit": "none", "source": "seed 000 三.2; DATA-SOURCES 亩均论英雄"},
+        json_schema_extra={"unit": "none", "source": "seed 000 三.2; DATA-SOURCES 亩均论英雄",
+                           "label_en": "Per-mu evaluation coverage", "label_zh": "亩均评价覆盖范围"},
     )
     min_land_mu: float = _field(
         5.0, ge=0, le=100, unit="亩", source="DATA-SOURCES 亩均论英雄: covers firms with ≥5亩",
         what="Smallest land holding that is evaluated.",
+        label=("Smallest evaluated holding (mu)", "参评最小用地(亩)"),
     )
     weights: EvaluationWeights = Field(
         default_factory=EvaluationWeights,
@@ -383,16 +424,19 @@ class EvaluationLevers(BaseModel):
         0.4, ge=0, le=2, unit="元/kWh",
         source="DATA-SOURCES 亩均论英雄: +0.4元/kWh after three consecutive years in D",
         what="Surcharge on a firm in class D for the third year running or longer.",
+        label=("Surcharge, D three years running (yuan/kWh)", "连续三年D类加价(元/千瓦时)"),
     )
     enforcement: float = _field(
         0.5, ge=0, le=1, unit="strength (0 = none, 1 = full)",
         source="assumed: the texts do not quantify 腾笼换鸟/低散乱整治 (seed 001 (十), seed 003 二(二))",
         what="Exit pressure on D-class firms after their rectification deadline.",
+        label=("Per-mu enforcement", "亩均整治力度"),
     )
     rectification_years: int = _field(
         2, ge=1, le=5, unit="years",
         source="assumed: D-class firms get a rectification deadline (DATA-SOURCES: C 帮扶整治, D 淘汰关停)",
         what="Years a D-class firm has to improve before enforcement applies.",
+        label=("Rectification deadline (years)", "D类整改期限(年)"),
     )
 
     @model_validator(mode="after")
@@ -417,20 +461,24 @@ class RecruitmentLevers(BaseModel):
         1.0, ge=0, le=5, unit="×",
         source="seed 000 三.3 推进精准招商; value assumed (1 = calibrated arrival rate)",
         what="Multiplier of the project arrival rate in every park.",
+        label=("Investment-promotion effort (×)", "招商力度(倍)"),
     )
     leading_focus: float = _field(
         0.6, ge=0, le=1, unit="weight",
         source="seed 000 二 一园一主业, 三.3 精准招商; value assumed",
         what="Weight of new projects toward the park's leading industries (一园一主业).",
+        label=("One-park-one-industry focus", "一园一主业招商聚焦度"),
     )
     chain_pull: float = _field(
         0.3, ge=0, le=1, unit="weight",
         source="seed 000 三.3 以企招企、产业链招商; value assumed",
         what="Weight of new projects toward sectors with a chain leader (链主) in the park.",
+        label=("Chain pull (firms attract firms)", "以企招企(产业链招商)"),
     )
     rampup_years: int = _field(
         3, ge=1, le=6, unit="years", source="assumed: typical time from signing to full production (投产)",
         what="Years a new project takes to reach full output.",
+        label=("Project ramp-up (years)", "项目达产期(年)"),
     )
 
 
@@ -443,11 +491,13 @@ class ChainLeaderLevers(BaseModel):
         20.0, ge=1, le=1000, unit="亿元/yr of output",
         source="seed 000 三.1 年产值不少于20亿元 (July 2022); seed 002 1. 年产值不少于50亿元 (May 2022)",
         what="Smallest output of a firm in a leading industry that counts as a chain leader.",
+        label=("Chain-leader threshold (100M yuan)", "链主门槛(亿元)"),
     )
     service_boost: float = _field(
         0.01, ge=0, le=0.1, unit="growth/yr",
         source="assumed: effect of the 一对一服务专班 (seed 000 三.1) on the leader's growth",
         what="Extra yearly growth of a chain leader from one-to-one service.",
+        label=("Chain-leader service boost", "链主一对一服务"),
     )
 
 
@@ -460,16 +510,18 @@ class RaceLevers(BaseModel):
         0.5, ge=0, le=1, unit="share (0 = equal allocation)",
         source="seed 000 四.2 建立赛马机制 按照排名情况予以财政资金和用地用能指标激励; value assumed",
         what="Share of land and energy quotas and funds allocated by park ranking.",
+        label=("Park race weight", "赛马机制权重"),
     )
     downgrade_after_years: int = _field(
         0, ge=0, le=10, unit="years (0 = never)",
         source="seed 003 三(三) 对连续几年转型不力、运行绩效低下的平台 予以撤消、调整或归并",
         what="Years running at the bottom of the ranking after which a park is downgraded.",
+        label=("Downgrade after years last (0 = never)", "末位降级年限(0为不降级)"),
     )
 
 
-def _mechanism(what: str, source: str) -> Any:
-    return _field(1.0, ge=0, le=5, unit="× (0 = off, 1 = as specified)", source=source, what=what)
+def _mechanism(what: str, source: str, *, label: tuple[str, str]) -> Any:
+    return _field(1.0, ge=0, le=5, unit="× (0 = off, 1 = as specified)", source=source, what=what, label=label)
 
 
 class Mechanisms(BaseModel):
@@ -477,22 +529,64 @@ class Mechanisms(BaseModel):
 
     model_config = _STRICT
 
-    growth_trend: float = _mechanism("Sector trend growth of firms.", "DESIGN §4.1; sectors.csv trends")
-    agglomeration: float = _mechanism("Growth bonus from same-sector mass in the park.", "DESIGN §4.1")
-    chain_spillover: float = _mechanism("Growth bonus near chain leaders.", "DESIGN §4.1; seed 000 三.1")
-    shocks: float = _mechanism("Idiosyncratic firm growth shocks.", "DESIGN §4.1")
-    upgrading: float = _mechanism("Technical transformation (技术改造).", "DESIGN §4.3; seed 004 (十)")
-    space_constraint: float = _mechanism("Growth limited by land and floor space.", "DESIGN §4.2")
-    relocation: float = _mechanism("Moves of firms without space to other parks.", "DESIGN §4.2; seed 001")
-    exit: float = _mechanism("Firm exit (losses, D class, enforcement).", "DESIGN §4.4; seed 003 二(二)")
-    redevelopment: float = _mechanism("低效用地整治 returning land to parks.", "DESIGN §4.5; seed 001 (十)")
-    standard_factories: float = _mechanism("New 标准厂房 floor space.", "DESIGN §4.6; seed 001 (十)")
-    land_quota: float = _mechanism("New land moved into the zones.", "DESIGN §4.12; seed 001 (十)")
-    recruitment: float = _mechanism("Arrival of new projects (精准招商).", "DESIGN §4.7; seed 000 三.3")
-    chain_leader_service: float = _mechanism("一对一 service for 链主.", "DESIGN §4.8; seed 000 三.1")
-    funds: float = _mechanism("Subsidies, rewards and the industry fund.", "DESIGN §4.9; seed 004")
-    evaluation: float = _mechanism("亩均 evaluation and its consequences.", "DESIGN §4.10; seed 004 (十九)")
-    race: float = _mechanism("赛马 ranking of parks.", "DESIGN §4.11; seed 000 四.2")
+    growth_trend: float = _mechanism(
+        "Sector trend growth of firms.", "DESIGN §4.1; sectors.csv trends",
+        label=("growth trend", "行业趋势增长"),
+    )
+    agglomeration: float = _mechanism(
+        "Growth bonus from same-sector mass in the park.", "DESIGN §4.1",
+        label=("agglomeration", "集聚效应"),
+    )
+    chain_spillover: float = _mechanism(
+        "Growth bonus near chain leaders.", "DESIGN §4.1; seed 000 三.1",
+        label=("chain spillover", "链主溢出"),
+    )
+    shocks: float = _mechanism("Idiosyncratic firm growth shocks.", "DESIGN §4.1", label=("shocks", "企业随机冲击"))
+    upgrading: float = _mechanism(
+        "Technical transformation (技术改造).", "DESIGN §4.3; seed 004 (十)",
+        label=("upgrading", "技术改造"),
+    )
+    space_constraint: float = _mechanism(
+        "Growth limited by land and floor space.", "DESIGN §4.2",
+        label=("space constraint", "空间约束"),
+    )
+    relocation: float = _mechanism(
+        "Moves of firms without space to other parks.", "DESIGN §4.2; seed 001",
+        label=("relocation", "跨园区迁移"),
+    )
+    exit: float = _mechanism(
+        "Firm exit (losses, D class, enforcement).", "DESIGN §4.4; seed 003 二(二)",
+        label=("exit", "企业退出"),
+    )
+    redevelopment: float = _mechanism(
+        "低效用地整治 returning land to parks.", "DESIGN §4.5; seed 001 (十)",
+        label=("redevelopment", "低效用地整治"),
+    )
+    standard_factories: float = _mechanism(
+        "New 标准厂房 floor space.", "DESIGN §4.6; seed 001 (十)",
+        label=("standard factories", "标准厂房"),
+    )
+    land_quota: float = _mechanism(
+        "New land moved into the zones.", "DESIGN §4.12; seed 001 (十)",
+        label=("land quota", "新增用地"),
+    )
+    recruitment: float = _mechanism(
+        "Arrival of new projects (精准招商).", "DESIGN §4.7; seed 000 三.3",
+        label=("recruitment", "精准招商"),
+    )
+    chain_leader_service: float = _mechanism(
+        "一对一 service for 链主.", "DESIGN §4.8; seed 000 三.1",
+        label=("chain leader service", "链主服务"),
+    )
+    funds: float = _mechanism(
+        "Subsidies, rewards and the industry fund.", "DESIGN §4.9; seed 004",
+        label=("funds", "资金与补助"),
+    )
+    evaluation: float = _mechanism(
+        "亩均 evaluation and its consequences.", "DESIGN §4.10; seed 004 (十九)",
+        label=("evaluation", "亩均评价"),
+    )
+    race: float = _mechanism("赛马 ranking of parks.", "DESIGN §4.11; seed 000 四.2", label=("race", "赛马机制"))
 
 
 SectorIds = Annotated[list[str], Field(min_length=1, max_length=2)]
@@ -789,3 +883,35 @@ class Scenario(BaseModel):
         for name in sorted(self.uncertainties):
             values[name] = self.uncertainties[name].sample(rng)
         return values
+
+
+MECHANISM_LABEL = {"en": "Mechanism: {name}", "zh": "机制：{name}"}
+"""How a mechanism switch under ``levers.mechanisms`` is named in each language."""
+
+
+def lever_field(path: str) -> FieldInfo | None:
+    """Return the schema field of a lever path such as ``levers.land.redevelopment_mu_per_year`` (None if none)."""
+    parts = path.split(".")
+    if len(parts) < 2 or parts[0] != "levers":
+        return None
+    model: Any = Levers
+    info = None
+    for part in parts[1:]:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        info = fields[part]
+        model = info.annotation
+    return info
+
+
+def lever_label(path: str, lang: str = "en") -> str:
+    """Return the declared English or Chinese label of a lever path (its path without ``levers.`` if it has none)."""
+    info = lever_field(path)
+    extra = info.json_schema_extra if info is not None and isinstance(info.json_schema_extra, dict) else {}
+    key = "label_zh" if lang == "zh" else "label_en"
+    if key not in extra:
+        return path.removeprefix("levers.")
+    name = str(extra[key])
+    return MECHANISM_LABEL[lang if lang == "zh" else "en"].format(name=name) if path.startswith(
+        "levers.mechanisms.") else name

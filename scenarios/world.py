@@ -16,6 +16,9 @@ import pandas as pd
 from parkabm.scenarios.errors import UserInputError
 
 DATA_DIR = Path(__file__).parent / "data"
+
+GUISHANG_THRESHOLD_YI = 0.2
+"""规上 threshold: 营业收入 ≥ 2000万元 = 0.2亿元 (national statistical rule for 规上工业; docs/ODD.md §2)."""
 """Folder of the shipped world files."""
 
 _FILES = ("sectors", "parks", "park_sectors", "scope", "targets", "history", "concentration")

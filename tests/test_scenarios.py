@@ -452,3 +452,25 @@ def test_problem_and_error_messages():
     assert str(error).splitlines() == [str(problem), "b.yaml: - = (empty file) — allowed: a mapping"]
     assert str(UserInputError("plain message")) == "plain message"
     assert UserInputError("plain message").problems == []
+
+
+def _lever_leaves(model, prefix="levers."):
+    for name, info in model.model_fields.items():
+        if hasattr(info.annotation, "model_fields"):
+            yield from _lever_leaves(info.annotation, f"{prefix}{name}.")
+        elif name != "parks":
+            yield f"{prefix}{name}", info
+
+
+def test_every_lever_and_parameter_declares_its_english_and_chinese_label():
+    from parkabm.scenarios.parameters import PARAMETERS
+    from parkabm.scenarios.schema import Levers, lever_label
+
+    leaves = dict(_lever_leaves(Levers))
+    assert len(leaves) > 40
+    unlabelled = [p for p, info in leaves.items()
+                  if not {"label_en", "label_zh"} <= set(info.json_schema_extra or {})]
+    assert not unlabelled, "levers declared without label=(English, Chinese)"
+    assert lever_label("levers.land.redevelopment_mu_per_year", "zh") == "低效用地整治(亩/年)"
+    assert lever_label("levers.mechanisms.race", "en") == "Mechanism: race"
+    assert [n for n, p in PARAMETERS.items() if not all(p.label)] == []

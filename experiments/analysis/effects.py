@@ -54,6 +54,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from parkabm.scenarios.errors import Problem, UserInputError
+from parkabm.scenarios.schema import lever_label as schema_lever_label
 
 DEFAULT_REPS = 40
 """Replicates per arm by default. ``parkabm effects baseline`` is 97 arms × 40 = 3,880 runs, about 90 CPU-seconds
@@ -561,68 +562,6 @@ def cost_changes(table: pd.DataFrame, lever: str) -> list[str]:
 # Report
 # ----------------------------------------------------------------------------------------------------
 
-LEVER_LABELS: dict[str, tuple[str, str]] = {
-    "levers.land.redevelopment_mu_per_year": ("Low-efficiency land redevelopment (mu/yr)", "低效用地整治(亩/年)"),
-    "levers.land.redevelopment_lag_years": ("Redevelopment lag (years)", "整治周期(年)"),
-    "levers.land.redevelopment_cost_wan_per_mu": ("Redevelopment cost (10k yuan/mu)", "整治成本(万元/亩)"),
-    "levers.land.standard_factory_m2_per_year": ("Standard factories (m²/yr)", "新增标准厂房(m²/年)"),
-    "levers.land.standard_factory_plot_ratio": ("Standard-factory plot ratio", "标准厂房容积率"),
-    "levers.land.standard_factory_cost_yuan_per_m2": ("Standard-factory cost (yuan/m²)", "标准厂房造价(元/m²)"),
-    "levers.land.new_land_quota_mu_per_year": ("New land quota (mu/yr)", "新增用地指标(亩/年)"),
-    "levers.land.class_priority": ("Land priority by per-mu class (A first)", "按亩均等级差别化供地(A类优先)"),
-    "levers.land.relocation_probability": ("Cross-park relocation", "跨园区统筹迁移"),
-    "levers.funds.manufacturing_fund_yi_per_year": ("Manufacturing fund (100M yuan/yr)", "制造业专项资金(亿元/年)"),
-    "levers.funds.milestone_reward_scale": ("Output-milestone rewards (×)", "产值跨档奖励(倍)"),
-    "levers.funds.tech_upgrade_subsidy_rate": ("Technical-transformation subsidy rate", "技改补助比例"),
-    "levers.funds.tech_upgrade_min_investment_yi": ("Smallest subsidised upgrade (100M yuan)", "技改补助门槛(亿元)"),
-    "levers.funds.strategic_min_investment_yi": ("Smallest subsidised strategic project (100M yuan)",
-                                                 "战略性新兴产业补助门槛(亿元)"),
-    "levers.funds.innovation_support_yi_per_year": ("Innovation support (100M yuan/yr)", "创新平台支持(亿元/年)"),
-    "levers.funds.industry_fund_yi": ("Industry fund (100M yuan)", "产业基金规模(亿元)"),
-    "levers.funds.phaseout_compensation_share": ("Phase-out compensation share", "淘汰落后产能补助比例"),
-    "levers.evaluation.coverage": ("Per-mu evaluation coverage", "亩均评价覆盖范围"),
-    "levers.evaluation.min_land_mu": ("Smallest evaluated holding (mu)", "参评最小用地(亩)"),
-    "levers.evaluation.weights.tax_per_mu": ("Weight: tax per mu", "权重：亩均税收"),
-    "levers.evaluation.weights.value_added_per_mu": ("Weight: value added per mu", "权重：亩均增加值"),
-    "levers.evaluation.weights.value_added_per_energy": ("Weight: value added per energy", "权重：单位能耗增加值"),
-    "levers.evaluation.weights.value_added_per_emission": ("Weight: value added per emission",
-                                                           "权重：单位排放增加值"),
-    "levers.evaluation.weights.labour_productivity": ("Weight: labour productivity", "权重：全员劳动生产率"),
-    "levers.evaluation.weights.rd_intensity": ("Weight: R&D intensity", "权重：研发投入强度"),
-    "levers.evaluation.class_cutoffs.a": ("Class A cut-off (top share)", "A类比例"),
-    "levers.evaluation.class_cutoffs.b": ("Class A+B cut-off", "A+B类累计比例"),
-    "levers.evaluation.class_cutoffs.c": ("Class A+B+C cut-off", "A+B+C类累计比例"),
-    "levers.evaluation.surcharge_yuan_per_kwh.a": ("Surcharge, class A (yuan/kWh)", "A类差别化电价(元/千瓦时)"),
-    "levers.evaluation.surcharge_yuan_per_kwh.b": ("Surcharge, class B (yuan/kWh)", "B类差别化电价(元/千瓦时)"),
-    "levers.evaluation.surcharge_yuan_per_kwh.c": ("Surcharge, class C (yuan/kWh)", "C类差别化电价(元/千瓦时)"),
-    "levers.evaluation.surcharge_yuan_per_kwh.d": ("Surcharge, class D (yuan/kWh)", "D类差别化电价(元/千瓦时)"),
-    "levers.evaluation.persistent_d_surcharge_yuan_per_kwh": ("Surcharge, D three years running (yuan/kWh)",
-                                                              "连续三年D类加价(元/千瓦时)"),
-    "levers.evaluation.enforcement": ("Per-mu enforcement", "亩均整治力度"),
-    "levers.evaluation.rectification_years": ("Rectification deadline (years)", "D类整改期限(年)"),
-    "levers.recruitment.effort": ("Investment-promotion effort (×)", "招商力度(倍)"),
-    "levers.recruitment.leading_focus": ("One-park-one-industry focus", "一园一主业招商聚焦度"),
-    "levers.recruitment.chain_pull": ("Chain pull (firms attract firms)", "以企招企(产业链招商)"),
-    "levers.recruitment.rampup_years": ("Project ramp-up (years)", "项目达产期(年)"),
-    "levers.chain_leaders.threshold_yi": ("Chain-leader threshold (100M yuan)", "链主门槛(亿元)"),
-    "levers.chain_leaders.service_boost": ("Chain-leader service boost", "链主一对一服务"),
-    "levers.race.weight": ("Park race weight", "赛马机制权重"),
-    "levers.race.downgrade_after_years": ("Downgrade after years last (0 = never)", "末位降级年限(0为不降级)"),
-}
-"""Readable names of the levers in English and Chinese; a lever without one shows its path, mechanisms their name."""
-
-MECHANISM_LABELS = {"en": "Mechanism: {name}", "zh": "机制：{name}"}
-"""How a mechanism switch is named; its name in Chinese from :data:`MECHANISM_NAMES_ZH` (else its field name)."""
-
-MECHANISM_NAMES_ZH = {
-    "growth_trend": "行业趋势增长", "agglomeration": "集聚效应", "chain_spillover": "链主溢出",
-    "shocks": "企业随机冲击",
-    "upgrading": "技术改造", "space_constraint": "空间约束", "relocation": "跨园区迁移", "exit": "企业退出",
-    "redevelopment": "低效用地整治", "standard_factories": "标准厂房", "land_quota": "新增用地",
-    "recruitment": "精准招商", "chain_leader_service": "链主服务", "funds": "资金与补助", "evaluation": "亩均评价",
-    "race": "赛马机制",
-}
-
 REPORT_TEXT = {
     "title": {"en": "Lever effects: {scenario}", "zh": "政策杠杆效应：{scenario}"},
     "intro": {
@@ -684,14 +623,8 @@ REPORT_TEXT = {
 
 
 def lever_label(lever: str, lang: str) -> str:
-    """Return the readable name of a lever path in ``lang``."""
-    if lever in LEVER_LABELS:
-        return LEVER_LABELS[lever][0 if lang == "en" else 1]
-    if lever.startswith("levers.mechanisms."):
-        name = lever.rsplit(".", 1)[1]
-        shown = MECHANISM_NAMES_ZH.get(name, name) if lang == "zh" else name.replace("_", " ")
-        return MECHANISM_LABELS[lang].format(name=shown)
-    return lever.removeprefix("levers.")
+    """Return the readable name of a lever path in ``lang``, as the scenario schema declares it."""
+    return schema_lever_label(lever, lang)
 
 
 def _text(key: str, lang: str, **values: Any) -> str:
@@ -878,7 +811,7 @@ def run_effects(ref: str | Path, *, reps: int = DEFAULT_REPS, seed: int = 0, out
         UserInputError: A bad scenario, lever file, number of replicates, language or output folder.
     """
     from parkabm.experiments import charts
-    from parkabm.experiments.analysis.projection import check_output_folder, staged_folder
+    from parkabm.experiments.execution.files import check_output_folder, staged_folder
     from parkabm.experiments.charts.effects import write_effect_charts
     from parkabm.experiments.execution.executors import SerialExecutor
     from parkabm.model.outputs.targets import select_targets
@@ -896,7 +829,7 @@ def run_effects(ref: str | Path, *, reps: int = DEFAULT_REPS, seed: int = 0, out
     if levers is not None:
         steps = read_lever_file(levers, steps)
     out = Path(out) if out is not None else Path("results") / "effects" / scenario.name
-    check_output_folder(out, marker="effects.csv", what="effects table")
+    check_output_folder(out, kind="effects")
     year = min(COMPARISON_YEAR, scenario.world.horizon)
     targets = select_targets(load_world().targets, variant)
     metrics = tuple(dict.fromkeys([*(o for o in OUTCOMES if o not in (CUMULATIVE_FISCAL, MEAN_LOW_EFFICIENCY)),
@@ -920,7 +853,7 @@ def run_effects(ref: str | Path, *, reps: int = DEFAULT_REPS, seed: int = 0, out
     runs = pd.concat(frames, ignore_index=True)
     table = effect_table(runs, steps, targets, year=year, base_year=scenario.world.base_year)
     names = {"table": "effects.csv", "report": "effects.md"}
-    with staged_folder(out) as staging:
+    with staged_folder(out, kind="effects") as staging:
         table.to_csv(staging / names["table"], index=False, encoding="utf-8")
         (staging / names["report"]).write_text(
             format_markdown(table, scenario=scenario.name, reps=reps, seed=seed,

@@ -33,7 +33,6 @@ from parkabm.experiments.charts.discovery import (  # noqa: F401
     prim_tradeoff_chart,
 )
 from parkabm.experiments.charts.labels import (  # noqa: F401
-    FACTOR_LABELS,
     LABELS,
     LANGUAGES,
     PARK_NAME_SHORTENINGS,

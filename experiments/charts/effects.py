@@ -45,8 +45,8 @@ def effect_forest_chart(table: pd.DataFrame, outcome: str, *, ax=None, lang: str
     Returns:
         The axes.
     """
-    from parkabm.experiments.analysis.effects import lever_label
     from parkabm.model.outputs.registry import display_unit
+    from parkabm.scenarios.schema import lever_label
 
     rows = table[(table["outcome"] == outcome) & (table["status"] == "evaluated")].reset_index(drop=True)
     if ax is None:
@@ -93,8 +93,8 @@ def write_effect_charts(table: pd.DataFrame, out: Path, *, langs=("en", "zh"), s
     """
     import matplotlib as mpl
 
-    from parkabm.experiments.analysis.effects import _outcome_label
     from parkabm.experiments.charts import scenario_label
+    from parkabm.model.outputs.registry import output
 
     files = {}
     evaluated = table[table["status"] == "evaluated"]
@@ -106,7 +106,7 @@ def write_effect_charts(table: pd.DataFrame, out: Path, *, langs=("en", "zh"), s
                     continue
                 fig, ax = new_figure((7.5, 0.13 * len(rows) + 1.4))
                 title = label("effects_title", lang, scenario=scenario_label(scenario, lang),
-                              what=_outcome_label(outcome, lang), year=int(rows["year"].iloc[0]))
+                              what=output(outcome).label(lang), year=int(rows["year"].iloc[0]))
                 effect_forest_chart(table, outcome, ax=ax, lang=lang, title=title)
                 files[f"{stem}.{lang}"] = save_figure(fig, out / f"{stem}.{lang}.{fmt}", fmt)
     return files

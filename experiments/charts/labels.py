@@ -10,6 +10,8 @@ import re
 
 from parkabm.model.outputs.registry import GROUP_LABELS, display_unit, output
 from parkabm.scenarios.errors import UserInputError
+from parkabm.scenarios.parameters import PARAMETERS
+from parkabm.scenarios.schema import lever_label
 
 LANGUAGES = ("en", "zh")
 
@@ -232,38 +234,6 @@ def class_title(which: str, lang: str) -> str:
     return label(f"prim_class_{which}", lang, **texts)
 
 
-FACTOR_LABELS = {
-    "redevelopment_mu_per_year": {"en": "Low-efficiency land redevelopment (mu/yr)", "zh": "低效用地整治(亩/年)"},
-    "redevelopment_lag_years": {"en": "Redevelopment lag (years)", "zh": "整治周期(年)"},
-    "standard_factory_m2_per_year": {"en": "Standard factories (m²/yr)", "zh": "新增标准厂房(m²/年)"},
-    "standard_factory_plot_ratio": {"en": "Standard-factory plot ratio", "zh": "标准厂房容积率"},
-    "new_land_quota_mu_per_year": {"en": "New land quota (mu/yr)", "zh": "新增用地指标(亩/年)"},
-    "class_priority": {"en": "Land priority by per-mu class", "zh": "按亩均等级差别化供地"},
-    "relocation_probability": {"en": "Cross-park relocation", "zh": "跨园区统筹迁移"},
-    "manufacturing_fund_yi_per_year": {"en": "Manufacturing fund (100M yuan/yr)", "zh": "制造业专项资金(亿元/年)"},
-    "tech_upgrade_subsidy_rate": {"en": "Technical-upgrade subsidy rate", "zh": "技改补助比例"},
-    "industry_fund_yi": {"en": "Industry fund (100M yuan)", "zh": "产业基金规模(亿元)"},
-    "innovation_support_yi_per_year": {"en": "Innovation support (100M yuan/yr)", "zh": "创新平台支持(亿元/年)"},
-    "milestone_reward_scale": {"en": "Output-milestone rewards (×)", "zh": "产值跨档奖励(倍)"},
-    "phaseout_compensation_share": {"en": "Phase-out compensation share", "zh": "淘汰落后产能补助比例"},
-    "enforcement": {"en": "Per-mu enforcement", "zh": "亩均整治力度"},
-    "rectification_years": {"en": "Rectification deadline (years)", "zh": "D类整改期限(年)"},
-    "effort": {"en": "Investment-promotion effort (×)", "zh": "招商力度(倍)"},
-    "leading_focus": {"en": "One-park-one-industry focus", "zh": "一园一主业招商聚焦度"},
-    "chain_pull": {"en": "Chain pull (firms attract firms)", "zh": "以企招企(产业链招商)"},
-    "threshold_yi": {"en": "Chain-leader threshold (100M yuan)", "zh": "链主门槛(亿元)"},
-    "service_boost": {"en": "Chain-leader service boost", "zh": "链主一对一服务"},
-    "weight": {"en": "Park race weight", "zh": "赛马机制权重"},
-    "trend_growth_multiplier": {"en": "Sector trend growth (×)", "zh": "行业趋势增速(倍)"},
-    "base_output_multiplier": {"en": "2021 output base (×)", "zh": "2021年产值基数(倍)"},
-    "land_productivity_growth": {"en": "In-place intensification (/yr)", "zh": "原地提效增速(/年)"},
-    "recruitment_rate": {"en": "Project arrival rate", "zh": "项目落地率"},
-    "price_growth_later": {"en": "Price growth from 2025", "zh": "2025年起价格变动"},
-    "exit_base_hazard": {"en": "Base exit hazard", "zh": "企业基础退出率"},
-    "agglomeration_elasticity": {"en": "Agglomeration elasticity", "zh": "集聚效应弹性"},
-    "volatility_multiplier": {"en": "Growth volatility (×)", "zh": "增长波动(倍)"},
-}
-"""Readable names of common factors (by the last part of a lever path, or a parameter name)."""
 
 LABELS.update({
     "sa_index": {"en": "Sensitivity index (95% CI)", "zh": "敏感性指数（95%置信区间）"},
@@ -311,6 +281,14 @@ LABELS.update({
 
 
 def factor_label(name: str, lang: str) -> str:
-    """Return the readable name of a factor (a lever path or parameter name), or the name's last part."""
-    key = str(name).split(".")[-1]
-    return zh_brackets(FACTOR_LABELS[key][lang], lang) if key in FACTOR_LABELS else key.replace("_", " ")
+    """Return the declared name of a factor in ``lang``.
+
+    A lever path's label comes from the scenario schema, a behavioural parameter's from
+    :data:`~parkabm.scenarios.parameters.PARAMETERS`; anything else shows its name's last part in words.
+    """
+    if str(name).startswith("levers."):
+        return lever_label(str(name), lang)
+    parameter = PARAMETERS.get(str(name))
+    if parameter is not None and parameter.label[0]:
+        return parameter.label[1 if lang == "zh" else 0]
+    return str(name).split(".")[-1].replace("_", " ")
