@@ -811,9 +811,9 @@ def run_effects(ref: str | Path, *, reps: int = DEFAULT_REPS, seed: int = 0, out
         UserInputError: A bad scenario, lever file, number of replicates, language or output folder.
     """
     from parkabm.experiments import charts
-    from parkabm.experiments.execution.files import check_output_folder, staged_folder
     from parkabm.experiments.charts.effects import write_effect_charts
     from parkabm.experiments.execution.executors import SerialExecutor
+    from parkabm.experiments.execution.files import check_output_folder, staged_folder
     from parkabm.model.outputs.targets import select_targets
     from parkabm.scenarios.loader import load_scenario
     from parkabm.scenarios.world import load_world
