@@ -25,6 +25,7 @@ import pandas as pd
 
 from parkabm.experiments.analysis.sensitivity import METHODS
 from parkabm.experiments.design.sensitivity import unit_problem
+from parkabm.model.outputs.registry import output as declared_output
 from parkabm.model.outputs.targets import headline_targets
 from parkabm.scenarios.errors import UserInputError
 
@@ -34,11 +35,12 @@ HEADLINE = headline_targets()
 TARGET_YEAR = HEADLINE["total_output_yi"].year
 """Year the headline outputs are read in (the targets' year); an earlier horizon reads its last year."""
 
+_OUTPUT, _LEADING = HEADLINE["total_output_yi"], HEADLINE["leading_share"]
 OUTPUTS = {
-    "total_output": "Zone output (亿元) in the target year",
-    "leading_share": "Leading-industry share in the target year",
-    "p_output_target": "P(output target met)",
-    "p_leading_target": "P(leading-share target met)",
+    "total_output": declared_output("total_output_yi").label("en", with_unit=True) + f" in {TARGET_YEAR}",
+    "leading_share": declared_output("leading_share").label("en") + f" in {TARGET_YEAR}",
+    "p_output_target": f"P(output {_OUTPUT.comparison} {_OUTPUT.value:,.0f}亿元 in {_OUTPUT.year})",
+    "p_leading_target": f"P(leading share {_LEADING.comparison} {_LEADING.value:.0%} in {_LEADING.year})",
     "p_both_targets": "P(both headline targets met)",
 }
 """Outputs analysed by default: the two headline metrics and the three target indicators."""
