@@ -304,9 +304,12 @@ def record_written(folder: str | Path, written) -> None:
     write_json(folder / MARKER, {**marker, "files": sorted(names)})
 
 
-def _alive(pid: Any, host: Any) -> bool:
-    """Whether a process that left a marker may still be running (a process on another host always may)."""
-    if host != socket.gethostname():
+def process_alive(pid: Any, host: Any = None) -> bool:
+    """Whether a process that left a marker or lock may still be running (a process on another host always may).
+
+    ``host`` None means this machine.
+    """
+    if host is not None and host != socket.gethostname():
         return True
     if not isinstance(pid, int) or pid <= 0:
         return False
@@ -368,7 +371,7 @@ def recover(target: Path, kind: str) -> int:
     if not target.parent.is_dir():
         return 0
     leftovers = [(p, m) for p, m in _leftovers(target) if m.get("kind") == kind
-                 and not _alive(m.get("pid"), m.get("host"))]
+                 and not process_alive(m.get("pid"), m.get("host"))]
     if not target.exists():
         complete = sorted((p for p, m in leftovers if p.name.startswith(STAGING) and m.get("complete")),
                           key=lambda p: p.stat().st_mtime)

@@ -64,6 +64,7 @@ from parkabm.experiments.execution.files import (
     TMP,
     check_writable,
     make_private_dir,
+    process_alive,
     read_table,
     sha256,
     write_json,
@@ -375,7 +376,7 @@ class ResultsStore:
                     holder = {}
                 if not isinstance(holder, dict):
                     holder = {}
-                if attempt == 0 and holder.get("host") == me["host"] and not _alive(holder.get("pid")):
+                if attempt == 0 and holder.get("host") == me["host"] and not process_alive(holder.get("pid")):
                     path.unlink(missing_ok=True)  # left by a killed batch on this machine
                     continue
                 raise UserInputError(
@@ -537,24 +538,13 @@ def _remove_dead_stagings(out: Path) -> None:
     start = f"{_TMP}{out.name}-"
     for path in out.parent.glob(f"{start}*"):
         pid = path.name[len(start):].split("-")[0]
-        if not path.is_dir() or path.is_symlink() or not pid.isdigit() or _alive(int(pid)):
+        if not path.is_dir() or path.is_symlink() or not pid.isdigit() or process_alive(int(pid)):
             continue
         entries = list(path.iterdir())
         if all(e.name in _STAGED or e.name.startswith(_TMP) for e in entries) and not any(
                 e.is_dir() and any(e.iterdir()) for e in entries if e.name in ("parts", "failures")):
             shutil.rmtree(path, ignore_errors=True)
 
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ----------------------------------------------------------------------------------------------------
