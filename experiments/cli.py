@@ -51,7 +51,7 @@ def warning_kind(message: str) -> str:
     """
     first = message.strip().splitlines()[0] if message.strip() else ""
     first = re.sub(r"^[\w.-]+/[\w.-]+: ", "", first)  # "<scenario>/<output>: " of the sensitivity notes
-    first = re.sub(r"\([^()]*\)", "(…)", first)
+    first = re.sub(r"\w*\([^()]*\)", "(…)", first)  # "ST(levers.race.weight)", "(column a)"
     return re.sub(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?", "#", first)
 
 
