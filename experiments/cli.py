@@ -87,14 +87,23 @@ def render_table(table: Any) -> str:
 
 
 def new_table(*columns: str, right: Iterable[str] = ()) -> Any:
-    """Return an empty ``rich`` table with a header rule and the given columns (those in ``right`` right-aligned)."""
+    """Return an empty ``rich`` table with a header rule and the given columns (those in ``right`` right-aligned).
+
+    Headers and cells are plain text: brackets such as ``[p05, p95]`` are printed, not read as rich markup.
+    """
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    class PlainTable(Table):
+        def add_row(self, *cells: Any, **kwargs: Any) -> None:
+            """Add a row of plain-text cells."""
+            super().add_row(*(Text(str(c)) for c in cells), **kwargs)
+
+    table = PlainTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
     right = set(right)
     for column in columns:
-        table.add_column(column, justify="right" if column in right else "left", no_wrap=True)
+        table.add_column(Text(column), justify="right" if column in right else "left", no_wrap=True)
     return table
 
 
@@ -441,12 +450,7 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
     import sys
     from pathlib import Path
 
-    from parkabm.experiments.analysis.compare import (
-        comparison_experiment,
-        default_out,
-        format_comparison,
-        run_comparison,
-    )
+    from parkabm.experiments.analysis.compare import comparison_experiment, default_out, run_comparison
     from parkabm.experiments.execution.executors import make_executor
 
     experiment = comparison_experiment(list(scenarios), reps=reps, seed=seed)
@@ -458,7 +462,7 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
         result = run_comparison(list(scenarios), reps=reps, seed=seed, out=out, executor=executor, lang=lang,
                                 progress=sys.stderr.isatty())
     click.echo("P(target met) [95% CI]")
-    click.echo(format_comparison(result.table))
+    click.echo(format_comparison_table(result.table))
     click.echo("")
     click.echo(f"results in {result.batch.out}/")
     for role, path in result.files.items():
@@ -466,6 +470,56 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
     click.echo(result.batch.summary_line())
     if result.batch.failed or result.batch.pending:
         raise click.exceptions.Exit(1)
+
+
+def format_comparison_table(table) -> str:
+    """Return a comparison table (:func:`~parkabm.experiments.analysis.compare.comparison_table`) as text.
+
+    First P(met) [95% CI] per target (named by its label, with value, unit and year) and scenario, then the mean and
+    5–95% range of each outcome (named by its registry label, with unit) in the comparison year.
+    """
+    from parkabm.model.outputs.registry import display_unit, output
+    from parkabm.scenarios.world import load_world
+
+    units = load_world().targets["unit"]
+    units = units[~units.index.duplicated()]
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    targets = table[table["kind"] == "target"]
+    rows = new_table("target", "goal", *scenarios, "id (targets.csv)")
+    for name, group in targets.groupby("name", sort=False):
+        first = group.iloc[0]
+        cells = []
+        for s in scenarios:
+            r = group[group["scenario"] == s]
+            r = r.iloc[0] if len(r) else None
+            cells.append("not evaluated" if r is None or not r["n"] else
+                         f"{r['p_met']:.0%} [{r['ci_low']:.0%}, {r['ci_high']:.0%}]")
+        goal = f"{_goal(first['comparison'], first['target_value'], str(units.get(name, '')))} in {int(first['year'])}"
+        rows.add_row(str(first["name_en"]), goal, *cells, str(name))
+    text = render_table(rows)
+    metrics = table[table["kind"] == "metric"]
+    if len(metrics):
+        outcomes = new_table(f"in {int(metrics['year'].iloc[0])}: mean [p05, p95]", *scenarios)
+        for metric, group in metrics.groupby("metric", sort=False):
+            info = output(str(metric))
+            share = info.unit == "share"
+            cells = []
+            for s in scenarios:
+                r = group[group["scenario"] == s].iloc[0]
+                cells.append(" ".join([_number(r["mean"], share), f"[{_number(r['p05'], share)},",
+                                       f"{_number(r['p95'], share)}]"]))
+            outcomes.add_row(f"{info.label_en} ({display_unit(info.unit)})", *cells)
+        text += "\n\n" + render_table(outcomes)
+    return text
+
+
+def _number(x: float, share: bool = False) -> str:
+    """A number for a table: a percentage for a share, thousands separated above 100, else three digits."""
+    if x != x:  # NaN
+        return "-"
+    if share:
+        return f"{x:.1%}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 @main.command("calibrate")
