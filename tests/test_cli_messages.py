@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import warnings
 
 import pytest
@@ -54,22 +55,26 @@ def test_a_command_that_does_not_resume_says_stopped_without_the_hint(tmp_path, 
     assert "stopped" in result.stderr and "resume" not in result.stderr
 
 
-def test_sigint_to_a_running_batch_stops_it_with_exit_130_and_the_resume_hint(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_stops_a_running_batch_with_exit_130_and_the_resume_hint(tmp_path, workers):
+    """SIGINT to the process group, as a terminal sends it: the driver and its pool workers all receive it."""
     spec = {**SMALL_SPEC, "replicates": 400}  # 2400 jobs: still running when the signal arrives
     path = write_spec(tmp_path, spec)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    out = tmp_path / "out"
     command = [sys.executable, "-c", "from parkabm.experiments.cli import main; main()", "batch"]
-    process = subprocess.Popen([*command, str(path), "--workers", "1",
-                                "--out", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, cwd=tmp_path)
+    process = subprocess.Popen([*command, str(path), "--workers", str(workers), "--chunk-size", "5", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
     header = [process.stdout.readline(), process.stdout.readline()]
     assert header[0].startswith("experiment small · 2400 jobs"), header
-    assert header[1].startswith(f"results in {tmp_path / 'out'}/"), header
-    process.send_signal(signal.SIGINT)
+    assert header[1].startswith(f"results in {out}/"), header
+    while process.poll() is None and not any((out / "parts").glob("*")):  # the workers are running jobs
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate()
     assert process.returncode == INTERRUPTED_EXIT_CODE, stderr
     assert STOPPED in stderr
-    assert "Traceback" not in stderr and "ran " not in stdout
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr and "ran " not in stdout
 
 
 def test_warnings_raised_by_a_command_go_to_stderr_one_line_per_kind_with_a_count(tmp_path, monkeypatch):
