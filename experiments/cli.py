@@ -417,8 +417,8 @@ def batch_command(spec: str, out: str | None, workers: int | None, scheduler: st
     from parkabm.experiments.execution.runner import run_batch
 
     experiment = load_spec(spec)
-    _print_batch_header(experiment, _batch_folder(experiment, out))
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        _print_batch_header(experiment, _batch_folder(experiment, out))  # once the scheduler (if any) is reached
         _print_dashboard(executor)
         try:
             result = run_batch(experiment, out, executor=executor, chunk_size=chunk_size,
@@ -455,9 +455,9 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
 
     experiment = comparison_experiment(list(scenarios), reps=reps, seed=seed)
     folder = Path(out) if out is not None else default_out(experiment)
-    click.echo(f"{len(scenarios)} scenarios · {reps} replicates each · seed {seed} · {experiment.n_jobs} jobs")
-    click.echo(f"results in {folder}/ (Ctrl-C stops; the same command again resumes)")
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        click.echo(f"{len(scenarios)} scenarios · {reps} replicates each · seed {seed} · {experiment.n_jobs} jobs")
+        click.echo(f"results in {folder}/ (Ctrl-C stops; the same command again resumes)")
         _print_dashboard(executor)
         result = run_comparison(list(scenarios), reps=reps, seed=seed, out=out, executor=executor, lang=lang,
                                 progress=sys.stderr.isatty())
@@ -597,9 +597,9 @@ def sensitivity_command(spec: str, method: str, n: int | None, second_order: boo
     experiment = sa_experiment(spec, method, n, second_order=second_order)
     size = design_size(experiment)
     folder = Path(out) if out is not None else Path("results") / f"{experiment.name}-n{size}"
-    click.echo(f"{method} analysis of {experiment.name} · n = {size} · {experiment.n_jobs} jobs")
-    click.echo(f"results in {folder}/ (Ctrl-C stops; the same command again resumes)")
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        click.echo(f"{method} analysis of {experiment.name} · n = {size} · {experiment.n_jobs} jobs")
+        click.echo(f"results in {folder}/ (Ctrl-C stops; the same command again resumes)")
         _print_dashboard(executor)
         result = sensitivity(spec, method=method, n=n, out=out, executor=executor, outputs=list(outputs) or None,
                              second_order=second_order, lang=lang, progress=sys.stderr.isatty())

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from parkabm.scenarios.schema import Scenario, lever_label
+from parkabm.scenarios.schema import Scenario, lever_field, lever_label
 
 LOW_RATIO = 0.01
 """A lever set below 1% of its default is reported."""
@@ -46,8 +46,6 @@ def implausible_levers(scenario: Scenario) -> list[str]:
         Messages naming the lever path, its label, the value, the default and its unit, e.g.
         ``levers.land.standard_factory_m2_per_year: 400 is 0.01% of the default 4e+06 m²/yr — check the unit``.
     """
-    from parkabm.scenarios.schema import lever_field
-
     warnings = []
     for path, value, default in _walk(scenario.levers, "levers"):
         if default <= 0 or value == 0:
