@@ -590,9 +590,9 @@ def sensitivity_command(spec: str, method: str, n: int | None, second_order: boo
     import sys
     from pathlib import Path
 
+    from parkabm.experiments import charts
     from parkabm.experiments.analysis.sensitivity.analysis import OUTPUTS, design_size, sa_experiment, sensitivity
     from parkabm.experiments.execution.executors import make_executor
-    from parkabm.scenarios.schema import lever_label
 
     experiment = sa_experiment(spec, method, n, second_order=second_order)
     size = design_size(experiment)
@@ -609,10 +609,10 @@ def sensitivity_command(spec: str, method: str, n: int | None, second_order: boo
             if not len(ranked):
                 continue
             click.echo(f"{scenario} · {OUTPUTS[output]} ({method}, n = {result.n})")
-            table = new_table("index", "value", "95% CI", "factor", "label", right=("value",))
+            table = new_table("index", "value", "95% CI", "factor", "id", right=("value",))
             for r in ranked.itertuples(index=False):
-                label = lever_label(r.factor) if r.factor.startswith("levers.") else ""
-                table.add_row(r.index, f"{r.value:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]", r.factor, label)
+                table.add_row(r.index, f"{r.value:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]",
+                              charts.factor_label(r.factor, "en"), r.factor)
             click.echo(render_table(table))
     analysis = result.out / "analysis" / method
     if result.warnings:

@@ -167,3 +167,20 @@ def test_discover_help_names_its_argument_one_way():
 def test_the_resumable_commands_exist(command):
     assert command in cli_module.main.commands
 
+
+
+def test_sensitivity_prints_results_on_stdout_and_its_warnings_summarised_on_stderr(tmp_path):
+    spec = {**SMALL_SPEC, "factors": [
+        {"name": "levers.land.redevelopment_mu_per_year", "kind": "lever", "bounds": [5000, 40000]},
+        {"name": "trend_growth_multiplier", "kind": "uncertainty", "bounds": [0.8, 1.2]},
+    ], "design": {"kind": "sobol", "base_samples": 4}, "replicates": 1}
+    out = tmp_path / "out"
+    result = cli("sensitivity", write_spec(tmp_path, spec), "--n", 4, "--workers", 1, "--out", out)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "warning" not in result.stdout.lower()
+    assert result.stdout.splitlines()[0].startswith("sobol analysis of small")  # printed before the runs
+    assert any(line.startswith("ST ") and "Low-efficiency land redevelopment" in line
+               for line in result.stdout.splitlines())  # factors by their label, then their id
+    notes = [line for line in result.stderr.splitlines() if line.startswith("analysis warning")]
+    assert notes and len(notes) == len(set(notes))  # one line per kind
+    assert any("analysis warnings in all" in line for line in result.stderr.splitlines())
