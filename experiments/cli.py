@@ -3,8 +3,10 @@
 Every command is registered on :data:`main`, a :class:`ParkabmGroup`. The group turns a
 :class:`~parkabm.scenarios.errors.UserInputError` raised by any command into its message on stderr and exit
 code 2, like click's own usage errors, so a user mistake never shows a traceback; an ``OSError`` (read-only or
-full disk, permission denied …) becomes one line naming the path and what to do, with exit code 2 too. New
-commands need nothing special::
+full disk, permission denied …) becomes one line naming the path and what to do, with exit code 2 too. Ctrl-C
+ends a command with one line on stderr (saying that the same command resumes, for the commands that do) and exit code
+130; warnings raised while a command runs are summarised on stderr, one line per kind. New commands need nothing
+special::
 
     @main.command()
     @click.argument("scenario")
@@ -157,7 +159,9 @@ class ParkabmGroup(click.Group):
         count, so that stdout holds only the results.
         """
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            warnings.simplefilter("always")  # count every occurrence, not the first one per line of code
+            for hidden in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", hidden)  # hidden by Python's defaults too: for developers, not users
             try:
                 return super().invoke(ctx)
             except (UserInputError, OSError) as exc:

@@ -86,6 +86,7 @@ def test_warnings_raised_by_a_command_go_to_stderr_one_line_per_kind_with_a_coun
         for column in ("a", "b", "c"):
             warnings.warn(f"invalid value encountered in divide (column {column})", RuntimeWarning, stacklevel=1)
         warnings.warn("The default of observed=False is deprecated", FutureWarning, stacklevel=1)
+        warnings.warn("an internal API moved", DeprecationWarning, stacklevel=1)  # for developers: not shown
         return real(*args, **kwargs)
 
     monkeypatch.setattr(loader, "list_scenarios", noisy)
