@@ -3,8 +3,10 @@
 Every command is registered on :data:`main`, a :class:`ParkabmGroup`. The group turns a
 :class:`~parkabm.scenarios.errors.UserInputError` raised by any command into its message on stderr and exit
 code 2, like click's own usage errors, so a user mistake never shows a traceback; an ``OSError`` (read-only or
-full disk, permission denied …) becomes one line naming the path and what to do, with exit code 2 too. New
-commands need nothing special::
+full disk, permission denied …) becomes one line naming the path and what to do, with exit code 2 too. Ctrl-C
+ends a command with one line on stderr (saying that the same command resumes, for the commands that do) and exit code
+130; warnings raised while a command runs are summarised on stderr, one line per kind. New commands need nothing
+special::
 
     @main.command()
     @click.argument("scenario")
@@ -18,7 +20,10 @@ Heavy modules (the model, pandas, matplotlib) are imported inside the commands s
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
@@ -28,7 +33,80 @@ from parkabm.scenarios.errors import UserInputError
 USER_ERROR_EXIT_CODE = 2
 """Exit code for user mistakes (the same code click uses for usage errors)."""
 
+INTERRUPTED_EXIT_CODE = 130
+"""Exit code after Ctrl-C (128 + SIGINT, as shells report it)."""
+
+RESUMABLE_COMMANDS = frozenset({"batch", "compare", "sensitivity", "discover"})
+"""Commands whose results folder keeps the jobs done, so that the same command again resumes."""
+
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def warning_kind(message: str) -> str:
+    """Return the kind of a warning message: its first line with numbers and parenthesised names blanked.
+
+    Args:
+        message: The warning's text.
+
+    Returns:
+        A key shared by warnings that differ only in the factor, output or number they name.
+    """
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    first = re.sub(r"^[\w.-]+/[\w.-]+: ", "", first)  # "<scenario>/<output>: " of the sensitivity notes
+    first = re.sub(r"\w*\([^()]*\)", "(…)", first)  # "ST(levers.race.weight)", "(column a)"
+    return re.sub(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?", "#", first)
+
+
+def summarise_warnings(messages: Iterable[str], prefix: str = "warning") -> list[str]:
+    """Return one line per kind of warning (:func:`warning_kind`): the count and the first message of the kind.
+
+    Args:
+        messages: Warning texts, in the order they were raised.
+        prefix: First word of each line.
+
+    Returns:
+        Lines such as ``warning (12×): RuntimeWarning: invalid value encountered in divide``.
+    """
+    examples: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for message in messages:
+        kind = warning_kind(message)
+        examples.setdefault(kind, " ".join(message.split()))
+        counts[kind] += 1
+    return [f"{prefix} ({counts[k]}×): {examples[k][:300]}" if counts[k] > 1 else f"{prefix}: {examples[k][:300]}"
+            for k in examples]
+
+
+def render_table(table: Any) -> str:
+    """Return a ``rich`` table as plain fixed-width text (no colours, no wrapping)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=400, color_system=None, highlight=False, emoji=False)
+    console.print(table)
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())  # type: ignore[attr-defined]
+
+
+def new_table(*columns: str, right: Iterable[str] = ()) -> Any:
+    """Return an empty ``rich`` table with a header rule and the given columns (those in ``right`` right-aligned).
+
+    Headers and cells are plain text: brackets such as ``[p05, p95]`` are printed, not read as rich markup.
+    """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    class PlainTable(Table):
+        def add_row(self, *cells: Any, **kwargs: Any) -> None:
+            """Add a row of plain-text cells."""
+            super().add_row(*(Text(str(c)) for c in cells), **kwargs)
+
+    table = PlainTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    right = set(right)
+    for column in columns:
+        table.add_column(Text(column), justify="right" if column in right else "left", no_wrap=True)
+    return table
 
 
 def report_user_errors(command: _F) -> _F:
@@ -73,11 +151,29 @@ class ParkabmGroup(click.Group):
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the group and the chosen command, converting a UserInputError or an OSError into exit code 2."""
-        try:
-            return super().invoke(ctx)
-        except (UserInputError, OSError) as exc:
-            _exit_with(exc)
+        """Run the group and the chosen command.
+
+        A UserInputError or an OSError becomes exit code 2; Ctrl-C (KeyboardInterrupt) a one-line note on stderr
+        (saying that re-running resumes, for the commands that resume) and exit code 130. Warnings raised while the
+        command runs (SALib, NumPy, pandas …) are collected and summarised on stderr, one line per kind with a
+        count, so that stdout holds only the results.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # count every occurrence, not the first one per line of code
+            for hidden in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", hidden)  # hidden by Python's defaults too: for developers, not users
+            try:
+                return super().invoke(ctx)
+            except (UserInputError, OSError) as exc:
+                _exit_with(exc)
+            except KeyboardInterrupt:
+                name = ctx.invoked_subcommand or ""
+                hint = "; run the same command again to resume" if name in RESUMABLE_COMMANDS else ""
+                click.echo(f"\nstopped{hint}", err=True)
+                raise click.exceptions.Exit(INTERRUPTED_EXIT_CODE) from None
+            finally:
+                for line in summarise_warnings(f"{w.category.__name__}: {w.message}" for w in caught):
+                    click.echo(line, err=True)
 
 
 @click.group(cls=ParkabmGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,12 +190,10 @@ def scenarios_command(lang: str) -> None:
     from parkabm.scenarios.loader import list_scenarios
 
     table = list_scenarios()
-    name_width = max([len("name"), *(len(n) for n in table["name"])])
-    extends = [e if isinstance(e, str) else "-" for e in table["extends"]]
-    extends_width = max([len("extends"), *(len(e) for e in extends)])
-    click.echo(f"{'name':<{name_width}}  {'extends':<{extends_width}}  description")
-    for name, parent, description in zip(table["name"], extends, table[f"description_{lang}"], strict=True):
-        click.echo(f"{name:<{name_width}}  {parent:<{extends_width}}  {description}")
+    rows = new_table("name", "extends", "description")
+    for name, parent, description in zip(table["name"], table["extends"], table[f"description_{lang}"], strict=True):
+        rows.add_row(name, parent if isinstance(parent, str) else "-", description)
+    click.echo(render_table(rows))
 
 
 @main.command("validate")
@@ -125,8 +219,19 @@ def validate_command(scenarios: tuple[str, ...]) -> None:
             problems += found
         else:
             click.echo(f"ok  {ref}")
+            if not names_experiment(ref):
+                _warn_implausible(ref)
     if problems:
         raise UserInputError(problems)
+
+
+def _warn_implausible(ref: str) -> None:
+    """Print a warning on stderr for every lever of scenario ``ref`` set far from its default (a unit slip?)."""
+    from parkabm.scenarios.loader import load_scenario
+    from parkabm.scenarios.plausibility import implausible_levers
+
+    for note in implausible_levers(load_scenario(ref)):
+        click.echo(f"warning: {ref}: {note}", err=True)
 
 
 @main.command("run")
@@ -151,6 +256,7 @@ def run_command(scenario: str, reps: int, seed: int, until: int | None, out: str
 
     from parkabm.experiments.analysis.projection import project
 
+    _warn_implausible(scenario)
     result = project(scenario, reps=reps, seed=seed, until=until, out=out, lang=lang, fmt=fmt,
                      progress=sys.stderr.isatty())
     click.echo(format_target_table(result.summary))
@@ -161,20 +267,34 @@ def run_command(scenario: str, reps: int, seed: int, until: int | None, out: str
 
 
 def format_target_table(summary: dict) -> str:
-    """Return the targets of a projection summary as a fixed-width text table."""
-    lines = [
-        f"scenario {summary['scenario']} · scope {summary['scope']} · {summary['reps']} replicates · "
-        f"seed {summary['seed']} · to {summary['until']}",
-        f"{'target':<34} {'value':>10} {'year':>5} {'P(met)':>7}  95% CI",
-    ]
+    """Return the targets of a projection summary as a fixed-width text table.
+
+    Each target is named by its label (``name_en`` of targets.csv) and stated with its value, unit and year; its
+    id in targets.csv is the last column.
+    """
+    from parkabm.scenarios.world import load_world
+
+    units = load_world().targets["unit"]
+    units = units[~units.index.duplicated()]
+    head = (f"scenario {summary['scenario']} · scope {summary['scope']} · {summary['reps']} replicates · "
+            f"seed {summary['seed']} · to {summary['until']}")
+    table = new_table("target", "goal", "P(met)", "95% CI", "id (targets.csv)", right=("P(met)",))
     for t in summary["targets"]:
-        value = f"{t['comparison']}{t['target']:g}"
+        goal = f"{_goal(t['comparison'], t['target'], str(units.get(t['name'], '')))} in {t['year']}"
         if t["p_met"] is None or t["p_met"] != t["p_met"]:
-            lines.append(f"{t['name']:<34} {value:>10} {t['year']:>5}  not evaluated (the run ends before)")
+            table.add_row(t["name_en"], goal, "-", f"not evaluated (the run ends in {summary['until']})", t["name"])
             continue
-        lines.append(f"{t['name']:<34} {value:>10} {t['year']:>5} {t['p_met']:>7.2f}  "
-                     f"[{t['ci_low']:.2f}, {t['ci_high']:.2f}]")
-    return "\n".join(lines)
+        table.add_row(t["name_en"], goal, f"{t['p_met']:.0%}", f"[{t['ci_low']:.0%}, {t['ci_high']:.0%}]", t["name"])
+    return head + "\n" + render_table(table)
+
+
+def _goal(comparison: str, value: float, unit: str) -> str:
+    """Return a target's value with its unit: ``≥ 30,000 亿元``, ``≥ 60%`` for a share."""
+    sign = {">=": "≥", "<=": "≤"}.get(comparison, comparison)
+    if unit in ("share", "ratio", "growth") or (not unit and 0 < value <= 1):
+        return f"{sign} {value:.0%}" + (" a year" if unit == "growth" else "")
+    unit = {"count": "", "count per year": "a year"}.get(unit, unit)
+    return f"{sign} {value:,.10g} {unit}".rstrip()
 
 
 @main.command("plot")
@@ -223,13 +343,25 @@ def _print_dashboard(executor) -> None:
         click.echo(f"Dask dashboard: {link}")
 
 
-def _print_batch(result, experiment) -> None:
-    """Print what a batch did, where its results are, and its failures (at most five)."""
+def _batch_folder(experiment, out: str | None):
+    """Return the results folder a batch of ``experiment`` writes to (``results/<name>`` unless ``--out``)."""
+    from pathlib import Path
+
+    return Path(out) if out is not None else Path("results") / experiment.name
+
+
+def _print_batch_header(experiment, folder) -> None:
+    """Print what a batch will run and where its results go, before it starts."""
+    spec = experiment.spec
+    click.echo(f"experiment {experiment.name} · {experiment.n_jobs} jobs ({len(experiment.scenarios)} scenarios × "
+               f"{experiment.n_points} design points × {spec.replicates} replicates) · seed {spec.seed}")
+    click.echo(f"results in {folder}/ (Ctrl-C stops; the same command again resumes)")
+
+
+def _print_batch(result) -> None:
+    """Print what a batch did, the files it wrote, and its failures (at most five)."""
     from parkabm.experiments.execution.store import load_failures
 
-    spec = experiment.spec
-    click.echo(f"experiment {experiment.name} · {result.jobs} jobs ({len(experiment.scenarios)} scenarios × "
-               f"{experiment.n_points} design points × {spec.replicates} replicates) · seed {spec.seed}")
     click.echo(f"ran {result.ran} jobs on {result.executor}; {result.skipped} were already done"
                + (f"; removed {result.cleaned} files left by an interrupted batch" if result.cleaned else ""))
     click.echo(f"results in {result.out}/")
@@ -290,13 +422,14 @@ def batch_command(spec: str, out: str | None, workers: int | None, scheduler: st
 
     experiment = load_spec(spec)
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        _print_batch_header(experiment, _batch_folder(experiment, out))  # once the scheduler (if any) is reached
         _print_dashboard(executor)
         try:
             result = run_batch(experiment, out, executor=executor, chunk_size=chunk_size,
                                progress=sys.stderr.isatty())
         except OSError as exc:
             _stopped_by_the_machine(exc, experiment, out)
-    _print_batch(result, experiment)
+    _print_batch(result)
     click.echo(result.summary_line())
     if result.failed or result.pending:
         raise click.exceptions.Exit(1)
@@ -319,16 +452,21 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
     comparison.<lang>.png to the results folder and prints the table. Exit code 1 when some runs failed.
     """
     import sys
+    from pathlib import Path
 
-    from parkabm.experiments.analysis.compare import format_comparison, run_comparison
+    from parkabm.experiments.analysis.compare import comparison_experiment, default_out, run_comparison
     from parkabm.experiments.execution.executors import make_executor
 
+    experiment = comparison_experiment(list(scenarios), reps=reps, seed=seed)
+    folder = Path(out) if out is not None else default_out(experiment)
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        click.echo(f"{len(scenarios)} scenarios · {reps} replicates each · seed {seed} · {experiment.n_jobs} jobs")
+        click.echo(f"results in {folder}/ (Ctrl-C stops; the same command again resumes)")
         _print_dashboard(executor)
         result = run_comparison(list(scenarios), reps=reps, seed=seed, out=out, executor=executor, lang=lang,
                                 progress=sys.stderr.isatty())
-    click.echo(f"{len(scenarios)} scenarios · {reps} replicates each · seed {seed} · P(target met) [95% CI]")
-    click.echo(format_comparison(result.table))
+    click.echo("P(target met) [95% CI]")
+    click.echo(format_comparison_table(result.table))
     click.echo("")
     click.echo(f"results in {result.batch.out}/")
     for role, path in result.files.items():
@@ -336,6 +474,56 @@ def compare_command(scenarios: tuple[str, ...], reps: int, seed: int, out: str |
     click.echo(result.batch.summary_line())
     if result.batch.failed or result.batch.pending:
         raise click.exceptions.Exit(1)
+
+
+def format_comparison_table(table) -> str:
+    """Return a comparison table (:func:`~parkabm.experiments.analysis.compare.comparison_table`) as text.
+
+    First P(met) [95% CI] per target (named by its label, with value, unit and year) and scenario, then the mean and
+    5–95% range of each outcome (named by its registry label, with unit) in the comparison year.
+    """
+    from parkabm.model.outputs.registry import display_unit, output
+    from parkabm.scenarios.world import load_world
+
+    units = load_world().targets["unit"]
+    units = units[~units.index.duplicated()]
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    targets = table[table["kind"] == "target"]
+    rows = new_table("target", "goal", *scenarios, "id (targets.csv)")
+    for name, group in targets.groupby("name", sort=False):
+        first = group.iloc[0]
+        cells = []
+        for s in scenarios:
+            r = group[group["scenario"] == s]
+            r = r.iloc[0] if len(r) else None
+            cells.append("not evaluated" if r is None or not r["n"] else
+                         f"{r['p_met']:.0%} [{r['ci_low']:.0%}, {r['ci_high']:.0%}]")
+        goal = f"{_goal(first['comparison'], first['target_value'], str(units.get(name, '')))} in {int(first['year'])}"
+        rows.add_row(str(first["name_en"]), goal, *cells, str(name))
+    text = render_table(rows)
+    metrics = table[table["kind"] == "metric"]
+    if len(metrics):
+        outcomes = new_table(f"in {int(metrics['year'].iloc[0])}: mean [p05, p95]", *scenarios)
+        for metric, group in metrics.groupby("metric", sort=False):
+            info = output(str(metric))
+            share = info.unit == "share"
+            cells = []
+            for s in scenarios:
+                r = group[group["scenario"] == s].iloc[0]
+                cells.append(" ".join([_number(r["mean"], share), f"[{_number(r['p05'], share)},",
+                                       f"{_number(r['p95'], share)}]"]))
+            outcomes.add_row(f"{info.label_en} ({display_unit(info.unit)})", *cells)
+        text += "\n\n" + render_table(outcomes)
+    return text
+
+
+def _number(x: float, share: bool = False) -> str:
+    """A number for a table: a percentage for a share, thousands separated above 100, else three digits."""
+    if x != x:  # NaN
+        return "-"
+    if share:
+        return f"{x:.1%}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 @main.command("calibrate")
@@ -404,11 +592,18 @@ def sensitivity_command(spec: str, method: str, n: int | None, second_order: boo
     and charts to <out>/analysis/<method>/.
     """
     import sys
+    from pathlib import Path
 
-    from parkabm.experiments.analysis.sensitivity.analysis import OUTPUTS, sensitivity
+    from parkabm.experiments import charts
+    from parkabm.experiments.analysis.sensitivity.analysis import OUTPUTS, design_size, sa_experiment, sensitivity
     from parkabm.experiments.execution.executors import make_executor
 
+    experiment = sa_experiment(spec, method, n, second_order=second_order)
+    size = design_size(experiment)
+    folder = Path(out) if out is not None else Path("results") / f"{experiment.name}-n{size}"
     with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        click.echo(f"{method} analysis of {experiment.name} · n = {size} · {experiment.n_jobs} jobs")
+        click.echo(f"results in {folder}/ (Ctrl-C stops; the same command again resumes)")
         _print_dashboard(executor)
         result = sensitivity(spec, method=method, n=n, out=out, executor=executor, outputs=list(outputs) or None,
                              second_order=second_order, lang=lang, progress=sys.stderr.isatty())
@@ -418,17 +613,23 @@ def sensitivity_command(spec: str, method: str, n: int | None, second_order: boo
             if not len(ranked):
                 continue
             click.echo(f"{scenario} · {OUTPUTS[output]} ({method}, n = {result.n})")
+            table = new_table("index", "value", "95% CI", "factor", "id", right=("value",))
             for r in ranked.itertuples(index=False):
-                click.echo(f"  {r.index:<11} {r.value:7.3f}  [{r.ci_low:6.3f}, {r.ci_high:6.3f}]  {r.factor}")
-    for note in result.warnings:
-        click.echo(f"warning: {note}")
-    click.echo(f"results in {result.out}/ (analysis in {result.out / 'analysis' / method}/)")
+                table.add_row(r.index, f"{r.value:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]",
+                              charts.factor_label(r.factor, "en"), r.factor)
+            click.echo(render_table(table))
+    analysis = result.out / "analysis" / method
+    if result.warnings:
+        for line in summarise_warnings(result.warnings, prefix="analysis warning"):
+            click.echo(line, err=True)
+        click.echo(f"{len(result.warnings)} analysis warnings in all; each one is listed in {analysis}/", err=True)
+    click.echo(f"results in {result.out}/ (analysis in {analysis}/)")
     for role, path in result.files.items():
         click.echo(f"  {role:<28} {path}")
 
 
 @main.command("discover")
-@click.argument("source", metavar="RESULTS_DIR|SPEC")
+@click.argument("source", metavar="SOURCE")
 @click.option("--target", type=click.Choice(["both", "output", "leading"]), default="both", show_default=True,
               help="Class of interest: which headline targets a run must meet in 2025.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.8, show_default=True,
@@ -441,7 +642,8 @@ def discover_command(source: str, target: str, threshold: float, out: str | None
                      scheduler: str | None, dask_local: int | None, lang: str) -> None:
     """Scenario discovery with PRIM: which lever and uncertainty ranges make the targets likely.
 
-    SOURCE is the results folder of a finished batch, or an experiment file (run or resumed first). Writes the
+    SOURCE is the results folder of a finished batch, or an experiment file or example name (run or resumed
+    first). Writes the
     peeling trajectory, the chosen box with quasi-p-values, a plain-language summary and charts to
     <results>/discovery/.
     """

@@ -220,7 +220,9 @@ def test_scenarios_command_lists_shipped_scenarios_in_both_languages():
     english = run_cli("scenarios")
     chinese = run_cli("scenarios", "--lang", "zh")
     assert english.exit_code == chinese.exit_code == 0
-    rows = english.stdout.splitlines()[1:]
+    lines = english.stdout.splitlines()
+    assert lines[0].split() == ["name", "extends", "description"] and set(lines[1]) == {"─"}  # header, rule
+    rows = lines[2:]
     assert [row.split()[0] for row in rows][:2] == ["baseline", "combined"]
     assert rows[0].split()[1] == "-"
     assert "Chain-leader threshold of the May 2022 draft" in english.stdout

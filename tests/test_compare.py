@@ -30,10 +30,17 @@ def test_compare_prints_p_met_per_scenario_and_target(compared):
     lines = result.stdout.splitlines()
     header = next(line for line in lines if line.startswith("target"))
     assert "small_baseline" in header and "small_land_first" in header
-    row = next(line for line in lines if line.startswith("total_output_2023"))
-    assert ">=30000" in row and row.count("[") == 2  # one P(met) [CI] per scenario
-    assert any(line.startswith("leading_share_2023") for line in lines)
+    # a target is named by its label, with its value, unit and year; its id is the last column
+    row = next(line for line in lines if line.startswith("Above-scale enterprises' gross output"))
+    assert "≥ 30,000 亿元 in 2025" in row and row.count("[") == 2  # one P(met) [CI] per scenario
+    assert row.endswith("total_output_2023")
+    share = next(line for line in lines if line.startswith("Leading-industry share of output "))
+    assert "≥ 60% in 2025" in share and share.endswith("leading_share_2023")
     assert any(line.startswith("in 2025: mean [p05, p95]") for line in lines)
+    assert any(line.startswith("Zone output (100 million yuan)") for line in lines)
+    # what runs and where its results go come first, before the batch starts
+    assert lines[0] == "2 scenarios · 3 replicates each · seed 4 · 6 jobs"
+    assert lines[1].startswith(f"results in {out}/ ")
     assert f"results in {out}/" in lines
     assert lines[-1] == "6 jobs: 6 done, 0 failed"
 

@@ -197,3 +197,18 @@ def test_spec_built_in_code(tmp_path):
     assert experiment.factor_values(0) == ({}, {})
     with pytest.raises(UserInputError, match="notebook: replicates"):
         resolve_spec({"name": "two", "scenarios": ["baseline"], "replicates": -1}, source="notebook")
+
+
+def test_latin_hypercube_points_are_scipys_drawn_from_the_specs_generator():
+    from scipy.stats import qmc
+
+    from parkabm.experiments.design.designs import LatinHypercubeDesign, latin_hypercube_points
+
+    settings = LatinHypercubeDesign(kind="latin_hypercube", samples=12)
+    factors = [object()] * 3  # the sampler reads only how many factors there are
+    points = latin_hypercube_points(factors, settings, np.random.default_rng(5))
+    expected = qmc.LatinHypercube(d=3, rng=np.random.default_rng(5)).random(12)
+    np.testing.assert_array_equal(points, expected)
+    for column in points.T:  # one point in each of the 12 strata of every factor
+        assert sorted(np.floor(column * 12).astype(int)) == list(range(12))
+    assert latin_hypercube_points([], settings, np.random.default_rng(5)).shape == (12, 0)

@@ -168,3 +168,23 @@ def test_wilson_interval_lies_in_the_unit_interval_contains_the_estimate_and_is_
 def test_wilson_interval_reaches_exactly_zero_and_one_at_the_ends(n):
     assert wilson_interval(0, n)[0] == 0.0
     assert wilson_interval(n, n)[1] == 1.0
+
+
+def _closed_form_wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The score interval written out (the formula the project used before SciPy's), clipped to [0, 1]."""
+    p = k / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 10, 16, 25, 50, 99, 100, 250, 1000])
+def test_wilson_interval_equals_the_closed_form_on_a_grid(n):
+    for k in range(n + 1):
+        assert wilson_interval(k, n) == pytest.approx(_closed_form_wilson(k, n), abs=1e-9), (k, n)
+
+
+def test_wilson_interval_at_another_level_equals_the_closed_form():
+    z = 1.6448536269514722  # 90%
+    assert wilson_interval(3, 11, z=z) == pytest.approx(_closed_form_wilson(3, 11, z), abs=1e-9)

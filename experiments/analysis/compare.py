@@ -107,53 +107,6 @@ def comparison_table(out: str | Path, *, variant: str = "2023", year: int | None
     return table
 
 
-def format_comparison(table: pd.DataFrame) -> str:
-    """Return a comparison table as text: P(met) [95% CI] per target and scenario, then the outcome ranges."""
-    scenarios = list(dict.fromkeys(table["scenario"]))
-    targets = table[table["kind"] == "target"]
-    head = [["target", "value", "year"]]
-    for name, rows in targets.groupby("name", sort=False):
-        first = rows.iloc[0]
-        cells = [name, f"{first['comparison']}{first['target_value']:g}", str(int(first["year"]))]
-        for s in scenarios:
-            row = rows[rows["scenario"] == s]
-            r = row.iloc[0] if len(row) else None
-            cells.append("not evaluated" if r is None or not r["n"] else
-                         f"{r['p_met']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]")
-        head.append(cells)
-    head[0] += scenarios
-    metrics = table[table["kind"] == "metric"]
-    tail = []
-    if len(metrics):
-        tail.append([f"in {int(metrics['year'].iloc[0])}: mean [p05, p95]", "", "", *scenarios])
-        for name, rows in metrics.groupby("name", sort=False):
-            cells = [name, "", ""]
-            for s in scenarios:
-                r = rows[rows["scenario"] == s].iloc[0]
-                cells.append(f"{_short(r['mean'])} [{_short(r['p05'])}, {_short(r['p95'])}]")
-            tail.append(cells)
-    widths = [max(len(row[i]) for row in head + tail if i < len(row)) for i in range(len(head[0]))]
-    widths[0] = max(widths[0], max((len(row[0]) - widths[1] - widths[2] - 2 for row in tail), default=0))
-
-    def line(row: list[str]) -> str:
-        if not row[1] and not row[2]:  # outcome rows: the name spans the value and year columns
-            first = f"{row[0]:<{widths[0] + widths[1] + widths[2] + 2}}"
-        else:
-            first = f"{row[0]:<{widths[0]}} {row[1]:>{widths[1]}} {row[2]:>{widths[2]}}"
-        return (first + "  " + "  ".join(f"{c:<{w}}" for c, w in zip(row[3:], widths[3:], strict=True))).rstrip()
-
-    lines = [line(r) for r in head]
-    if tail:
-        lines += [""] + [line(r) for r in tail]
-    return "\n".join(lines)
-
-
-def _short(x: float) -> str:
-    if x != x:  # NaN
-        return "-"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
 @dataclass
 class Comparison:
     """What a comparison produced.

@@ -24,6 +24,7 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
+from scipy.stats import qmc
 
 from parkabm.experiments.design.factors import STRICT, Factor
 from parkabm.experiments.design.sensitivity import (
@@ -131,10 +132,15 @@ def monte_carlo_points(factors: Sequence[Factor], settings: DesignSettings,
 
 def latin_hypercube_points(factors: Sequence[Factor], settings: DesignSettings,
                            rng: np.random.Generator) -> np.ndarray:
-    """One point in each of ``samples`` equal strata of every coordinate, strata paired at random."""
+    """One point in each of ``samples`` equal strata of every coordinate, strata paired at random.
+
+    SciPy's :class:`scipy.stats.qmc.LatinHypercube` (scrambled: each point uniform inside its stratum), drawn from
+    the spec's generator ``rng``.
+    """
     n, k = settings.samples, len(factors)
-    strata = np.stack([rng.permutation(n) for _ in range(k)], axis=1) if k else np.zeros((n, 0))
-    return (strata + rng.random((n, k))) / n
+    if k == 0:
+        return np.zeros((n, 0))
+    return qmc.LatinHypercube(d=k, rng=rng).random(n)
 
 
 def _salib_seed(rng: np.random.Generator) -> int:

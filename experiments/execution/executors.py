@@ -58,11 +58,15 @@ def exit_with_driver(driver_pid: int, death_signal: bool = True, poll: bool = Tr
     workers from the thread that submits; so the signal is armed only for pools made in the main thread (where
     the batch runner and the commands submit), and the polling thread covers the rest.
 
+    Ctrl-C belongs to the driver: a terminal sends SIGINT to the whole process group, so the worker ignores it, and
+    the driver alone stops the batch (one message, no traceback from every worker; the pool then shuts down).
+
     Args:
         driver_pid: Process id of the driver (the worker's parent when the pool started it).
         death_signal: Arm ``PR_SET_PDEATHSIG`` (Linux).
         poll: Start the polling thread (each mechanism can be tested alone).
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if death_signal and sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)

@@ -6,11 +6,11 @@ yearly outputs with them and summarises replicates with a Wilson 95% interval.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 DEFAULT_VARIANT = "2023"
 """The binding text: 杭政函〔2023〕13号 (seed 001)."""
@@ -124,25 +124,21 @@ def targets_met(yearly: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def wilson_interval(successes: int, n: int, z: float = WILSON_Z) -> tuple[float, float]:
-    """Return the Wilson score interval of a binomial proportion (95% by default).
+    """Return the Wilson score interval of a binomial proportion (95% by default), computed by SciPy.
 
     Args:
         successes: Replicates meeting the target.
         n: Replicates.
-        z: Standard-normal quantile of the interval.
+        z: Standard-normal quantile of the interval (:data:`WILSON_Z` gives 95%).
 
     Returns:
         ``(low, high)``; ``(nan, nan)`` when ``n`` is 0.
     """
     if n == 0:
         return float("nan"), float("nan")
-    p = successes / n
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return low, high
+    confidence = float(2 * stats.norm.cdf(z) - 1)
+    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def target_probabilities(met: pd.DataFrame, targets: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
