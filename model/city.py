@@ -439,7 +439,9 @@ class ParkModel(mesa.Model):
         park_output_prev: Output of each park at the last record (None before the first), 亿元.
         fai_first: Fixed-asset investment of the first projected year (None before it), 亿元.
         zone_gdp_2021: The zones' GDP at the anchor year, 亿元.
-        value_added_2021: Value added of the modelled 规上 firms at the anchor (None before the first record).
+        value_added_2021: Value added of the scope's 2021 park × sector tables (output × sector value-added rate,
+            at ``base_output_multiplier`` 1), 亿元: the zones' GDP is ``zone_gdp_2021`` times the modelled firms'
+            value added over this.
         ledger: Fiscal cost of this year by item of :data:`FISCAL_LEVERS`, 亿元.
         counts: Events and flows of this year (entries, exits, projects, investment …).
         score: This year's 亩均 score of each firm (0 when not evaluated).
@@ -496,7 +498,7 @@ class ParkModel(mesa.Model):
     park_output_prev: np.ndarray | None
     fai_first: float | None
     zone_gdp_2021: float
-    value_added_2021: float | None
+    value_added_2021: float
     ledger: dict[str, float]
     counts: dict[str, float]
     score: np.ndarray
@@ -555,7 +557,9 @@ class ParkModel(mesa.Model):
         self.park_output_prev = None
         self.fai_first = None
         self.zone_gdp_2021 = CITY_GDP_2021_YI * self.params["zone_gdp_share_2021"]
-        self.value_added_2021 = None
+        # The zones' GDP moves with the value added of the modelled firms, from the 2021 tables' value added.
+        table_value_added = self.tables.cell_output_2021 * self.sector_table["value_added_rate"][self.cell_sector]
+        self.value_added_2021 = float(table_value_added.sum())
         n = self.firms.n
         self.score = np.zeros(n)
         self.surcharge_share = np.zeros(n)
@@ -725,7 +729,6 @@ class ParkModel(mesa.Model):
     def record(self) -> None:
         """Tally the year once, append every registered output to the records, and let the DataCollector read them."""
         t = tally(self)
-        self.value_added_2021 = t.value_added_anchor
         self.fai_first = t.fai_first
         self.records.append({"year": self.year, **{name: f(t) for name, f in CITY_REPORTERS.items()},
                              **group_output_columns(t)})
