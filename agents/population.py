@@ -118,6 +118,32 @@ def draw_sizes(
     return cell, sizes
 
 
+def draw_entrant_sizes(
+    k: int, rng: np.random.Generator, *, scale: float = 1.0, size_ratio: float = 1.0,
+    small_floor: float = SMALL_FIRM_FLOOR_YI, max_size: float = np.inf,
+) -> np.ndarray:
+    """Draw the sizes of ``k`` entering firms from the population's size law.
+
+    The lognormal of :func:`draw_sizes` (median :data:`SIZE_MEDIAN_YI` × ``size_ratio``, log-sd
+    :data:`SIZE_SIGMA`), truncated to ``[small_floor, max_size]``, by inverse transform.
+
+    Args:
+        k: Number of entrants.
+        rng: The run's generator.
+        scale: Firm-count multiplier (``population_scale``); sizes shrink by the same factor.
+        size_ratio: Median entrant size relative to the population's median.
+        small_floor: Smallest firm at scale 1, 亿元.
+        max_size: Largest entrant at scale 1, 亿元.
+
+    Returns:
+        Real output of each entrant, 亿元 (at the model's scale).
+    """
+    log_median = np.log(SIZE_MEDIAN_YI * size_ratio)
+    low, high = (ndtr((np.log(b) - log_median) / SIZE_SIGMA) for b in (small_floor, max_size))
+    u = rng.uniform(low, high, size=k)
+    return np.exp(log_median + SIZE_SIGMA * ndtri(np.clip(u, 1e-12, 1 - 1e-12))) / scale
+
+
 def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
     """Draw the efficiency attributes of firms in the given sectors around their sector values.
 

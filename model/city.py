@@ -44,7 +44,7 @@ PHASEOUT_COMPENSATION_WAN_PER_MU = PARAMETERS["phaseout_compensation_wan_per_mu"
 """Default of the parameter ``phaseout_compensation_wan_per_mu`` (a run reads its own value from ``params``)."""
 
 _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "projects_signed", "projects_unsited",
-           "projects_over_10yi", "fai_yi", "standard_factory_m2")
+           "projects_over_10yi", "fai_yi", "standard_factory_m2", "service_entries")
 
 
 def release_agent_id_counter(model: mesa.Model) -> None:
@@ -655,8 +655,8 @@ class ParkModel(mesa.Model):
         return draw_firm_attributes(np.zeros(k, dtype=np.int64), self.sector_table, self.rng)["land_productivity"]
 
     def add_firms(self, park: np.ndarray, sector: np.ndarray, target_output_yi: np.ndarray, productivity: np.ndarray,
-                  floor_mu: np.ndarray, land_mu: np.ndarray) -> np.ndarray:
-        """Add sited projects as new firms in ramp-up.
+                  floor_mu: np.ndarray, land_mu: np.ndarray, rampup_years: int | None = None) -> np.ndarray:
+        """Add sited projects (or entering service firms) as new firms in ramp-up.
 
         Args:
             park: Park index of each project.
@@ -665,6 +665,8 @@ class ParkModel(mesa.Model):
             productivity: Output capacity per 亩 of space, 亿元/亩.
             floor_mu: Standard-factory floor granted, 亩 of land-equivalent.
             land_mu: Land granted, 亩.
+            rampup_years: Years to full scale; the recruitment lever ``rampup_years`` when None (1: at full scale
+                in the year of entry).
 
         Returns:
             Row indices of the new firms.
@@ -674,13 +676,14 @@ class ParkModel(mesa.Model):
             return np.zeros(0, dtype=np.int64)
         attrs = draw_firm_attributes(sector, self.sector_table, self.rng)
         attrs.pop("land_productivity")
-        output = target_output_yi / self.rampup_years * self.price
+        ramp = self.rampup_years if rampup_years is None else rampup_years
+        output = target_output_yi / ramp * self.price
         rows = self.firms.append({
             "park": park, "sector": sector, "alive": np.ones(k, dtype=bool),
             "industrial": self.sector_table["industrial"][sector],
             "output_yi": output, "land_mu": land_mu, "floor_mu": floor_mu, "productivity": productivity,
             "mujun_class": np.full(k, 4, dtype=np.int8), "entry_year": np.full(k, self.year, dtype=np.int16),
-            "ramp_left": np.full(k, self.rampup_years - 1, dtype=np.int8), "target_output_yi": target_output_yi,
+            "ramp_left": np.full(k, ramp - 1, dtype=np.int8), "target_output_yi": target_output_yi,
             "reward_level": np.searchsorted(MILESTONES_YI, output * self.scale, side="right").astype(np.int8),
             **attrs,
         })

@@ -364,6 +364,30 @@ _PARAMETERS = [
         sampled_in_baseline=False,
         label=("Years a firm counts as young", "新进入企业年限"),
     ),
+    Parameter(
+        "service_entry_rate", 0.04, 0.02, 0.08, "/yr per firm",
+        "assumed: births replace about the service firms that exit at the size-dependent hazard (about 4% of firms "
+        "a year in the baseline), so entry and exit roughly offset in count and the sector trends (aggregate growth, "
+        "net entry included) are not counted twice (range 0.02–0.08)",
+        "Expected entering service firms per service firm alive in the same park and sector, per year.",
+        sampled_in_baseline=False,
+        label=("Service firm birth rate", "服务业企业进入率"),
+    ),
+    Parameter(
+        "entry_size_ratio", 0.5, 0.25, 1.0, "×",
+        "assumed: entrants are smaller than incumbents (range 0.25–1)",
+        "Median size of an entering service firm relative to the population's size law (median 0.3亿).",
+        sampled_in_baseline=False,
+        label=("Entrant size over incumbents", "新进入企业规模比"),
+    ),
+    Parameter(
+        "entry_max_size_yi", 10.0, 5.0, 50.0, "亿元",
+        "assumed: a new service firm starts below 10亿 of revenue; larger arrivals are moves of established groups, "
+        "which the model does not represent (range 5–50)",
+        "Largest size of an entering service firm.",
+        sampled_in_baseline=False,
+        label=("Largest entrant (100M yuan)", "新进入企业规模上限(亿元)"),
+    ),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}

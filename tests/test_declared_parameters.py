@@ -14,6 +14,7 @@ RULE_PARAMETERS = (
     "factory_land_share_of_vacant", "prior_redevelopment_mu_per_year", "phaseout_compensation_wan_per_mu",
     "race_spread", "new_project_productivity_premium", "project_capacity_slack", "innovation_rd_leverage",
     "utilisation_sd", "small_firm_floor_yi", "exit_size_elasticity", "exit_young_multiplier", "exit_young_years",
+    "service_entry_rate", "entry_size_ratio", "entry_max_size_yi",
 )
 
 

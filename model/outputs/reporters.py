@@ -290,6 +290,11 @@ def entries(t: Tally) -> float:
     return float(t.counts["entries"])
 
 
+def service_entries(t: Tally) -> float:
+    """Service firms entering this year (:func:`parkabm.model.rules.entry.enter_service_firms`; 规下 included)."""
+    return float(t.counts["service_entries"])
+
+
 def exits(t: Tally) -> float:
     """Firms that exited this year, for any reason."""
     return float(t.counts["exits"])
