@@ -11,7 +11,8 @@ What is reused unchanged from the fast engine (none of it is a per-firm rule):
 - set-up: world tables, the synthetic population, park stocks and the base-year evaluation (the fast model is built,
   then each firm row is copied into a :class:`FirmAgent`);
 - park and city rules: 赛马 ranking, 低效用地整治 (with its 腾笼换鸟 clearances), delivery of redeveloped land,
-  standard factories, the new-land quota, 精准招商 recruitment (new rows become new agents), the fund's settlement;
+  standard factories, the new-land quota, 精准招商 recruitment and service entry (new rows become new agents), the
+  fund's settlement;
 - the 亩均 evaluation (classes, D years, scores, surcharges) and every reporter.
 
 Those read the firm arrays, so the agents' state is written back to the arrays once a year (before the evaluation
@@ -35,12 +36,14 @@ from operator import attrgetter
 
 import mesa
 
-from parkabm.agents.firms import FIELDS
+from parkabm.agents.firms import FIELDS, GUISHANG_THRESHOLD_YI
 from parkabm.agents.population import MILESTONES_YI
 from parkabm.model.city import ParkModel, release_agent_id_counter
 from parkabm.model.rules import growth as fr
 from parkabm.model.rules import land
+from parkabm.model.rules.entry import enter_service_firms
 from parkabm.model.rules.evaluation import evaluate_mujun
+from parkabm.model.rules.exit import EXIT_SIZE_REFERENCE_YI
 from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, settle_fund
 from parkabm.model.rules.race import rank_parks
 from parkabm.model.rules.recruitment import recruit_projects
@@ -179,12 +182,17 @@ class FirmAgent(mesa.Agent):
             m.subsidy_demand_full += c["full_rate"] * investment
 
     def consider_exit(self, c: dict) -> None:
-        """Exit with a hazard raised by output decline and by enforcement on overdue D-class firms."""
+        """Exit with a hazard that falls with size and age, raised by output decline and by enforcement."""
+        m = self.model
+        size = max(self.output_yi / m.price * m.scale, c["size_floor"])
+        size_age = (size / c["size_reference"]) ** -c["size_elasticity"]
+        if self.entry_year > m.base_year and m.year - self.entry_year < c["young_years"]:
+            size_age *= c["young_multiplier"]
         hazard = 1.0 + c["loss"] * max(0.0, -self.last_growth)
         overdue = self.mujun_class == 3 and self.years_in_d > c["rectification_years"]
         if overdue:
             hazard += c["enforcement"] * (c["d_multiplier"] - 1.0) * (1.0 + c["compensation"])
-        hazard *= c["h0"]
+        hazard *= c["h0"] * size_age
         if self.model.pyrng.random() < hazard:
             self.leave(enforced=overdue and c["enforcement"] > 0, compensation=c["compensation"])
 
@@ -408,6 +416,11 @@ class ReferenceModel(ParkModel):
             "compensation": lev.funds.phaseout_compensation_share * min(mech.funds, 1.0),
             "d_multiplier": par["exit_d_multiplier"],
             "h0": mech.exit * par["exit_base_hazard"],
+            "size_floor": GUISHANG_THRESHOLD_YI,
+            "size_reference": EXIT_SIZE_REFERENCE_YI,
+            "size_elasticity": par["exit_size_elasticity"],
+            "young_years": par["exit_young_years"],
+            "young_multiplier": par["exit_young_multiplier"],
         }
         for a in self.firm_agents:
             if a.alive and a.entry_year < self.year:
@@ -444,6 +457,10 @@ class ReferenceModel(ParkModel):
         self._upgrade()
         self._support_innovation()
         self._exit()
+        self._push()
+        start = len(self.firm_agents)
+        enter_service_firms(self)
+        self._adopt_rows(start)
         self._milestones()
         settle_fund(self)
         self._push()
