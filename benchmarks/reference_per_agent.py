@@ -35,6 +35,7 @@ import random
 from operator import attrgetter
 
 import mesa
+import numpy as np
 
 from parkabm.agents.firms import FIELDS, GUISHANG_THRESHOLD_YI
 from parkabm.agents.population import MILESTONES_YI
@@ -47,7 +48,7 @@ from parkabm.model.rules.exit import EXIT_SIZE_REFERENCE_YI
 from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, settle_fund
 from parkabm.model.rules.race import rank_parks
 from parkabm.model.rules.recruitment import recruit_projects
-from parkabm.model.rules.upgrading import UPGRADE_MAX_PROBABILITY
+from parkabm.model.rules.upgrading import UPGRADE_MAX_PROBABILITY, expected_upgrade_return, investment_acceptance
 
 _MILESTONES = [float(m) for m in MILESTONES_YI]
 _REWARDS = [float(r) for r in MILESTONE_REWARDS_YI]
@@ -159,7 +160,10 @@ class FirmAgent(mesa.Agent):
         threshold = c["strategic_min"] if m.strategic_list[self.sector] else c["min_investment"]
         cls = self.mujun_class
         eligible = investment * m.scale >= threshold and cls != 3
-        prob = c["base"] * (1.0 + c["elasticity"] * c["rate"] * eligible)
+        rho = c["return_per_margin"] * self.value_added_rate / m.sector_table["value_added_rate"][self.sector]
+        hurdle = c["hurdle"] * (1.0 - c["rate"] * eligible)
+        accept = 0.5 * math.erfc(-math.log(rho / hurdle) / c["return_sd"] / math.sqrt(2.0))
+        prob = c["base"] * accept / c["typical_accept"]
         prob *= {2: c["rectification_c"], 3: c["rectification_d"]}.get(cls, 1.0)
         capacity = (self.land_mu + self.floor_mu) * self.productivity * m.price
         if self.output_yi > c["pressure_utilisation"] * capacity:
@@ -186,8 +190,8 @@ class FirmAgent(mesa.Agent):
         m = self.model
         size = max(self.output_yi / m.price * m.scale, c["size_floor"])
         size_age = (size / c["size_reference"]) ** -c["size_elasticity"]
-        if self.entry_year > m.base_year and m.year - self.entry_year < c["young_years"]:
-            size_age *= c["young_multiplier"]
+        if self.entry_year > m.base_year:
+            size_age *= 1.0 + (c["young_multiplier"] - 1.0) * math.exp(-(m.year - self.entry_year) / c["young_years"])
         hazard = 1.0 + c["loss"] * max(0.0, -self.last_growth)
         overdue = self.mujun_class == 3 and self.years_in_d > c["rectification_years"]
         if overdue:
@@ -378,7 +382,10 @@ class ReferenceModel(ParkModel):
             "strategic_min": lev.strategic_min_investment_yi,
             "min_investment": lev.tech_upgrade_min_investment_yi,
             "base": mech.upgrading * par["upgrade_propensity"],
-            "elasticity": par["upgrade_subsidy_elasticity"],
+            "return_per_margin": float(expected_upgrade_return(par, np.ones(1))[0]),
+            "hurdle": par["upgrade_hurdle_rate"],
+            "return_sd": par["upgrade_return_sd"],
+            "typical_accept": float(investment_acceptance(par, np.ones(1), np.zeros(1))[0]),
             "full_rate": full_rate,
             "rate": full_rate * self.subsidy_ration,
             "gain": par["upgrade_productivity_gain"],

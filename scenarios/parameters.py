@@ -130,12 +130,6 @@ _PARAMETERS = [
         label=("Upgrade propensity (/yr)", "技改倾向(/年)"),
     ),
     Parameter(
-        "upgrade_subsidy_elasticity", 4.0, 1.0, 8.0, "per unit subsidy rate",
-        "assumed: a 10% subsidy raises the investment probability by roughly 40%",
-        "Relative increase of the upgrade probability per unit of subsidy rate.",
-        label=("Upgrade response to subsidy", "技改对补助的弹性"),
-    ),
-    Parameter(
         "upgrade_productivity_gain", 0.12, 0.05, 0.25, "×",
         "assumed: typical 技术改造 gains of land productivity",
         "Relative rise of land productivity, value-added rate and output capacity after an upgrade.",
@@ -353,14 +347,14 @@ _PARAMETERS = [
     Parameter(
         "exit_young_multiplier", 1.5, 1.0, 2.5, "×",
         "assumed: young firms exit more often (liability of newness; Dunne, Roberts & Samuelson 1989; range 1–2.5)",
-        "Exit hazard multiple of firms that entered less than exit_young_years ago.",
+        "Exit hazard multiple of a firm just entered; the excess decays as exp(−age / exit_young_years).",
         sampled_in_baseline=False,
         label=("Exit multiple of young firms", "新进入企业退出倍数"),
     ),
     Parameter(
-        "exit_young_years", 3.0, 2.0, 5.0, "years",
-        "assumed: the liability of newness lasts a few years (range 2–5)",
-        "Years after entry during which a firm counts as young for the exit hazard.",
+        "exit_young_years", 3.0, 1.0, 5.0, "years",
+        "assumed: the liability of newness lasts a few years (range 1–5)",
+        "Decay time of the excess exit hazard of young firms (the liability of newness).",
         sampled_in_baseline=False,
         label=("Years a firm counts as young", "新进入企业年限"),
     ),
@@ -387,6 +381,28 @@ _PARAMETERS = [
         "Largest size of an entering service firm.",
         sampled_in_baseline=False,
         label=("Largest entrant (100M yuan)", "新进入企业规模上限(亿元)"),
+    ),
+    Parameter(
+        "upgrade_margin", 0.08, 0.04, 0.15, "of extra output",
+        "assumed: profit per 元 of extra output of a typical industrial firm, of the order of industrial profit "
+        "margins (range 0.04–0.15)",
+        "Margin on the extra output of a 技术改造 project: its expected return is gain × margin / investment ratio.",
+        sampled_in_baseline=False,
+        label=("Margin on upgrade output", "技改新增产值利润率"),
+    ),
+    Parameter(
+        "upgrade_hurdle_rate", 0.10, 0.06, 0.15, "/yr",
+        "assumed: cost of capital plus a risk premium that firms require of a project (range 0.06–0.15)",
+        "Yearly return a firm requires on its own share of a 技术改造 investment.",
+        sampled_in_baseline=False,
+        label=("Hurdle rate of upgrades", "技改门槛收益率"),
+    ),
+    Parameter(
+        "upgrade_return_sd", 0.5, 0.3, 0.8, "log-sd",
+        "assumed: dispersion of project returns around the expected one (range 0.3–0.8)",
+        "Log-sd of a 技术改造 project's return around its expectation; sets how many projects are near the hurdle.",
+        sampled_in_baseline=False,
+        label=("Dispersion of upgrade returns", "技改收益离散度"),
     ),
 ]
 

@@ -26,7 +26,8 @@ def exit_firms(model: ParkModel) -> None:
     ``h = m_exit · h0 · size · age · [1 + loss · max(0, −g) + e · (d − 1) · (1 + c) · 1(D, overdue)]`` with
     ``size = (max(s, s_min) / s_ref)^(−β)`` (``s`` the firm's real output at full scale, ``s_min`` the 规上
     threshold, ``s_ref`` = :data:`EXIT_SIZE_REFERENCE_YI`, β ``exit_size_elasticity``) and ``age`` =
-    ``exit_young_multiplier`` for firms that entered less than ``exit_young_years`` ago, 1 otherwise: large firms
+    ``1 + (exit_young_multiplier − 1) · exp(−a / exit_young_years)`` for a firm that entered ``a`` years ago during
+    the run (1 for the base-year population): large firms
     rarely exit and young firms exit more often (the regularities of firm demography). Land of exiting firms becomes
     idle low-efficiency land in their park.
     """
@@ -52,7 +53,8 @@ def exit_firms(model: ParkModel) -> None:
 def exit_size_age_factor(model: ParkModel, idx: np.ndarray) -> np.ndarray:
     """Return the size and age factor of the exit hazard of the firms ``idx``.
 
-    ``(max(s, s_min) / s_ref)^(−exit_size_elasticity) × (exit_young_multiplier if age < exit_young_years)``, with
+    ``(max(s, s_min) / s_ref)^(−exit_size_elasticity) × (1 + (exit_young_multiplier − 1) · exp(−age /
+    exit_young_years))``, with
     ``s`` the real output at population scale 1 (亿元), so a firm of 100亿 has ``100^(−β)`` times the hazard of a
     firm of 1亿 (β = 0.4: 16%). Firms of the base-year population are of unknown age and count as established.
     """
@@ -61,8 +63,10 @@ def exit_size_age_factor(model: ParkModel, idx: np.ndarray) -> np.ndarray:
     size = np.maximum(f.output_yi[idx] / model.price * model.scale, GUISHANG_THRESHOLD_YI)
     factor = (size / EXIT_SIZE_REFERENCE_YI) ** (-par["exit_size_elasticity"])
     # Base-year firms are of unknown age and counted as established; firms that entered during the run are young.
-    young = (f.entry_year[idx] > model.base_year) & (model.year - f.entry_year[idx] < par["exit_young_years"])
-    return np.where(young, factor * par["exit_young_multiplier"], factor)
+    entrant = f.entry_year[idx] > model.base_year
+    age = model.year - f.entry_year[idx]
+    newness = 1.0 + (par["exit_young_multiplier"] - 1.0) * np.exp(-age / par["exit_young_years"])
+    return np.where(entrant, factor * newness, factor)
 
 
 def remove_firms(model: ParkModel, idx: np.ndarray, *, enforced: bool, land_to: Literal["idle", "pipeline"]) -> None:
