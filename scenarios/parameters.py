@@ -404,6 +404,21 @@ _PARAMETERS = [
         sampled_in_baseline=False,
         label=("Dispersion of upgrade returns", "技改收益离散度"),
     ),
+    Parameter(
+        "industry_fund_deployment_years", 5.0, 3.0, 8.0, "years",
+        "assumed: a government industry fund invests its capital over an investment period of about five years "
+        "(range 3–8); seed 004 (二十二) gives only the fund's size",
+        "Years over which the industry fund deploys its capital (it invests industry_fund_yi / this a year).",
+        sampled_in_baseline=False,
+        label=("Industry fund deployment (years)", "产业基金投放期(年)"),
+    ),
+    Parameter(
+        "industry_fund_stake_share", 0.2, 0.1, 0.3, "of project",
+        "assumed: guidance funds take a minority stake that 撬动 social capital (seed 000 三.6; range 0.1–0.3)",
+        "Share of a co-invested project's enlarged investment that the industry fund provides.",
+        sampled_in_baseline=False,
+        label=("Industry fund stake", "产业基金出资比例"),
+    ),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}

@@ -103,7 +103,8 @@ NOT_FITTED = {
          "phaseout_compensation_wan_per_mu", "race_spread", "new_project_productivity_premium",
          "project_capacity_slack", "innovation_rd_leverage", "utilisation_sd", "small_firm_floor_yi",
          "exit_size_elasticity", "exit_young_multiplier", "exit_young_years", "service_entry_rate",
-         "entry_size_ratio", "entry_max_size_yi", "upgrade_margin", "upgrade_hurdle_rate", "upgrade_return_sd"),
+         "entry_size_ratio", "entry_max_size_yi", "upgrade_margin", "upgrade_hurdle_rate", "upgrade_return_sd",
+         "industry_fund_deployment_years", "industry_fund_stake_share"),
         "an assumed number of the rules, declared as a parameter after the calibration; kept at its default"),
 }
 """Every behavioural parameter not fitted, with the reason."""

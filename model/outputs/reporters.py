@@ -37,7 +37,7 @@ LOW_EFFICIENCY_CAP = 0.30
 CITY_GDP_2021_YI = 18109.0
 """Hangzhou's 2021 GDP, 亿元 (DATA-SOURCES: 2021 18109亿, later revised to 18247亿)."""
 FISCAL_LEVERS = ("redevelopment", "standard_factories", "tech_upgrade_subsidy", "milestone_rewards",
-                 "innovation_support", "phaseout_compensation")
+                 "innovation_support", "phaseout_compensation", "industry_fund")
 """Fiscal cost items, one per lever family that spends money."""
 
 
@@ -495,3 +495,8 @@ def park_downgraded(t: Tally) -> np.ndarray:
     """Whether each park has been downgraded (1) or not (0)."""
     return t.parks.downgraded.astype(float)
 
+
+
+def fiscal_industry_fund_yi(t: Tally) -> float:
+    """The industry fund's stakes in this year's sited leading-industry projects, 亿元 (booked when deployed)."""
+    return float(t.ledger["industry_fund"])
