@@ -214,3 +214,9 @@ def test_service_output_and_firms_do_not_only_shrink_with_entry_on():
     off_output, off_firms = service({"levers.mechanisms.entry": 0})
     assert paired_interval(pd.DataFrame({"low": off_output, "high": on_output}))[0] > 0
     assert (off_firms < 1).all() and (on_firms > off_firms).all() and on_firms.mean() > 0.95, (on_firms, off_firms)
+
+
+def test_more_innovation_support_raises_rd_over_gdp():
+    d = paired({"levers.funds.innovation_support_yi_per_year": 3.0},
+               {"levers.funds.innovation_support_yi_per_year": 6.0}, "rd_to_gdp")
+    assert paired_interval(d)[0] > 0, d
