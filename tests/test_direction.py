@@ -149,9 +149,10 @@ def paired_interval(d: pd.DataFrame) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("metric", ["upgrades", "fiscal_tech_upgrade_subsidy_yi"])
-def test_doubling_the_upgrade_subsidy_rate_brings_more_upgrades_and_more_cost_within_the_fund(metric):
-    # The baseline fund of 20亿 a year rations subsidies, as it does in the baseline.
-    d = paired({"levers.funds.tech_upgrade_subsidy_rate": 0.1}, {"levers.funds.tech_upgrade_subsidy_rate": 0.2},
+def test_a_higher_upgrade_subsidy_rate_brings_more_upgrades_and_more_cost_within_the_fund(metric):
+    # The baseline fund of 20亿 a year rations subsidies, as it does in the baseline. 5% → 20%: the ×2 step's extra
+    # upgrades (about +1.6%) are within the noise of six seeds at this scale (checked on three blocks of seeds).
+    d = paired({"levers.funds.tech_upgrade_subsidy_rate": 0.05}, {"levers.funds.tech_upgrade_subsidy_rate": 0.2},
                metric, reduce="sum")
     assert paired_interval(d)[0] > 0, d
 
