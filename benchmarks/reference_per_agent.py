@@ -11,7 +11,8 @@ What is reused unchanged from the fast engine (none of it is a per-firm rule):
 - set-up: world tables, the synthetic population, park stocks and the base-year evaluation (the fast model is built,
   then each firm row is copied into a :class:`FirmAgent`);
 - park and city rules: 赛马 ranking, 低效用地整治 (with its 腾笼换鸟 clearances), delivery of redeveloped land,
-  standard factories, the new-land quota, 精准招商 recruitment (new rows become new agents), the fund's settlement;
+  standard factories, the new-land quota, 精准招商 recruitment and service entry (new rows become new agents), the
+  fund's settlement;
 - the 亩均 evaluation (classes, D years, scores, surcharges) and every reporter.
 
 Those read the firm arrays, so the agents' state is written back to the arrays once a year (before the evaluation
@@ -34,17 +35,20 @@ import random
 from operator import attrgetter
 
 import mesa
+import numpy as np
 
-from parkabm.agents.firms import FIELDS
+from parkabm.agents.firms import FIELDS, GUISHANG_THRESHOLD_YI
 from parkabm.agents.population import MILESTONES_YI
 from parkabm.model.city import ParkModel, release_agent_id_counter
 from parkabm.model.rules import growth as fr
 from parkabm.model.rules import land
+from parkabm.model.rules.entry import enter_service_firms
 from parkabm.model.rules.evaluation import evaluate_mujun
+from parkabm.model.rules.exit import EXIT_SIZE_REFERENCE_YI
 from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, settle_fund
 from parkabm.model.rules.race import rank_parks
 from parkabm.model.rules.recruitment import recruit_projects
-from parkabm.model.rules.upgrading import UPGRADE_MAX_PROBABILITY
+from parkabm.model.rules.upgrading import UPGRADE_MAX_PROBABILITY, expected_upgrade_return, investment_acceptance
 
 _MILESTONES = [float(m) for m in MILESTONES_YI]
 _REWARDS = [float(r) for r in MILESTONE_REWARDS_YI]
@@ -156,7 +160,10 @@ class FirmAgent(mesa.Agent):
         threshold = c["strategic_min"] if m.strategic_list[self.sector] else c["min_investment"]
         cls = self.mujun_class
         eligible = investment * m.scale >= threshold and cls != 3
-        prob = c["base"] * (1.0 + c["elasticity"] * c["rate"] * eligible)
+        rho = c["return_per_margin"] * self.value_added_rate / m.sector_table["value_added_rate"][self.sector]
+        hurdle = c["hurdle"] * (1.0 - c["rate"] * eligible)
+        accept = 0.5 * math.erfc(-math.log(rho / hurdle) / c["return_sd"] / math.sqrt(2.0))
+        prob = c["base"] * accept / c["typical_accept"]
         prob *= {2: c["rectification_c"], 3: c["rectification_d"]}.get(cls, 1.0)
         capacity = (self.land_mu + self.floor_mu) * self.productivity * m.price
         if self.output_yi > c["pressure_utilisation"] * capacity:
@@ -179,12 +186,17 @@ class FirmAgent(mesa.Agent):
             m.subsidy_demand_full += c["full_rate"] * investment
 
     def consider_exit(self, c: dict) -> None:
-        """Exit with a hazard raised by output decline and by enforcement on overdue D-class firms."""
+        """Exit with a hazard that falls with size and age, raised by output decline and by enforcement."""
+        m = self.model
+        size = max(self.output_yi / m.price * m.scale, c["size_floor"])
+        size_age = (size / c["size_reference"]) ** -c["size_elasticity"]
+        if self.entry_year > m.base_year:
+            size_age *= 1.0 + (c["young_multiplier"] - 1.0) * math.exp(-(m.year - self.entry_year) / c["young_years"])
         hazard = 1.0 + c["loss"] * max(0.0, -self.last_growth)
         overdue = self.mujun_class == 3 and self.years_in_d > c["rectification_years"]
         if overdue:
             hazard += c["enforcement"] * (c["d_multiplier"] - 1.0) * (1.0 + c["compensation"])
-        hazard *= c["h0"]
+        hazard *= c["h0"] * size_age
         if self.model.pyrng.random() < hazard:
             self.leave(enforced=overdue and c["enforcement"] > 0, compensation=c["compensation"])
 
@@ -370,7 +382,10 @@ class ReferenceModel(ParkModel):
             "strategic_min": lev.strategic_min_investment_yi,
             "min_investment": lev.tech_upgrade_min_investment_yi,
             "base": mech.upgrading * par["upgrade_propensity"],
-            "elasticity": par["upgrade_subsidy_elasticity"],
+            "return_per_margin": float(expected_upgrade_return(par, np.ones(1))[0]),
+            "hurdle": par["upgrade_hurdle_rate"],
+            "return_sd": par["upgrade_return_sd"],
+            "typical_accept": float(investment_acceptance(par, np.ones(1), np.zeros(1))[0]),
             "full_rate": full_rate,
             "rate": full_rate * self.subsidy_ration,
             "gain": par["upgrade_productivity_gain"],
@@ -408,6 +423,11 @@ class ReferenceModel(ParkModel):
             "compensation": lev.funds.phaseout_compensation_share * min(mech.funds, 1.0),
             "d_multiplier": par["exit_d_multiplier"],
             "h0": mech.exit * par["exit_base_hazard"],
+            "size_floor": GUISHANG_THRESHOLD_YI,
+            "size_reference": EXIT_SIZE_REFERENCE_YI,
+            "size_elasticity": par["exit_size_elasticity"],
+            "young_years": par["exit_young_years"],
+            "young_multiplier": par["exit_young_multiplier"],
         }
         for a in self.firm_agents:
             if a.alive and a.entry_year < self.year:
@@ -444,6 +464,10 @@ class ReferenceModel(ParkModel):
         self._upgrade()
         self._support_innovation()
         self._exit()
+        self._push()
+        start = len(self.firm_agents)
+        enter_service_firms(self)
+        self._adopt_rows(start)
         self._milestones()
         settle_fund(self)
         self._push()

@@ -44,7 +44,7 @@ PHASEOUT_COMPENSATION_WAN_PER_MU = PARAMETERS["phaseout_compensation_wan_per_mu"
 """Default of the parameter ``phaseout_compensation_wan_per_mu`` (a run reads its own value from ``params``)."""
 
 _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "projects_signed", "projects_unsited",
-           "projects_over_10yi", "fai_yi", "standard_factory_m2")
+           "projects_over_10yi", "fai_yi", "standard_factory_m2", "service_entries")
 
 
 def release_agent_id_counter(model: mesa.Model) -> None:
@@ -439,7 +439,9 @@ class ParkModel(mesa.Model):
         park_output_prev: Output of each park at the last record (None before the first), 亿元.
         fai_first: Fixed-asset investment of the first projected year (None before it), 亿元.
         zone_gdp_2021: The zones' GDP at the anchor year, 亿元.
-        value_added_2021: Value added of the modelled 规上 firms at the anchor (None before the first record).
+        value_added_2021: Value added of the scope's 2021 park × sector tables (output × sector value-added rate,
+            at ``base_output_multiplier`` 1), 亿元: the zones' GDP is ``zone_gdp_2021`` times the modelled firms'
+            value added over this.
         ledger: Fiscal cost of this year by item of :data:`FISCAL_LEVERS`, 亿元.
         counts: Events and flows of this year (entries, exits, projects, investment …).
         score: This year's 亩均 score of each firm (0 when not evaluated).
@@ -496,7 +498,7 @@ class ParkModel(mesa.Model):
     park_output_prev: np.ndarray | None
     fai_first: float | None
     zone_gdp_2021: float
-    value_added_2021: float | None
+    value_added_2021: float
     ledger: dict[str, float]
     counts: dict[str, float]
     score: np.ndarray
@@ -555,7 +557,9 @@ class ParkModel(mesa.Model):
         self.park_output_prev = None
         self.fai_first = None
         self.zone_gdp_2021 = CITY_GDP_2021_YI * self.params["zone_gdp_share_2021"]
-        self.value_added_2021 = None
+        # The zones' GDP moves with the value added of the modelled firms, from the 2021 tables' value added.
+        table_value_added = self.tables.cell_output_2021 * self.sector_table["value_added_rate"][self.cell_sector]
+        self.value_added_2021 = float(table_value_added.sum())
         n = self.firms.n
         self.score = np.zeros(n)
         self.surcharge_share = np.zeros(n)
@@ -651,8 +655,8 @@ class ParkModel(mesa.Model):
         return draw_firm_attributes(np.zeros(k, dtype=np.int64), self.sector_table, self.rng)["land_productivity"]
 
     def add_firms(self, park: np.ndarray, sector: np.ndarray, target_output_yi: np.ndarray, productivity: np.ndarray,
-                  floor_mu: np.ndarray, land_mu: np.ndarray) -> np.ndarray:
-        """Add sited projects as new firms in ramp-up.
+                  floor_mu: np.ndarray, land_mu: np.ndarray, rampup_years: int | None = None) -> np.ndarray:
+        """Add sited projects (or entering service firms) as new firms in ramp-up.
 
         Args:
             park: Park index of each project.
@@ -661,6 +665,8 @@ class ParkModel(mesa.Model):
             productivity: Output capacity per 亩 of space, 亿元/亩.
             floor_mu: Standard-factory floor granted, 亩 of land-equivalent.
             land_mu: Land granted, 亩.
+            rampup_years: Years to full scale; the recruitment lever ``rampup_years`` when None (1: at full scale
+                in the year of entry).
 
         Returns:
             Row indices of the new firms.
@@ -670,13 +676,14 @@ class ParkModel(mesa.Model):
             return np.zeros(0, dtype=np.int64)
         attrs = draw_firm_attributes(sector, self.sector_table, self.rng)
         attrs.pop("land_productivity")
-        output = target_output_yi / self.rampup_years * self.price
+        ramp = self.rampup_years if rampup_years is None else rampup_years
+        output = target_output_yi / ramp * self.price
         rows = self.firms.append({
             "park": park, "sector": sector, "alive": np.ones(k, dtype=bool),
             "industrial": self.sector_table["industrial"][sector],
             "output_yi": output, "land_mu": land_mu, "floor_mu": floor_mu, "productivity": productivity,
             "mujun_class": np.full(k, 4, dtype=np.int8), "entry_year": np.full(k, self.year, dtype=np.int16),
-            "ramp_left": np.full(k, self.rampup_years - 1, dtype=np.int8), "target_output_yi": target_output_yi,
+            "ramp_left": np.full(k, ramp - 1, dtype=np.int8), "target_output_yi": target_output_yi,
             "reward_level": np.searchsorted(MILESTONES_YI, output * self.scale, side="right").astype(np.int8),
             **attrs,
         })
@@ -725,7 +732,6 @@ class ParkModel(mesa.Model):
     def record(self) -> None:
         """Tally the year once, append every registered output to the records, and let the DataCollector read them."""
         t = tally(self)
-        self.value_added_2021 = t.value_added_anchor
         self.fai_first = t.fai_first
         self.records.append({"year": self.year, **{name: f(t) for name, f in CITY_REPORTERS.items()},
                              **group_output_columns(t)})

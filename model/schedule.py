@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from parkabm.model.rules.chain_leaders import chain_leaders
+from parkabm.model.rules.entry import enter_service_firms
 from parkabm.model.rules.evaluation import evaluate_mujun
 from parkabm.model.rules.exit import exit_firms
 from parkabm.model.rules.funds import pay_milestone_rewards, settle_fund, support_innovation
@@ -70,8 +71,9 @@ PHASES: tuple[Phase, ...] = (
           "Parks redevelop low-efficiency land, deliver redeveloped land, build standard factories and receive "
           "new land quota."),
     Phase("recruit", (recruit_projects,), "New projects arrive and are sited on the parks' space."),
-    Phase("firms", (grow_firms, upgrade_firms, support_innovation, exit_firms),
-          "Firms grow (asking for space, relocating), upgrade, receive innovation support and exit."),
+    Phase("firms", (grow_firms, upgrade_firms, support_innovation, exit_firms, enter_service_firms),
+          "Firms grow (asking for space, relocating), upgrade, receive innovation support and exit; service firms "
+          "enter."),
     Phase("fund", (pay_milestone_rewards, settle_fund),
           "Milestone rewards and the manufacturing fund's settlement."),
     Phase("record", (record_year,), "Every registered output of the year is recorded."),

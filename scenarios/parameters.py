@@ -130,12 +130,6 @@ _PARAMETERS = [
         label=("Upgrade propensity (/yr)", "技改倾向(/年)"),
     ),
     Parameter(
-        "upgrade_subsidy_elasticity", 4.0, 1.0, 8.0, "per unit subsidy rate",
-        "assumed: a 10% subsidy raises the investment probability by roughly 40%",
-        "Relative increase of the upgrade probability per unit of subsidy rate.",
-        label=("Upgrade response to subsidy", "技改对补助的弹性"),
-    ),
-    Parameter(
         "upgrade_productivity_gain", 0.12, 0.05, 0.25, "×",
         "assumed: typical 技术改造 gains of land productivity",
         "Relative rise of land productivity, value-added rate and output capacity after an upgrade.",
@@ -341,6 +335,89 @@ _PARAMETERS = [
         "Smallest 规下 firm generated at the base year (100万元).",
         sampled_in_baseline=False,
         label=("Smallest firm (100M yuan)", "最小企业规模(亿元)"),
+    ),
+    Parameter(
+        "exit_size_elasticity", 0.4, 0.2, 0.6, "",
+        "assumed: exit rates fall with firm size in firm-demography studies (Dunne, Roberts & Samuelson 1989, US "
+        "manufacturing; range 0.2–0.6); with 0.4 a firm of 100亿 exits at 16% of the rate of a 1亿 firm",
+        "Elasticity of the exit hazard with respect to firm size (h ∝ size^−β, reference 1亿).",
+        sampled_in_baseline=False,
+        label=("Exit hazard falls with size", "退出率随规模递减弹性"),
+    ),
+    Parameter(
+        "exit_young_multiplier", 1.5, 1.0, 2.5, "×",
+        "assumed: young firms exit more often (liability of newness; Dunne, Roberts & Samuelson 1989; range 1–2.5)",
+        "Exit hazard multiple of a firm just entered; the excess decays as exp(−age / exit_young_years).",
+        sampled_in_baseline=False,
+        label=("Exit multiple of young firms", "新进入企业退出倍数"),
+    ),
+    Parameter(
+        "exit_young_years", 3.0, 1.0, 5.0, "years",
+        "assumed: the liability of newness lasts a few years (range 1–5)",
+        "Decay time of the excess exit hazard of young firms (the liability of newness).",
+        sampled_in_baseline=False,
+        label=("Years a firm counts as young", "新进入企业年限"),
+    ),
+    Parameter(
+        "service_entry_rate", 0.04, 0.02, 0.08, "/yr per firm",
+        "assumed: births replace about the service firms that exit at the size-dependent hazard (about 4% of firms "
+        "a year in the baseline), so entry and exit roughly offset in count and the sector trends (aggregate growth, "
+        "net entry included) are not counted twice (range 0.02–0.08)",
+        "Expected entering service firms per service firm alive in the same park and sector, per year.",
+        sampled_in_baseline=False,
+        label=("Service firm birth rate", "服务业企业进入率"),
+    ),
+    Parameter(
+        "entry_size_ratio", 0.5, 0.25, 1.0, "×",
+        "assumed: entrants are smaller than incumbents (range 0.25–1)",
+        "Median size of an entering service firm relative to the population's size law (median 0.3亿).",
+        sampled_in_baseline=False,
+        label=("Entrant size over incumbents", "新进入企业规模比"),
+    ),
+    Parameter(
+        "entry_max_size_yi", 10.0, 5.0, 50.0, "亿元",
+        "assumed: a new service firm starts below 10亿 of revenue; larger arrivals are moves of established groups, "
+        "which the model does not represent (range 5–50)",
+        "Largest size of an entering service firm.",
+        sampled_in_baseline=False,
+        label=("Largest entrant (100M yuan)", "新进入企业规模上限(亿元)"),
+    ),
+    Parameter(
+        "upgrade_margin", 0.08, 0.04, 0.15, "of extra output",
+        "assumed: profit per 元 of extra output of a typical industrial firm, of the order of industrial profit "
+        "margins (range 0.04–0.15)",
+        "Margin on the extra output of a 技术改造 project: its expected return is gain × margin / investment ratio.",
+        sampled_in_baseline=False,
+        label=("Margin on upgrade output", "技改新增产值利润率"),
+    ),
+    Parameter(
+        "upgrade_hurdle_rate", 0.10, 0.06, 0.15, "/yr",
+        "assumed: cost of capital plus a risk premium that firms require of a project (range 0.06–0.15)",
+        "Yearly return a firm requires on its own share of a 技术改造 investment.",
+        sampled_in_baseline=False,
+        label=("Hurdle rate of upgrades", "技改门槛收益率"),
+    ),
+    Parameter(
+        "upgrade_return_sd", 0.5, 0.3, 0.8, "log-sd",
+        "assumed: dispersion of project returns around the expected one (range 0.3–0.8)",
+        "Log-sd of a 技术改造 project's return around its expectation; sets how many projects are near the hurdle.",
+        sampled_in_baseline=False,
+        label=("Dispersion of upgrade returns", "技改收益离散度"),
+    ),
+    Parameter(
+        "industry_fund_deployment_years", 5.0, 3.0, 8.0, "years",
+        "assumed: a government industry fund invests its capital over an investment period of about five years "
+        "(range 3–8); seed 004 (二十二) gives only the fund's size",
+        "Years over which the industry fund deploys its capital (it invests industry_fund_yi / this a year).",
+        sampled_in_baseline=False,
+        label=("Industry fund deployment (years)", "产业基金投放期(年)"),
+    ),
+    Parameter(
+        "industry_fund_stake_share", 0.2, 0.1, 0.3, "of project",
+        "assumed: guidance funds take a minority stake that 撬动 social capital (seed 000 三.6; range 0.1–0.3)",
+        "Share of a co-invested project's enlarged investment that the industry fund provides.",
+        sampled_in_baseline=False,
+        label=("Industry fund stake", "产业基金出资比例"),
     ),
 ]
 

@@ -587,6 +587,10 @@ class Mechanisms(BaseModel):
         label=("evaluation", "亩均评价"),
     )
     race: float = _mechanism("赛马 ranking of parks.", "DESIGN §4.11; seed 000 四.2", label=("race", "赛马机制"))
+    entry: float = _mechanism(
+        "Entry of service firms (births at a rate per firm).", "docs/ODD.md §7.14; assumed rate",
+        label=("service entry", "服务业企业进入"),
+    )
 
 
 SectorIds = Annotated[list[str], Field(min_length=1, max_length=2)]

@@ -11,6 +11,9 @@ import pytest
 from model_fixtures import scenario_with, yearly
 from pandas.testing import assert_frame_equal
 
+from parkabm.model.city import ParkModel
+from parkabm.scenarios.parameters import defaults
+
 SCALE = 0.5
 SEEDS = range(6)
 
@@ -100,9 +103,9 @@ OFF_CASES = {
     "funds": ({"levers.funds.tech_upgrade_subsidy_rate": 0.45, "levers.funds.milestone_reward_scale": 3.0,
                "levers.funds.industry_fund_yi": 1000.0, "levers.funds.innovation_support_yi_per_year": 20.0},
               ["fiscal_tech_upgrade_subsidy_yi", "fiscal_milestone_rewards_yi", "fiscal_innovation_support_yi",
-               "fiscal_phaseout_compensation_yi"]),
+               "fiscal_phaseout_compensation_yi", "fiscal_industry_fund_yi"]),
     "recruitment": ({"levers.recruitment.leading_focus": 1.0, "levers.recruitment.effort": 4.0},
-                    ["projects_signed", "entries"]),
+                    ["projects_signed"]),  # entries still count entering service firms (7.14)
     "relocation": ({"levers.land.relocation_probability": 1.0}, ["relocations"]),
     "upgrading": ({"levers.funds.tech_upgrade_subsidy_rate": 0.45}, ["upgrades"]),
     "race": ({"levers.race.weight": 1.0, "levers.race.downgrade_after_years": 1}, []),
@@ -132,3 +135,89 @@ def test_evaluation_switched_off_reports_no_class_shares():
 def test_zone_land_stays_fixed_when_the_land_quota_is_switched_off():
     frame = yearly(scenario_with({"levers.mechanisms.land_quota": 0}), seed=1)
     assert frame["zone_industrial_land_mu"].nunique() == 1
+
+
+# --- firm demography and funds ---------------------------------------------------------------------------------
+
+def paired_interval(d: pd.DataFrame) -> tuple[float, float]:
+    """Return the 95% t interval of the mean paired difference high − low."""
+    from scipy.stats import t
+
+    diff = (d["high"] - d["low"]).to_numpy(dtype=float)
+    half = t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    return diff.mean() - half, diff.mean() + half
+
+
+@pytest.mark.parametrize("metric", ["upgrades", "fiscal_tech_upgrade_subsidy_yi"])
+def test_a_higher_upgrade_subsidy_rate_brings_more_upgrades_and_more_cost_within_the_fund(metric):
+    # The baseline fund of 20亿 a year rations subsidies, as it does in the baseline. 5% → 20%: the ×2 step's extra
+    # upgrades (about +1.6%) are within the noise of six seeds at this scale (checked on three blocks of seeds).
+    d = paired({"levers.funds.tech_upgrade_subsidy_rate": 0.05}, {"levers.funds.tech_upgrade_subsidy_rate": 0.2},
+               metric, reduce="sum")
+    assert paired_interval(d)[0] > 0, d
+
+
+@pytest.mark.parametrize("metric", ["fiscal_industry_fund_yi", "projects_signed"])
+def test_the_industry_fund_brings_more_projects_and_books_its_cost(metric):
+    d = paired({"levers.funds.industry_fund_yi": 0.0}, {"levers.funds.industry_fund_yi": 200.0}, metric,
+               seeds=range(10), reduce="sum")
+    assert paired_interval(d)[0] > 0, d
+    if metric == "fiscal_industry_fund_yi":
+        assert (d["low"] == 0).all()
+        np.testing.assert_allclose(d["high"], 200.0 / 5 * 4)  # 200亿 over 5 years, four years deployed
+
+
+def exit_shares_by_base_size(changes: dict, seeds) -> pd.DataFrame:
+    """Per seed (full population): share of base-year firms ≥100亿 and of those of 0.2–1亿 that exited by 2025."""
+    rows = []
+    for seed in seeds:
+        model = ParkModel(scenario_with(changes, scale=1.0), parameters=defaults(), rng=seed)
+        base_size = model.firms.output_yi.copy()
+        model.run_model()
+        exited = ~model.firms.alive[: len(base_size)]
+        large, small = base_size >= 100.0, (base_size >= 0.2) & (base_size < 1.0)
+        rows.append({"low": exited[large].mean(), "high": exited[small].mean()})
+    return pd.DataFrame(rows)
+
+
+def test_firms_of_100_yi_or_more_exit_far_less_often_than_small_firms():
+    d = exit_shares_by_base_size({}, range(6))
+    assert paired_interval(d)[0] > 0, d
+    assert d["low"].mean() < 0.25 * d["high"].mean(), d
+
+
+def test_the_output_lost_to_exit_shrinks_as_exit_falls_faster_with_size():
+    """Exit on − off in 2025 output is smaller (less negative) when large firms exit less (β high vs low)."""
+    def exit_effect(beta):
+        params = {**defaults(), "exit_size_elasticity": beta}
+        on = [yearly(scenario_with({}, scale=SCALE), s, params).loc[2025, "total_output_yi"] for s in SEEDS]
+        off = [yearly(scenario_with({"levers.mechanisms.exit": 0}, scale=SCALE), s, params).loc[2025,
+               "total_output_yi"] for s in SEEDS]
+        return np.array(on) - np.array(off)
+
+    d = pd.DataFrame({"low": exit_effect(0.2), "high": exit_effect(0.6)})
+    assert paired_interval(d)[0] > 0, d
+
+
+def test_service_output_and_firms_do_not_only_shrink_with_entry_on():
+    def service(changes):
+        out, firms = [], []
+        for seed in range(10):  # full population: entrants are few and heavy-tailed at smaller scales
+            model = ParkModel(scenario_with(changes, scale=1.0), parameters=defaults(), rng=seed)
+            n0 = int((~model.firms.industrial).sum())
+            model.run_model()
+            frame = model.yearly_frame().set_index("year")
+            out.append(frame.loc[2025, "total_output_yi"] - frame.loc[2025, "industrial_output_yi"])
+            firms.append(int((model.firms.alive & ~model.firms.industrial).sum()) / n0)
+        return np.array(out), np.array(firms)
+
+    on_output, on_firms = service({})
+    off_output, off_firms = service({"levers.mechanisms.entry": 0})
+    assert paired_interval(pd.DataFrame({"low": off_output, "high": on_output}))[0] > 0
+    assert (off_firms < 1).all() and (on_firms > off_firms).all() and on_firms.mean() > 0.95, (on_firms, off_firms)
+
+
+def test_more_innovation_support_raises_rd_over_gdp():
+    d = paired({"levers.funds.innovation_support_yi_per_year": 3.0},
+               {"levers.funds.innovation_support_yi_per_year": 6.0}, "rd_to_gdp")
+    assert paired_interval(d)[0] > 0, d

@@ -13,7 +13,7 @@ from parkabm.model.city import ParkModel
 from parkabm.model.rules import land
 from parkabm.model.rules.chain_leaders import chain_leaders
 from parkabm.model.rules.evaluation import PERSISTENT_D_YEARS, evaluate_mujun
-from parkabm.model.rules.exit import exit_firms
+from parkabm.model.rules.exit import exit_firms, exit_size_age_factor
 from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, pay_milestone_rewards
 from parkabm.model.rules.race import rank_parks
 from parkabm.model.rules.space import allocate_space
@@ -413,7 +413,7 @@ def test_race_downgrades_a_park_ranked_last_for_the_set_number_of_years():
 ONLY_TREND_GROWTH = {
     f"levers.mechanisms.{m}": 0 for m in (
         "agglomeration", "chain_spillover", "shocks", "upgrading", "space_constraint", "relocation", "exit",
-        "recruitment", "chain_leader_service", "evaluation", "funds")
+        "recruitment", "chain_leader_service", "evaluation", "funds", "entry")
 }
 
 
@@ -428,14 +428,29 @@ def test_firms_grow_by_their_sector_trend_and_the_price_path_when_other_growth_t
     np.testing.assert_allclose(model.firms.output_yi, before * (1 + trend) * 1.05, rtol=1e-12)
 
 
-def test_exit_rate_equals_the_base_hazard_without_losses_or_enforcement():
+@pytest.mark.parametrize("size_elasticity", [0.2, 0.6])
+def test_exit_rate_equals_the_base_hazard_by_size_without_losses_or_enforcement(size_elasticity):
     scenario = scenario_with({**{k: 0 for k in ONLY_TREND_GROWTH if not k.endswith(".exit")},
                               "levers.evaluation.enforcement": 0.0}, scale=1.0)
-    params = {**defaults(), "exit_base_hazard": 0.05, "exit_loss_sensitivity": 0.0}
+    params = {**defaults(), "exit_base_hazard": 0.05, "exit_loss_sensitivity": 0.0,
+              "exit_size_elasticity": size_elasticity}
     model = ParkModel(scenario, parameters=params, rng=3)
     model.year += 1  # base-year firms are eligible from the first projected year
     alive = model.firms.alive.sum()
+    idx = np.flatnonzero(model.firms.alive)
+    size = np.maximum(model.firms.output_yi[idx], 0.2)
+    hazard = 0.05 * size ** -size_elasticity  # base-year firms are not young in their first projected year
     exit_firms(model)
     exits = alive - model.firms.alive.sum()
     assert model.counts["exits"] == exits
-    assert abs(exits - 0.05 * alive) < 4 * np.sqrt(alive * 0.05 * 0.95)
+    assert abs(exits - hazard.sum()) < 4 * np.sqrt((hazard * (1 - hazard)).sum())
+
+
+def test_large_firms_exit_far_less_often_than_small_ones():
+    scenario = scenario_with({**{k: 0 for k in ONLY_TREND_GROWTH if not k.endswith(".exit")},
+                              "levers.evaluation.enforcement": 0.0}, scale=1.0)
+    model = ParkModel(scenario, parameters={**defaults(), "exit_loss_sensitivity": 0.0}, rng=3)
+    model.year += 1
+    factor = exit_size_age_factor(model, np.flatnonzero(model.firms.alive))
+    size = model.firms.output_yi[model.firms.alive]
+    assert factor[size >= 100].max() < 0.2 * factor[(size >= 0.2) & (size < 1)].min()

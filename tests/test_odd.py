@@ -10,6 +10,7 @@ from parkabm.model import city, schedule
 from parkabm.model.outputs.registry import CITY_REPORTERS
 from parkabm.model.rules import (
     chain_leaders,
+    entry,
     evaluation,
     exit,
     funds,
@@ -49,8 +50,8 @@ def test_every_lever_and_mechanism_is_named(name):
 
 SCHEDULE_TEXT = ODD.split("## 3.")[1].split("## 4.")[0].split("Firms are processed")[0]
 """The numbered phase list of section 3."""
-RULE_MODULES = (city, schedule, chain_leaders, evaluation, exit, funds, growth, land, prices, race, recruitment, space,
-                upgrading)
+RULE_MODULES = (city, schedule, chain_leaders, entry, evaluation, exit, funds, growth, land, prices, race, recruitment,
+                space, upgrading)
 
 
 @pytest.mark.parametrize("name", sorted(set(re.findall(r"`([a-z_]+)`", SCHEDULE_TEXT))))

@@ -236,3 +236,32 @@ def test_draw_sizes_is_heavy_tailed_a_few_firms_hold_most_output():
     _, size = draw_sizes(np.array([1000.0]), np.random.default_rng(3), small_floor=None)
     top = np.sort(size)[::-1]
     assert top[: max(1, len(top) // 10)].sum() / top.sum() > 0.5
+
+
+def test_firm_attributes_average_to_their_sector_values():
+    from parkabm.agents.population import draw_firm_attributes
+
+    sectors = {"value_added_rate": np.array([0.25]), "tax_ratio": np.array([0.05]),
+               "electricity_kwh_per_wan": np.array([400.0]), "emission_index": np.array([1.0]),
+               "rd_intensity": np.array([0.02]), "labour_productivity_wan": np.array([150.0])}
+    attrs = draw_firm_attributes(np.zeros(400_000, dtype=np.int64), sectors, np.random.default_rng(0))
+    assert attrs["land_productivity"].mean() == pytest.approx(1.0, rel=0.01)
+    for name, column in (("tax_ratio", "tax_ratio"), ("rd_intensity", "rd_intensity"),
+                         ("electricity", "electricity_kwh_per_wan"), ("emission", "emission_index"),
+                         ("labour_productivity", "labour_productivity_wan"), ("value_added_rate", "value_added_rate")):
+        assert attrs[name].mean() == pytest.approx(sectors[column][0], rel=0.01), name
+
+
+def test_entrant_sizes_stay_within_their_bounds_and_scale():
+    from parkabm.agents.population import draw_entrant_sizes
+
+    sizes = draw_entrant_sizes(50_000, np.random.default_rng(1), scale=0.5, size_ratio=0.5, max_size=10.0)
+    assert sizes.min() >= SMALL_FIRM_FLOOR_YI / 0.5 and sizes.max() <= 10.0 / 0.5
+    assert np.median(sizes) * 0.5 < 0.3  # entrants are smaller than the population's median firm
+
+
+def test_base_year_rd_over_gdp_does_not_depend_on_the_size_of_the_base():
+    shares = [built(scenario_with({}, scale=0.5), 4, base_output_multiplier=m).yearly_frame()["rd_to_gdp"].iloc[0]
+              for m in (0.8, 1.2)]
+    assert shares[1] == pytest.approx(shares[0], rel=0.05), shares
+    assert 0.03 < shares[0] < 0.045

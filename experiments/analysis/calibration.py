@@ -79,7 +79,6 @@ NOT_FITTED = {
     "zone_gdp_share_2021": "sourced (DATA-SOURCES: zones >50% of GDP); it only scales the R&D target's denominator",
     "size_volatility_exponent": "moves the same moments as volatility_multiplier in the same direction; one of the "
                                 "two is fitted",
-    "upgrade_subsidy_elasticity": "acts through subsidies; the 2019–2021 subsidy response is not observed",
     "upgrade_productivity_gain": "moves growth like upgrade_propensity (both scale what upgrading adds); one of the "
                                  "two is fitted",
     "upgrade_investment_ratio": "only sizes investment, whose model analogue is a check, not a fitted moment",
@@ -102,7 +101,10 @@ NOT_FITTED = {
          "capacity_pressure_utilisation", "capacity_pressure_upgrade_factor", "rd_gain_per_upgrade",
          "existing_plot_ratio", "factory_land_share_of_vacant", "prior_redevelopment_mu_per_year",
          "phaseout_compensation_wan_per_mu", "race_spread", "new_project_productivity_premium",
-         "project_capacity_slack", "innovation_rd_leverage", "utilisation_sd", "small_firm_floor_yi"),
+         "project_capacity_slack", "innovation_rd_leverage", "utilisation_sd", "small_firm_floor_yi",
+         "exit_size_elasticity", "exit_young_multiplier", "exit_young_years", "service_entry_rate",
+         "entry_size_ratio", "entry_max_size_yi", "upgrade_margin", "upgrade_hurdle_rate", "upgrade_return_sd",
+         "industry_fund_deployment_years", "industry_fund_stake_share"),
         "an assumed number of the rules, declared as a parameter after the calibration; kept at its default"),
 }
 """Every behavioural parameter not fitted, with the reason."""

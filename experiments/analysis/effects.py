@@ -539,6 +539,12 @@ def effect_table(runs: pd.DataFrame, steps: Sequence[LeverStep], targets: pd.Dat
     return table
 
 
+TRANSFER_LEVERS = ("levers.funds.milestone_reward_scale",)
+"""Levers the model treats as pure transfers (docs/ODD.md §7.10): no firm responds to them, so what they do beyond
+their cost is only that they are paid from the manufacturing fund before 技术改造 subsidies (crowding those out when
+the fund binds). The report says so, so their rows are not read as behaviour."""
+
+
 def inert_levers(table: pd.DataFrame) -> list[str]:
     """Return the levers without a detectable effect on any outcome or target, fiscal cost aside.
 
@@ -592,6 +598,13 @@ REPORT_TEXT = {
                            "nothing can be missing here; a listed lever may have an effect too small to detect:"),
                     "zh": ("该杠杆所有变化在除财政支出外的所有结果与已评估目标上的区间均包含零（支出有变化时注明）。"
                            "无效杠杆约每二十行有一行因偶然不含零，故无效杠杆可能未列入；列入者也可能效应过小而未被检出："),},
+    "transfers": {"en": "Transfers", "zh": "转移支付"},
+    "transfers_intro": {"en": ("These levers are pure transfers in the model: no firm responds to them. Beyond their "
+                               "cost, their rows show only that they are paid from the manufacturing fund before "
+                               "技术改造 subsidies, which they crowd out when the fund binds; read them as "
+                               "spending, not as behaviour:"),
+                        "zh": ("以下杠杆在模型中为纯转移支付，企业行为不对其作出反应。除支出外，其效应仅来自其先于"
+                               "技术改造补助从制造业专项资金中列支、在资金不足时挤占补助；应视为支出而非行为效应：")},
     "cost": {"en": "fiscal cost", "zh": "财政支出"},
     "none": {"en": "none", "zh": "无"},
     "targets": {"en": "Targets", "zh": "目标"},
@@ -716,6 +729,10 @@ def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int,
     lines += [f"- {lever_label(lever, lang)} (`{lever}`)"
               + (f"; {_text('cost', lang)} " + ", ".join(cost_changes(table, lever)) if cost_changes(table, lever)
                  else "") for lever in inert] or [f"- {_text('none', lang)}"]
+    transfers = [lever for lever in TRANSFER_LEVERS if lever in set(table["lever"])]
+    if transfers:
+        lines += ["", f"## {_text('transfers', lang)}", "", _text("transfers_intro", lang), ""]
+        lines += [f"- {lever_label(lever, lang)} (`{lever}`)" for lever in transfers]
     lines += ["", f"## {_text('targets', lang)}", "", _text("targets_intro", lang), ""]
     target_names = list(dict.fromkeys(targets["outcome"]))
     tnames = [_text("lever", lang), _text("change", lang)] + [

@@ -139,6 +139,8 @@ CITY_OUTPUTS: dict[str, Output] = _outputs("city", (
     (r.fiscal_milestone_rewards_yi, "亿元", "Fiscal cost: output-milestone rewards", "财政支出：产值奖励"),
     (r.fiscal_innovation_support_yi, "亿元", "Fiscal cost: innovation support", "财政支出：创新平台支持"),
     (r.fiscal_phaseout_compensation_yi, "亿元", "Fiscal cost: phase-out compensation", "财政支出：淘汰落后产能补偿"),
+    (r.service_entries, "count", "Service firms entering", "新进入服务业企业"),
+    (r.fiscal_industry_fund_yi, "亿元", "Fiscal cost: industry fund stakes", "财政支出：产业基金投入"),
 ))
 """Citywide outputs in column order."""
 

@@ -37,7 +37,7 @@ LOW_EFFICIENCY_CAP = 0.30
 CITY_GDP_2021_YI = 18109.0
 """Hangzhou's 2021 GDP, 亿元 (DATA-SOURCES: 2021 18109亿, later revised to 18247亿)."""
 FISCAL_LEVERS = ("redevelopment", "standard_factories", "tech_upgrade_subsidy", "milestone_rewards",
-                 "innovation_support", "phaseout_compensation")
+                 "innovation_support", "phaseout_compensation", "industry_fund")
 """Fiscal cost items, one per lever family that spends money."""
 
 
@@ -89,8 +89,9 @@ class Tally:
 def tally(model: ParkModel) -> Tally:
     """Make the one pass over the firm arrays that every reporter of this year reads.
 
-    Also fixes the anchors of two relative outputs: the value added of the first record (the zones' GDP moves with
-    it) and the investment of the first projected year (investment growth is measured from it).
+    Also carries the anchors of two relative outputs: the value added of the 2021 tables (the zones' GDP moves
+    with the modelled value added relative to it) and the investment of the first projected year (investment growth
+    is measured from it).
     """
     f = model.firms
     p = model.n_parks
@@ -148,8 +149,7 @@ def tally(model: ParkModel) -> Tally:
         group_ids=model.group_ids,
         base_year=model.base_year,
         zone_gdp_2021=model.zone_gdp_2021,
-        # Anchor of the zones' GDP; a back-cast run anchors at its base year (the 2021 share is assumed there).
-        value_added_anchor=model.value_added_2021 if model.value_added_2021 is not None else value_added,
+        value_added_anchor=model.value_added_2021,
         fai_first=model.counts["fai_yi"] if model.year == model.base_year + 1 else model.fai_first,
     )
 
@@ -197,8 +197,10 @@ def strategic_platforms(t: Tally) -> float:
 def rd_to_gdp(t: Tally) -> float:
     """R&D spending of 规上 firms over the zones' GDP (规上企业研发经费支出占生产总值比重, seed 001 (二)).
 
-    The zones' GDP is not modelled: it is ``zone_gdp_share_2021`` × the city's 2021 GDP (DATA-SOURCES: 18109亿),
-    moved each year in proportion to the value added of the modelled 规上 firms.
+    The zones' GDP is not modelled: it is ``zone_gdp_share_2021`` × the city's 2021 GDP (DATA-SOURCES: 18109亿)
+    per 元 of the value added of the 2021 tables, times the value added of the modelled 规上 firms. It moves with the
+    world: a higher ``base_output_multiplier`` raises R&D and GDP alike, so the base year's R&D share is the
+    tables' (R&D over value added, over the GDP per value added), not decided by the size of the base.
     """
     gdp = t.zone_gdp_2021 * t.value_added / t.value_added_anchor if t.value_added_anchor else 0.0
     return t.rd / gdp if gdp > 0 else 0.0
@@ -286,6 +288,11 @@ def chain_leaders(t: Tally) -> float:
 def entries(t: Tally) -> float:
     """Firms that entered this year (sited projects)."""
     return float(t.counts["entries"])
+
+
+def service_entries(t: Tally) -> float:
+    """Service firms entering this year (:func:`parkabm.model.rules.entry.enter_service_firms`; 规下 included)."""
+    return float(t.counts["service_entries"])
 
 
 def exits(t: Tally) -> float:
@@ -488,3 +495,8 @@ def park_downgraded(t: Tally) -> np.ndarray:
     """Whether each park has been downgraded (1) or not (0)."""
     return t.parks.downgraded.astype(float)
 
+
+
+def fiscal_industry_fund_yi(t: Tally) -> float:
+    """The industry fund's stakes in this year's sited leading-industry projects, 亿元 (booked when deployed)."""
+    return float(t.ledger["industry_fund"])

@@ -1,4 +1,4 @@
-"""Exit of firms: a base hazard, output decline, and enforcement on overdue D-class firms (DESIGN §4.4).
+"""Exit of firms: a base hazard by size and age, output decline, and enforcement on overdue D-class firms (DESIGN §4.4).
 
 Enforcement (腾笼换鸟, 低散乱整治, 淘汰落后产能) applies to D-class firms past their rectification deadline, more
 strongly when the city compensates exits (seed 004: up to 30% of what the district pays).
@@ -10,15 +10,26 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from parkabm.agents.firms import GUISHANG_THRESHOLD_YI
+
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
 
+EXIT_SIZE_REFERENCE_YI = 1.0
+"""Firm size (real output, 亿元) at which the size factor of the exit hazard is 1: a normalisation, not an
+assumption (``exit_base_hazard`` is the hazard of an established 1亿 firm)."""
+
 
 def exit_firms(model: ParkModel) -> None:
-    """Exit: a base hazard, raised by output decline and by enforcement on overdue D-class firms.
+    """Exit: a base hazard that falls with size and age, raised by output decline and by enforcement.
 
-    ``h = m_exit · h0 · [1 + loss · max(0, −g) + e · (d − 1) · (1 + c) · 1(D, overdue)]``. Land of exiting firms
-    becomes idle low-efficiency land in their park.
+    ``h = m_exit · h0 · size · age · [1 + loss · max(0, −g) + e · (d − 1) · (1 + c) · 1(D, overdue)]`` with
+    ``size = (max(s, s_min) / s_ref)^(−β)`` (``s`` the firm's real output at full scale, ``s_min`` the 规上
+    threshold, ``s_ref`` = :data:`EXIT_SIZE_REFERENCE_YI`, β ``exit_size_elasticity``) and ``age`` =
+    ``1 + (exit_young_multiplier − 1) · exp(−a / exit_young_years)`` for a firm that entered ``a`` years ago during
+    the run (1 for the base-year population): large firms
+    rarely exit and young firms exit more often (the regularities of firm demography). Land of exiting firms becomes
+    idle low-efficiency land in their park.
     """
     f = model.firms
     par = model.params
@@ -26,7 +37,7 @@ def exit_firms(model: ParkModel) -> None:
     if model.mechanisms.exit <= 0:
         return
     idx = np.flatnonzero(f.alive & (f.entry_year < model.year))
-    h0 = par["exit_base_hazard"]
+    h0 = par["exit_base_hazard"] * exit_size_age_factor(model, idx)
     hazard = 1.0 + par["exit_loss_sensitivity"] * np.maximum(0.0, -f.last_growth[idx])
     overdue = (f.mujun_class[idx] == 3) & (f.years_in_d[idx] > lev.evaluation.rectification_years)
     enforcement = lev.evaluation.enforcement * min(model.mechanisms.evaluation, 1.0)
@@ -37,6 +48,25 @@ def exit_firms(model: ParkModel) -> None:
     enforced = leave & overdue & (enforcement > 0)
     remove_firms(model, idx[leave & ~enforced], enforced=False, land_to="idle")
     remove_firms(model, idx[enforced], enforced=True, land_to="idle")
+
+
+def exit_size_age_factor(model: ParkModel, idx: np.ndarray) -> np.ndarray:
+    """Return the size and age factor of the exit hazard of the firms ``idx``.
+
+    ``(max(s, s_min) / s_ref)^(−exit_size_elasticity) × (1 + (exit_young_multiplier − 1) · exp(−age /
+    exit_young_years))``, with
+    ``s`` the real output at population scale 1 (亿元), so a firm of 100亿 has ``100^(−β)`` times the hazard of a
+    firm of 1亿 (β = 0.4: 16%). Firms of the base-year population are of unknown age and count as established.
+    """
+    f = model.firms
+    par = model.params
+    size = np.maximum(f.output_yi[idx] / model.price * model.scale, GUISHANG_THRESHOLD_YI)
+    factor = (size / EXIT_SIZE_REFERENCE_YI) ** (-par["exit_size_elasticity"])
+    # Base-year firms are of unknown age and counted as established; firms that entered during the run are young.
+    entrant = f.entry_year[idx] > model.base_year
+    age = model.year - f.entry_year[idx]
+    newness = 1.0 + (par["exit_young_multiplier"] - 1.0) * np.exp(-age / par["exit_young_years"])
+    return np.where(entrant, factor * newness, factor)
 
 
 def remove_firms(model: ParkModel, idx: np.ndarray, *, enforced: bool, land_to: Literal["idle", "pipeline"]) -> None:

@@ -1,4 +1,4 @@
-"""Funds: output-milestone rewards, innovation support and the manufacturing fund's settlement (DESIGN §4.9).
+"""Funds: milestone rewards, innovation support, the manufacturing fund's settlement, the industry fund (DESIGN §4.9).
 
 Seed 004: the city's manufacturing fund (每年统筹安排20亿元) pays milestone rewards, platform support and 技术改造
 subsidies.
@@ -70,3 +70,45 @@ def settle_fund(model: ParkModel) -> None:
     full = model.subsidy_demand_full
     model.subsidy_ration = min(1.0, room / full) if full > 1e-12 else 1.0
     model.subsidy_demand = model.subsidy_demand_full = 0.0
+
+
+
+def co_invest_industry_fund(
+    model: ParkModel, sited: np.ndarray, park: np.ndarray, sector: np.ndarray, investment: np.ndarray,
+    target: np.ndarray, productivity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The industry fund co-invests in this year's sited leading-industry projects, largest first, and books it.
+
+    Seed 004 (二十二) 产业基金规模扩大至100亿元 and (十一) 重大项目 … 产业基金投入 … 优先保障; seed 000 三.6 the fund
+    撬动 social capital for the parks' leading industries. The fund deploys ``B = industry_fund_yi × min(m_funds, 1)
+    / industry_fund_deployment_years`` a year. A sited leading-industry project it joins grows from the investors'
+    own ``I`` to ``I / (1 − industry_fund_stake_share)`` (the fund holds that share of the enlarged project), largest
+    projects first while the year's money lasts (the last one partly). The fund's capital goes into the plot the
+    project was sited on: full-scale output grows with the investment, and so does output per 亩 of space (投资强度),
+    so the project needs no more land. The stakes are this year's fiscal cost ``industry_fund`` (booked when
+    deployed; the fund's returns come after the horizon and are not netted).
+
+    Args:
+        model: The city model.
+        sited: Whether each project of the year found space.
+        park: Park index of each project.
+        sector: Sector index of each project.
+        investment: The investors' own investment of each project, 亿元 (at the model's scale).
+        target: Full-scale real output of each project, 亿元.
+        productivity: Output capacity per 亩 of space of each project, 亿元/亩.
+
+    Returns:
+        ``(investment, target, productivity)`` with the co-invested projects enlarged.
+    """
+    budget = (model.levers.funds.industry_fund_yi * min(model.mechanisms.funds, 1.0)
+              / model.params["industry_fund_deployment_years"])
+    share = model.params["industry_fund_stake_share"]
+    joined = sited & model.lead_mask[park, sector]
+    wanted = np.where(joined, investment * share / (1.0 - share), 0.0)
+    order = np.argsort(-wanted, kind="stable")
+    before = np.cumsum(wanted[order]) - wanted[order]
+    stake = np.zeros_like(wanted)
+    stake[order] = np.clip(budget - before, 0.0, wanted[order])
+    model.ledger["industry_fund"] += float(stake.sum())
+    growth = 1.0 + stake / investment
+    return investment * growth, target * growth, productivity * growth

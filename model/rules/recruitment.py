@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from parkabm.model.rules.funds import co_invest_industry_fund
 from parkabm.model.rules.space import allocate_space
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ def recruit_projects(model: ParkModel) -> None:
     # A project that did not fit returns the partial space it was given.
     np.add.at(state.factory_space_mu, park[~sited], floor[~sited])
     np.add.at(state.vacant_mu, park[~sited], land[~sited])
+    investment, target, productivity = co_invest_industry_fund(model, sited, park, sector, investment, target,
+                                                               productivity)
     model.counts["projects_signed"] += int(sited.sum())
     model.counts["projects_unsited"] += int((~sited).sum())
     model.counts["projects_over_10yi"] += int((sited & (investment * model.scale >= LARGE_PROJECT_YI)).sum())

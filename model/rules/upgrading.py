@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtr
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -20,19 +21,27 @@ MAX_RD_INTENSITY = 0.3
 
 
 def upgrade_firms(model: ParkModel) -> None:
-    """技术改造: firms invest when it pays; subsidies lower the cost, so more firms invest.
+    """技术改造: firms invest when the expected return beats a hurdle rate; a subsidy lowers the cost.
 
-    Probability for a producing industrial firm::
+    A producing industrial firm has a project with expected yearly return per 元 invested
+    ``ρ_i = gain · margin · (v_i / v_sector) / investment_ratio`` (the extra output ``gain × output`` at the margin
+    ``upgrade_margin``, scaled by the firm's value-added rate relative to its sector, per 元 of the investment
+    ``investment_ratio × output``); the project's realised return is ``ρ_i · ε`` with ``ε`` lognormal of median 1 and
+    log-sd ``upgrade_return_sd``. The firm invests if the return beats ``upgrade_hurdle_rate`` on its own share of
+    the cost, ``(1 − rate_i)``, which happens with probability
+    ``A_i = Φ(ln(ρ_i / (hurdle · (1 − rate_i))) / sd)`` (:func:`investment_acceptance`). Probability::
 
-        p = m_up · propensity · (1 + elasticity · rate_i) · rectification(class) · pressure(utilisation)
+        p = m_up · propensity · A_i / A_ref · rectification(class) · pressure(utilisation)
 
-    where ``rate_i`` is the subsidy rate the firm expects (zero for D-class firms and for projects below the
-    investment threshold: 5000万, 2000万 for strategic sectors, seed 004), reduced by last year's rationing of the
-    manufacturing fund; ``rectification`` is ``rectification_upgrade_factor_c`` / ``_d`` for C and D firms and
-    ``pressure`` is ``capacity_pressure_upgrade_factor`` above ``capacity_pressure_utilisation``. An upgrade invests
-    ``investment_ratio × output``, raises land productivity by ``gain``, the value-added rate by ``gain/2``, R&D
-    intensity by ``rd_gain_per_upgrade``, cuts electricity and emission intensity, and lifts output by ``gain/2``.
-    The subsidy is paid from the fund (rationed if the fund runs short).
+    with ``A_ref`` the acceptance of the typical firm without subsidy (so ``propensity`` stays the typical firm's
+    rate without subsidy, its calibrated meaning), ``rate_i`` the subsidy rate the firm expects (zero for D-class
+    firms and for projects below the investment threshold: 5000万, 2000万 for strategic sectors, seed 004 (十)),
+    reduced by last year's rationing of the manufacturing fund; a higher rate makes more projects clear the hurdle,
+    and the subsidy paid follows the projects; ``rectification`` is ``rectification_upgrade_factor_c`` / ``_d`` for
+    C and D firms and ``pressure`` is ``capacity_pressure_upgrade_factor`` above ``capacity_pressure_utilisation``.
+    An upgrade invests ``investment_ratio × output``, raises land productivity by ``gain``, the value-added rate by
+    ``gain/2``, R&D intensity by ``rd_gain_per_upgrade``, cuts electricity and emission intensity, and lifts output
+    by ``gain/2``. The subsidy is paid from the fund (rationed if the fund runs short).
     """
     f = model.firms
     par = model.params
@@ -48,8 +57,10 @@ def upgrade_firms(model: ParkModel) -> None:
     eligible = (investment * model.scale >= threshold) & (cls != 3)
     full_rate = lev.tech_upgrade_subsidy_rate * min(model.mechanisms.funds, 1.0)
     rate = full_rate * model.subsidy_ration
-    prob = model.mechanisms.upgrading * par["upgrade_propensity"] * (
-        1.0 + par["upgrade_subsidy_elasticity"] * rate * eligible)
+    relative_margin = f.value_added_rate[idx] / model.sector_table["value_added_rate"][f.sector[idx]]
+    accept = investment_acceptance(par, relative_margin, rate * eligible)
+    typical = investment_acceptance(par, np.ones(1), np.zeros(1))[0]
+    prob = model.mechanisms.upgrading * par["upgrade_propensity"] * accept / typical
     for code, factor in ((2, par["rectification_upgrade_factor_c"]), (3, par["rectification_upgrade_factor_d"])):
         prob[cls == code] *= factor
     capacity = f.space_mu[idx] * f.productivity[idx] * model.price
@@ -70,3 +81,30 @@ def upgrade_firms(model: ParkModel) -> None:
     model.counts["fai_yi"] += investment[do].sum()
     model.subsidy_demand += rate * investment[do & eligible].sum()
     model.subsidy_demand_full += full_rate * investment[do & eligible].sum()
+
+
+def expected_upgrade_return(par: dict[str, float], relative_margin: np.ndarray) -> np.ndarray:
+    """Return the expected yearly return per 元 of a 技术改造 project, ``gain · margin · v_rel / investment_ratio``.
+
+    Args:
+        par: The run's behavioural parameters.
+        relative_margin: The firm's value-added rate over its sector's (its margin relative to the typical firm).
+    """
+    return (par["upgrade_productivity_gain"] * par["upgrade_margin"] * relative_margin
+            / par["upgrade_investment_ratio"])
+
+
+def investment_acceptance(par: dict[str, float], relative_margin: np.ndarray, subsidy_rate: np.ndarray) -> np.ndarray:
+    """Return the probability that a project's return beats the hurdle on the firm's share of the cost.
+
+    ``Φ(ln(ρ / (hurdle · (1 − s))) / sd)``: the realised return ``ρ · ε`` (``ε`` lognormal, median 1, log-sd
+    ``upgrade_return_sd``) exceeds ``upgrade_hurdle_rate × (1 − s)`` when the subsidy pays the share ``s``.
+
+    Args:
+        par: The run's behavioural parameters.
+        relative_margin: The firm's value-added rate over its sector's.
+        subsidy_rate: The subsidy rate the firm expects (0 where it is not eligible).
+    """
+    rho = expected_upgrade_return(par, relative_margin)
+    hurdle = par["upgrade_hurdle_rate"] * (1.0 - subsidy_rate)
+    return ndtr(np.log(rho / hurdle) / par["upgrade_return_sd"])
