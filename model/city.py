@@ -444,6 +444,9 @@ class ParkModel(mesa.Model):
         counts: Events and flows of this year (entries, exits, projects, investment …).
         score: This year's 亩均 score of each firm (0 when not evaluated).
         surcharge_share: This year's electricity surcharge of each firm as a cost share of output.
+        mujun_benchmark: The 亩均 indicator benchmarks fixed at the base-year evaluation (6 × 1, base-year prices;
+            None before it).
+        mujun_cutoffs: The scores at which classes A, B and C end, fixed at the base-year evaluation (None before).
         leader: Whether each firm is a chain leader this year.
         has_leader: Parks × sectors: whether the cell hosts a chain leader.
         agglomeration: Parks × sectors: the agglomeration index.
@@ -501,6 +504,8 @@ class ParkModel(mesa.Model):
     counts: dict[str, float]
     score: np.ndarray
     surcharge_share: np.ndarray
+    mujun_benchmark: np.ndarray | None
+    mujun_cutoffs: np.ndarray | None
     leader: np.ndarray
     has_leader: np.ndarray
     agglomeration: np.ndarray
@@ -559,6 +564,8 @@ class ParkModel(mesa.Model):
         n = self.firms.n
         self.score = np.zeros(n)
         self.surcharge_share = np.zeros(n)
+        self.mujun_benchmark = None
+        self.mujun_cutoffs = None
         self.leader = np.zeros(n, dtype=bool)
         self.has_leader = np.zeros((self.n_parks, self.n_sectors), dtype=bool)
         self.agglomeration = np.zeros((self.n_parks, self.n_sectors))

@@ -342,6 +342,15 @@ _PARAMETERS = [
         sampled_in_baseline=False,
         label=("Smallest firm (100M yuan)", "最小企业规模(亿元)"),
     ),
+    Parameter(
+        "low_efficiency_tax_share", 0.2, 0.1, 0.3, "of the base-year median 亩均税收",
+        "assumed: 2022年7月征求意见稿 三.2 caps 低效用地 at 30% without defining it; county rules count land whose "
+        "亩均税收 is far below the local benchmark (range 0.1–0.3 of the base-year median)",
+        "A firm's land counts as low-efficiency land when its 亩均税收 is below this share of the base-year median "
+        "of evaluated firms (indexed by the price level).",
+        sampled_in_baseline=False,
+        label=("Low-efficiency land threshold (share of median tax per mu)", "低效用地亩均税收门槛(占基年中位数)"),
+    ),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}

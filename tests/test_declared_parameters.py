@@ -13,7 +13,7 @@ RULE_PARAMETERS = (
     "capacity_pressure_utilisation", "capacity_pressure_upgrade_factor", "rd_gain_per_upgrade", "existing_plot_ratio",
     "factory_land_share_of_vacant", "prior_redevelopment_mu_per_year", "phaseout_compensation_wan_per_mu",
     "race_spread", "new_project_productivity_premium", "project_capacity_slack", "innovation_rd_leverage",
-    "utilisation_sd", "small_firm_floor_yi",
+    "utilisation_sd", "small_firm_floor_yi", "low_efficiency_tax_share",
 )
 
 

@@ -18,7 +18,8 @@ def exit_firms(model: ParkModel) -> None:
     """Exit: a base hazard, raised by output decline and by enforcement on overdue D-class firms.
 
     ``h = m_exit · h0 · [1 + loss · max(0, −g) + e · (d − 1) · (1 + c) · 1(D, overdue)]``. Land of exiting firms
-    becomes idle low-efficiency land in their park.
+    becomes idle low-efficiency land in their park; that of enforced exits enters their park's redevelopment
+    pipeline (腾笼换鸟: cleared, compensated and re-serviced, delivered after the redevelopment lag).
     """
     f = model.firms
     par = model.params
@@ -36,14 +37,17 @@ def exit_firms(model: ParkModel) -> None:
     leave = model.rng.random(len(idx)) < hazard
     enforced = leave & overdue & (enforcement > 0)
     remove_firms(model, idx[leave & ~enforced], enforced=False, land_to="idle")
-    remove_firms(model, idx[enforced], enforced=True, land_to="idle")
+    # 腾笼换鸟: the land of enforced exits is cleared for redevelopment in their park (idle if redevelopment is off).
+    land_to: Literal["idle", "pipeline"] = "pipeline" if model.mechanisms.redevelopment > 0 else "idle"
+    remove_firms(model, idx[enforced], enforced=True, land_to=land_to)
 
 
 def remove_firms(model: ParkModel, idx: np.ndarray, *, enforced: bool, land_to: Literal["idle", "pipeline"]) -> None:
     """Mark firms as exited and return their space to their parks.
 
     An enforced exit costs the city ``phaseout_compensation_share`` of the district's compensation,
-    ``phaseout_compensation_wan_per_mu`` per 亩 of the firm's land (seed 004).
+    ``phaseout_compensation_wan_per_mu`` per 亩 of the firm's land (seed 004). Land sent to the pipeline costs
+    ``redevelopment_cost_wan_per_mu`` per 亩 (it is redeveloped like idle land).
 
     Args:
         model: The city model.
@@ -59,6 +63,7 @@ def remove_firms(model: ParkModel, idx: np.ndarray, *, enforced: bool, land_to: 
     land_by_park = np.bincount(f.park[idx], weights=f.land_mu[idx], minlength=model.n_parks)
     if land_to == "pipeline":
         state.pipeline_mu[:, -1] += land_by_park
+        model.ledger["redevelopment"] += land_by_park.sum() * model.levers.land.redevelopment_cost_wan_per_mu / 1e4
     else:
         state.idle_mu += land_by_park
     state.factory_space_mu += np.bincount(f.park[idx], weights=f.floor_mu[idx], minlength=model.n_parks)
