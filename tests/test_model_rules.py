@@ -469,3 +469,62 @@ def test_exit_rate_equals_the_base_hazard_without_losses_or_enforcement():
     exits = alive - model.firms.alive.sum()
     assert model.counts["exits"] == exits
     assert abs(exits - 0.05 * alive) < 4 * np.sqrt(alive * 0.05 * 0.95)
+
+
+def test_evaluate_mujun_keeps_its_base_year_benchmarks_so_firms_that_improve_leave_class_d():
+    firms = synthetic_population(400)
+    model = model_stub(firms, evaluation_scenario())
+    evaluate_mujun(model)
+    benchmark, cutoffs = model.mujun_benchmark.copy(), model.mujun_cutoffs.copy()
+    assert np.mean(firms.mujun_class == 3) == pytest.approx(0.05, abs=2 / 400)
+    firms.output_yi *= 1.5  # every firm pays more tax and adds more value per 亩
+    evaluate_mujun(model)
+    np.testing.assert_array_equal(model.mujun_benchmark, benchmark)
+    np.testing.assert_array_equal(model.mujun_cutoffs, cutoffs)
+    assert np.mean(firms.mujun_class == 3) < 0.035  # from 5%: two of the six indicators rise
+    assert np.mean(firms.mujun_class == 0) > 0.25 + 0.05
+
+
+def test_evaluate_mujun_indexes_the_per_mu_benchmarks_by_the_price_level():
+    firms = synthetic_population(400)
+    model = model_stub(firms, evaluation_scenario())
+    evaluate_mujun(model)
+    classes = firms.mujun_class.copy()
+    firms.output_yi *= 1.3
+    model.price = 1.3  # the same real output at higher prices
+    evaluate_mujun(model)
+    np.testing.assert_array_equal(firms.mujun_class, classes)
+
+
+def test_reserved_redeveloped_land_goes_to_leading_industry_projects_first():
+    from parkabm.model.rules.recruitment import site_projects
+
+    model = ParkModel(scenario_with(), parameters=defaults(), rng=1)
+    state = model.park_state
+    state.factory_space_mu[:] = 0.0
+    state.vacant_mu[:] = 0.0
+    state.vacant_mu[0] = 100.0
+    state.reserved_mu[:] = 0.0
+    state.reserved_mu[0] = 60.0
+    need = np.array([30.0, 50.0, 20.0])
+    park = np.zeros(3, dtype=np.int16)
+    leading = np.array([False, True, False])
+    floor, land_mu, sited = site_projects(model, need, park, leading, np.array([0.0, 1.0, 2.0]))
+    # The leading project takes 50 of the 60 reserved 亩 although it is second in line; the other projects share
+    # the 40 unreserved 亩, and the last cannot take the 10 reserved 亩 left.
+    np.testing.assert_array_equal(sited, [True, True, False])
+    np.testing.assert_allclose(land_mu + floor, [30.0, 50.0, 0.0])
+    assert state.vacant_mu[0] == pytest.approx(20.0) and state.reserved_mu[0] == 0.0
+
+
+def test_enforced_exits_send_their_land_to_their_parks_redevelopment_pipeline():
+    model = ParkModel(scenario_with(), parameters=defaults(), rng=1)
+    from parkabm.model.rules.exit import remove_firms
+
+    state = model.park_state
+    i = int(np.flatnonzero(model.firms.alive & (model.firms.land_mu > 0))[0])
+    p, held = int(model.firms.park[i]), float(model.firms.land_mu[i])
+    idle, pipe = state.idle_mu.copy(), state.pipeline_mu[:, -1].copy()
+    remove_firms(model, np.array([i]), enforced=True, land_to="pipeline")
+    assert state.pipeline_mu[p, -1] == pytest.approx(pipe[p] + held)
+    np.testing.assert_array_equal(state.idle_mu, idle)

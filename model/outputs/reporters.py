@@ -255,6 +255,23 @@ def projects_unsited(t: Tally) -> float:
     return float(t.counts["projects_unsited"])
 
 
+def class_a_space_met_share(t: Tally) -> float:
+    """Share of the space A-class firms asked for this year that their parks granted (1 when none was asked)."""
+    asked = t.counts["space_requested_a_mu"]
+    return t.counts["space_granted_a_mu"] / asked if asked > 0 else 1.0
+
+
+def redevelopment_quota_top_half_share(t: Tally) -> float:
+    """Share of this year's redevelopment quota given to the better-ranked half of the zones (赛马)."""
+    total = t.counts["redevelopment_mu"]
+    return t.counts["redevelopment_top_half_mu"] / total if total > 0 else 0.0
+
+
+def quota_top_half_share(t: Tally) -> float:
+    """Share of this year's land and fund quotas given to the better-ranked half of the zones (赛马)."""
+    return float(t.parks.quota_share[t.parks.rank < len(t.parks.rank) / 2].sum())
+
+
 def guishang_industrial_firms(t: Tally) -> float:
     """规上 industrial firms (output ≥ 2000万元)."""
     return float(t.guishang_industrial)

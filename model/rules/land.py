@@ -131,6 +131,9 @@ def redevelop_low_efficiency_land(model: ParkModel) -> None:
             chosen = order[before < leftover[pk]]
             remove_firms(model, chosen, enforced=True, land_to="pipeline")
     state.pipeline_mu[:, -1] += on_idle
+    top = state.rank < model.n_parks / 2
+    model.counts["redevelopment_mu"] += float(quota.sum())
+    model.counts["redevelopment_top_half_mu"] += float(quota[top].sum())
     model.ledger["redevelopment"] += on_idle.sum() * lev.redevelopment_cost_wan_per_mu / 1e4
 
 
