@@ -104,6 +104,8 @@ NOT_FITTED = {
          "phaseout_compensation_wan_per_mu", "race_spread", "new_project_productivity_premium",
          "project_capacity_slack", "innovation_rd_leverage", "utilisation_sd", "small_firm_floor_yi"),
         "an assumed number of the rules, declared as a parameter after the calibration; kept at its default"),
+    "low_efficiency_tax_share": "the threshold of the 低效用地 definition; no low-efficiency land figure before 2022 "
+                                "in the sources; kept at its default",
 }
 """Every behavioural parameter not fitted, with the reason."""
 
