@@ -51,7 +51,7 @@ class ParkState:
         leading_share: Leading-industry share at the last record.
         factory_built_m2: Standard-factory floor built this year, m².
         reserved_mu: Part of ``vacant_mu`` delivered from redevelopment this year and offered first to projects in
-            the park's leading industries (released after the year's recruitment), 亩.
+            the park's leading industries (the priority ends with the year's recruitment), 亩.
     """
 
     industrial_land_mu: np.ndarray

@@ -45,7 +45,8 @@ PHASEOUT_COMPENSATION_WAN_PER_MU = PARAMETERS["phaseout_compensation_wan_per_mu"
 
 _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "projects_signed", "projects_unsited",
            "projects_over_10yi", "fai_yi", "standard_factory_m2",
-           "space_requested_a_mu", "space_granted_a_mu", "redevelopment_mu", "redevelopment_top_half_mu")
+           "space_requested_a_mu", "space_granted_a_mu", "redevelopment_mu", "redevelopment_top_half_mu",
+           "projects_signed_leading")
 
 
 def release_agent_id_counter(model: mesa.Model) -> None:

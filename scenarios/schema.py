@@ -210,7 +210,7 @@ class LandLevers(BaseModel):
         source=("2022年7月征求意见稿 三.2 腾笼换鸟 … 扩大主导产业发展空间, 支持园区平台按照主导产业需求; "
                 "share assumed"),
         what=("Share of the redeveloped land a park delivers in a year that is offered first to projects in its "
-              "leading industries (other projects cannot take it that year)."),
+              "leading industries (other projects take what they leave)."),
         label=("Redeveloped land reserved for leading industries", "腾退用地优先保障主导产业比例"),
     )
 

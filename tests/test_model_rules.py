@@ -510,11 +510,29 @@ def test_reserved_redeveloped_land_goes_to_leading_industry_projects_first():
     park = np.zeros(3, dtype=np.int16)
     leading = np.array([False, True, False])
     floor, land_mu, sited = site_projects(model, need, park, leading, np.array([0.0, 1.0, 2.0]))
-    # The leading project takes 50 of the 60 reserved 亩 although it is second in line; the other projects share
-    # the 40 unreserved 亩, and the last cannot take the 10 reserved 亩 left.
-    np.testing.assert_array_equal(sited, [True, True, False])
-    np.testing.assert_allclose(land_mu + floor, [30.0, 50.0, 0.0])
-    assert state.vacant_mu[0] == pytest.approx(20.0) and state.reserved_mu[0] == 0.0
+    # The leading project takes 50 of the 60 reserved 亩 although it is second in line; the others share the 40
+    # unreserved 亩 and the 10 reserved 亩 it left (a priority, not a set-aside).
+    np.testing.assert_array_equal(sited, [True, True, True])
+    np.testing.assert_allclose(land_mu + floor, [30.0, 50.0, 20.0])
+    assert state.vacant_mu[0] == pytest.approx(0.0) and state.reserved_mu[0] == 0.0
+
+
+def test_without_the_reserve_the_leading_project_second_in_line_finds_no_space():
+    from parkabm.model.rules.recruitment import site_projects
+
+    model = ParkModel(scenario_with(), parameters=defaults(), rng=1)
+    state = model.park_state
+    state.factory_space_mu[:] = 0.0
+    state.vacant_mu[:] = 0.0
+    state.vacant_mu[0] = 60.0
+    state.reserved_mu[:] = 0.0
+    _, _, sited = site_projects(model, np.array([30.0, 50.0]), np.zeros(2, dtype=np.int16), np.array([False, True]),
+                                np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(sited, [True, False])
+    state.vacant_mu[0], state.reserved_mu[0] = 60.0, 60.0
+    _, _, sited = site_projects(model, np.array([30.0, 50.0]), np.zeros(2, dtype=np.int16), np.array([False, True]),
+                                np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(sited, [False, True])
 
 
 def test_enforced_exits_send_their_land_to_their_parks_redevelopment_pipeline():

@@ -261,6 +261,12 @@ def class_a_space_met_share(t: Tally) -> float:
     return t.counts["space_granted_a_mu"] / asked if asked > 0 else 1.0
 
 
+def leading_project_share(t: Tally) -> float:
+    """Share of this year's sited projects that are in their park's leading industries (0 when none was sited)."""
+    signed = t.counts["projects_signed"]
+    return t.counts["projects_signed_leading"] / signed if signed > 0 else 0.0
+
+
 def redevelopment_quota_top_half_share(t: Tally) -> float:
     """Share of this year's redevelopment quota given to the better-ranked half of the zones (赛马)."""
     total = t.counts["redevelopment_mu"]

@@ -37,7 +37,7 @@ def recruit_projects(model: ParkModel) -> None:
     亩 as their sector's typical firm and take space for their full-scale output at ``project_capacity_slack``
     utilisation. Projects are sited in random order while space lasts; unsited projects are lost. Redeveloped land
     delivered this year and reserved for leading industries (``ParkState.reserved_mu``, 腾笼换鸟) is offered first to
-    the park's leading-industry projects; other projects cannot take what they leave of it (:func:`site_projects`).
+    the park's leading-industry projects; other projects then take what they leave of it (:func:`site_projects`).
     Industrial sectors only: service firms grow but are not recruited onto industrial land.
     """
     mech = model.mechanisms
@@ -70,6 +70,7 @@ def recruit_projects(model: ParkModel) -> None:
     leading = model.lead_mask[park, sector]
     floor, land, sited = site_projects(model, need, park, leading, model.rng.random(total))
     model.counts["projects_signed"] += int(sited.sum())
+    model.counts["projects_signed_leading"] += int((sited & leading).sum())
     model.counts["projects_unsited"] += int((~sited).sum())
     model.counts["projects_over_10yi"] += int((sited & (investment * model.scale >= LARGE_PROJECT_YI)).sum())
     model.counts["fai_yi"] += investment[sited].sum()
@@ -82,9 +83,10 @@ def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading:
     """Site projects on their parks' space: reserved redeveloped land to leading-industry projects first.
 
     First, leading-industry projects take the park's reserved land (``ParkState.reserved_mu``) in ``order_key``
-    order. Then every project not yet sited takes the park's other space (floor first, then vacant land) in the same
-    order; what is left of the reserve is kept out of this round and released afterwards. A project is sited only
-    if it gets all it needs; a project that did not fit returns the partial space it was given.
+    order. Then every project not yet sited takes the park's remaining space (floor first, then vacant land, what is
+    left of the reserve included) in the same order. The reserve is a priority, not a set-aside: land no
+    leading-industry project takes goes to the others the same year. A project is sited only if it gets all it
+    needs; a project that did not fit returns the partial space it was given.
 
     Args:
         model: The city model (its :class:`ParkState` is drawn down).
@@ -113,13 +115,11 @@ def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading:
         state.vacant_mu -= taken
         reserve = reserve - taken
     rest = np.flatnonzero(~sited)
-    state.vacant_mu -= reserve
     fl, ld = allocate_space(need[rest], park[rest], order_key[rest], state)
     ok = fl + ld >= need[rest] * (1 - 1e-9)
     # A project that did not fit returns the partial space it was given.
     np.add.at(state.factory_space_mu, park[rest[~ok]], fl[~ok])
     np.add.at(state.vacant_mu, park[rest[~ok]], ld[~ok])
-    state.vacant_mu += reserve
     floor[rest[ok]], land[rest[ok]] = fl[ok], ld[ok]
     sited[rest[ok]] = True
     return floor, land, sited
