@@ -228,7 +228,7 @@ _PARAMETERS = [
         "mujun_score_cap", 3.0, 2.0, 5.0, "× median",
         "assumed: Zhejiang schemes cap each indicator's score so one outlier indicator cannot carry a firm "
         "(range 2–5)",
-        "An 亩均 indicator counts at most this multiple of the covered firms' median in a firm's score.",
+        "An 亩均 indicator counts at most this multiple of its base-year benchmark in a firm's score.",
         sampled_in_baseline=False,
         label=("Per-mu indicator score cap", "亩均指标得分上限"),
     ),
