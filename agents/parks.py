@@ -50,6 +50,8 @@ class ParkState:
         output_yi: Output at the last record, 亿元.
         leading_share: Leading-industry share at the last record.
         factory_built_m2: Standard-factory floor built this year, m².
+        reserved_mu: Part of ``vacant_mu`` delivered from redevelopment this year and offered first to projects in
+            the park's leading industries (the priority ends with the year's recruitment), 亩.
     """
 
     industrial_land_mu: np.ndarray
@@ -68,6 +70,7 @@ class ParkState:
     output_yi: np.ndarray = field(default_factory=_unset)
     leading_share: np.ndarray = field(default_factory=_unset)
     factory_built_m2: np.ndarray = field(default_factory=_unset)
+    reserved_mu: np.ndarray = field(default_factory=_unset)
 
     def __post_init__(self) -> None:
         """Fill the standing arrays not given: quota shares pro rata to industrial land, the others zero."""
@@ -76,7 +79,7 @@ class ParkState:
             self.quota_share = self.industrial_land_mu / self.industrial_land_mu.sum()
         for name, dtype in (("rank", np.int64), ("bottom_years", np.int64), ("downgraded", bool),
                             ("output_yi", np.float64), ("leading_share", np.float64),
-                            ("factory_built_m2", np.float64)):
+                            ("factory_built_m2", np.float64), ("reserved_mu", np.float64)):
             if getattr(self, name).size == 0:
                 setattr(self, name, np.zeros(p, dtype=dtype))
 
@@ -121,10 +124,16 @@ class Park(mesa.Agent):
     # --- per-park phases ----------------------------------------------------------------------------------------
 
     def deliver_redeveloped_land(self) -> None:
-        """Move this park's land whose redevelopment lag has passed from the pipeline to vacant land."""
+        """Move this park's land whose redevelopment lag has passed from the pipeline to vacant land.
+
+        ``levers.land.redeveloped_leading_share`` of it is reserved this year for leading-industry projects
+        (腾笼换鸟 扩大主导产业发展空间, 2022年7月征求意见稿 三.2).
+        """
         state = self.model.park_state
         pipe = state.pipeline_mu[self.index]
         state.vacant_mu[self.index] += pipe[0]
+        share = self.model.levers.land.redeveloped_leading_share * min(self.model.mechanisms.recruitment, 1.0)
+        state.reserved_mu[self.index] = share * pipe[0]
         pipe[:-1] = pipe[1:]
         pipe[-1] = 0.0
 

@@ -44,7 +44,9 @@ PHASEOUT_COMPENSATION_WAN_PER_MU = PARAMETERS["phaseout_compensation_wan_per_mu"
 """Default of the parameter ``phaseout_compensation_wan_per_mu`` (a run reads its own value from ``params``)."""
 
 _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "projects_signed", "projects_unsited",
-           "projects_over_10yi", "fai_yi", "standard_factory_m2", "service_entries")
+           "projects_over_10yi", "fai_yi", "standard_factory_m2", "service_entries",
+           "space_requested_a_mu", "space_granted_a_mu", "redevelopment_mu", "redevelopment_top_half_mu",
+           "projects_signed_leading")
 
 
 def release_agent_id_counter(model: mesa.Model) -> None:
@@ -446,6 +448,9 @@ class ParkModel(mesa.Model):
         counts: Events and flows of this year (entries, exits, projects, investment …).
         score: This year's 亩均 score of each firm (0 when not evaluated).
         surcharge_share: This year's electricity surcharge of each firm as a cost share of output.
+        mujun_benchmark: The 亩均 indicator benchmarks fixed at the base-year evaluation (6 × 1, base-year prices;
+            None before it).
+        mujun_cutoffs: The scores at which classes A, B and C end, fixed at the base-year evaluation (None before).
         leader: Whether each firm is a chain leader this year.
         has_leader: Parks × sectors: whether the cell hosts a chain leader.
         agglomeration: Parks × sectors: the agglomeration index.
@@ -503,6 +508,8 @@ class ParkModel(mesa.Model):
     counts: dict[str, float]
     score: np.ndarray
     surcharge_share: np.ndarray
+    mujun_benchmark: np.ndarray | None
+    mujun_cutoffs: np.ndarray | None
     leader: np.ndarray
     has_leader: np.ndarray
     agglomeration: np.ndarray
@@ -563,6 +570,8 @@ class ParkModel(mesa.Model):
         n = self.firms.n
         self.score = np.zeros(n)
         self.surcharge_share = np.zeros(n)
+        self.mujun_benchmark = None
+        self.mujun_cutoffs = None
         self.leader = np.zeros(n, dtype=bool)
         self.has_leader = np.zeros((self.n_parks, self.n_sectors), dtype=bool)
         self.agglomeration = np.zeros((self.n_parks, self.n_sectors))

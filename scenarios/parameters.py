@@ -222,7 +222,7 @@ _PARAMETERS = [
         "mujun_score_cap", 3.0, 2.0, 5.0, "× median",
         "assumed: Zhejiang schemes cap each indicator's score so one outlier indicator cannot carry a firm "
         "(range 2–5)",
-        "An 亩均 indicator counts at most this multiple of the covered firms' median in a firm's score.",
+        "An 亩均 indicator counts at most this multiple of its base-year benchmark in a firm's score.",
         sampled_in_baseline=False,
         label=("Per-mu indicator score cap", "亩均指标得分上限"),
     ),
@@ -418,6 +418,15 @@ _PARAMETERS = [
         "Share of a co-invested project's enlarged investment that the industry fund provides.",
         sampled_in_baseline=False,
         label=("Industry fund stake", "产业基金出资比例"),
+    ),
+    Parameter(
+        "low_efficiency_tax_share", 0.2, 0.1, 0.3, "of the base-year median 亩均税收",
+        "assumed: 2022年7月征求意见稿 三.2 caps 低效用地 at 30% without defining it; county rules count land whose "
+        "亩均税收 is far below the local benchmark (range 0.1–0.3 of the base-year median)",
+        "A firm's land counts as low-efficiency land when its 亩均税收 is below this share of the base-year median "
+        "of evaluated firms (indexed by the price level).",
+        sampled_in_baseline=False,
+        label=("Low-efficiency land threshold (share of median tax per mu)", "低效用地亩均税收门槛(占基年中位数)"),
     ),
 ]
 

@@ -205,6 +205,14 @@ class LandLevers(BaseModel):
         what="Probability that a firm without space in its park moves to another park with space.",
         label=("Cross-park relocation", "跨园区统筹迁移"),
     )
+    redeveloped_leading_share: float = _field(
+        0.5, ge=0, le=1, unit="share of delivered redeveloped land",
+        source=("2022年7月征求意见稿 三.2 腾笼换鸟 … 扩大主导产业发展空间, 支持园区平台按照主导产业需求; "
+                "share assumed"),
+        what=("Share of the redeveloped land a park delivers in a year that is offered first to projects in its "
+              "leading industries (other projects take what they leave)."),
+        label=("Redeveloped land reserved for leading industries", "腾退用地优先保障主导产业比例"),
+    )
 
 
 class FundLevers(BaseModel):

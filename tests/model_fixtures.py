@@ -90,6 +90,7 @@ def model_stub(firms: Firms, scenario=None, **extra) -> SimpleNamespace:
     stub = SimpleNamespace(
         firms=firms, levers=scenario.levers, mechanisms=scenario.levers.mechanisms, params=defaults(),
         ledger={"milestone_rewards": 0.0}, counts={}, price=1.0, scale=1.0,
+        mujun_benchmark=None, mujun_cutoffs=None,
     )
     for key, value in extra.items():
         setattr(stub, key, value)

@@ -16,6 +16,7 @@ RULE_PARAMETERS = (
     "utilisation_sd", "small_firm_floor_yi", "exit_size_elasticity", "exit_young_multiplier", "exit_young_years",
     "service_entry_rate", "entry_size_ratio", "entry_max_size_yi", "upgrade_margin", "upgrade_hurdle_rate",
     "upgrade_return_sd", "industry_fund_deployment_years", "industry_fund_stake_share",
+    "low_efficiency_tax_share",
 )
 
 
@@ -23,10 +24,10 @@ def small_baseline():
     return apply_changes(load_scenario("baseline"), {"world.population_scale": 0.2})
 
 
-def run(**overrides) -> pd.DataFrame:
-    # A seed where every rule parameter binds somewhere in this small world (the vacant-land cap of standard
-    # factories is reached, young firms exit).
-    model = ParkModel(small_baseline(), parameters={**defaults(), **overrides}, rng=15)
+def run(seed: int = 15, **overrides) -> pd.DataFrame:
+    # Seed 15: a small world where most rule parameters bind (the vacant-land cap of standard factories is reached,
+    # young firms exit); a parameter that binds only in rarer situations is tried on a few more seeds.
+    model = ParkModel(small_baseline(), parameters={**defaults(), **overrides}, rng=seed)
     model.run_model()
     return model.yearly_frame()
 
@@ -49,7 +50,7 @@ def test_the_rule_parameters_are_the_ones_the_baseline_does_not_sample():
 def test_moving_a_rule_parameter_to_the_end_of_its_range_changes_the_run(name):
     p = PARAMETERS[name]
     far = p.high if p.high - p.default >= p.default - p.low else p.low
-    assert not run(**{name: far}).equals(run())
+    assert any(not run(seed, **{name: far}).equals(run(seed)) for seed in (15, 1, 2, 3, 4))
 
 
 def test_phaseout_compensation_scales_the_citys_compensation_cost_in_proportion():

@@ -8,7 +8,7 @@ its size was settled: the sign held in every block. A lever that stops doing any
 import numpy as np
 import pandas as pd
 import pytest
-from model_fixtures import scenario_with, yearly
+from model_fixtures import run_model, scenario_with, yearly
 from pandas.testing import assert_frame_equal
 
 from parkabm.model.city import ParkModel
@@ -221,3 +221,54 @@ def test_more_innovation_support_raises_rd_over_gdp():
     d = paired({"levers.funds.innovation_support_yi_per_year": 3.0},
                {"levers.funds.innovation_support_yi_per_year": 6.0}, "rd_to_gdp")
     assert paired_interval(d)[0] > 0, d
+
+
+# --- 亩均 enforcement, 腾笼换鸟, A-class priority and 赛马: paired differences with 95% t intervals ---------------
+# Each interval below excluded zero on eight other blocks of seeds of the same size.
+
+CHAIN_SEEDS = range(10)
+
+def paired_difference_interval(differences):
+    """Return the mean of paired differences and its 95% t interval."""
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=float)
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
+def mean_low_efficiency_share_2025(changes, seed):
+    """Mean over the zones of the 2025 low-efficiency land share (idle + pipeline + low-efficiency firms' land)."""
+    model = run_model(scenario_with(changes, scale=SCALE), seed)
+    return float(model.last_tally.park_low_efficiency_share.mean())
+
+
+def test_stricter_enforcement_lowers_the_mean_low_efficiency_share_and_raises_tax_per_mu():
+    # 腾笼换鸟 as a chain: overdue D firms exit, their land is redeveloped and delivered, so it stops counting.
+    low = [mean_low_efficiency_share_2025(STRICT, s) - mean_low_efficiency_share_2025(LAX, s) for s in CHAIN_SEEDS]
+    mean, lo, hi = paired_difference_interval(low)
+    assert hi < 0, (mean, lo, hi)
+    d = paired(LAX, STRICT, "tax_per_mu_wan", seeds=CHAIN_SEEDS)
+    mean, lo, hi = paired_difference_interval(d["high"] - d["low"])
+    assert lo > 0, (mean, lo, hi)
+
+
+def test_more_redevelopment_gives_more_output_with_the_shipped_lag():
+    d = paired({"levers.land.redevelopment_mu_per_year": 5_000.0},
+               {"levers.land.redevelopment_mu_per_year": 30_000.0}, "total_output_yi", seeds=range(20))
+    mean, lo, hi = paired_difference_interval(d["high"] - d["low"])
+    assert lo > 0, (mean, lo, hi)
+
+
+def test_a_class_priority_gives_a_class_firms_more_of_the_rationed_space():
+    d = paired({"levers.land.class_priority": 0.0}, {"levers.land.class_priority": 1.0},
+               "class_a_space_met_share", reduce="sum", seeds=CHAIN_SEEDS)
+    mean, lo, hi = paired_difference_interval(d["high"] - d["low"])
+    assert lo > 0, (mean, lo, hi)
+
+
+def test_race_weight_moves_land_and_fund_quotas_toward_the_better_ranked_half():
+    d = paired({"levers.race.weight": 0.0}, {"levers.race.weight": 1.0}, "quota_top_half_share", reduce="sum",
+               seeds=CHAIN_SEEDS)
+    mean, lo, hi = paired_difference_interval(d["high"] - d["low"])
+    assert lo > 0, (mean, lo, hi)

@@ -248,9 +248,39 @@ def test_redevelopment_costs_the_land_worked_on_times_the_unit_cost():
     model = ParkModel(scenario, parameters=defaults(), rng=1)
     idle_before = model.park_state.idle_mu.sum()
     land.redevelop_low_efficiency_land(model)
-    worked = idle_before - model.park_state.idle_mu.sum()
-    assert worked == pytest.approx(4000.0)
+    on_idle = idle_before - model.park_state.idle_mu.sum()
+    worked = model.park_state.pipeline_mu[:, -1].sum()  # idle land and cleared firms' land
+    assert 0 < on_idle <= 4000.0 + 1e-9 and worked >= on_idle - 1e-6
     assert model.ledger["redevelopment"] == pytest.approx(worked * 80.0 / 1e4)
+
+
+def test_redevelopment_quota_serves_parks_above_the_cap_first_then_by_low_efficiency_land():
+    model = ParkModel(scenario_with({"levers.race.weight": 0.0}), parameters=defaults(), rng=1)
+    state = model.park_state
+    low = land.low_efficiency_land_mu(model)
+    excess = np.maximum(low - land.LOW_EFFICIENCY_CAP * state.industrial_land_mu, 0.0)
+    small = 0.5 * excess.sum()
+    quota = land.redevelopment_quota(model, small)
+    np.testing.assert_allclose(quota, excess * small / excess.sum())
+    big = excess.sum() + 5000.0
+    quota = land.redevelopment_quota(model, big)
+    np.testing.assert_allclose(quota - excess, 5000.0 * (low - excess) / (low - excess).sum())
+    assert quota.sum() == pytest.approx(big)
+
+
+def test_low_efficiency_land_counts_low_tax_and_overdue_d_firms_not_every_d_firm():
+    model = ParkModel(scenario_with(), parameters=defaults(), rng=1)
+    f = model.firms
+    weak = land.low_efficiency_firms(model)
+    threshold = model.params["low_efficiency_tax_share"] * model.mujun_benchmark[0, 0]
+    tax = land.firm_tax_per_mu(model)
+    held = f.alive & f.industrial & (f.land_mu > 0)
+    assert np.all(weak[held & (f.ramp_left == 0) & (tax < threshold)])
+    d_within_deadline = held & (f.mujun_class == 3) & (f.years_in_d <= 2) & (tax >= threshold)
+    assert d_within_deadline.any() and not weak[d_within_deadline].any()
+    expected = model.park_state.idle_mu + model.park_state.pipeline_mu.sum(axis=1) + np.bincount(
+        f.park[weak], weights=f.land_mu[weak], minlength=model.n_parks)
+    np.testing.assert_allclose(land.low_efficiency_land_mu(model), expected)
 
 
 # --- standard factories -------------------------------------------------------------------------------------------
@@ -454,3 +484,80 @@ def test_large_firms_exit_far_less_often_than_small_ones():
     factor = exit_size_age_factor(model, np.flatnonzero(model.firms.alive))
     size = model.firms.output_yi[model.firms.alive]
     assert factor[size >= 100].max() < 0.2 * factor[(size >= 0.2) & (size < 1)].min()
+
+
+def test_evaluate_mujun_keeps_its_base_year_benchmarks_so_firms_that_improve_leave_class_d():
+    firms = synthetic_population(400)
+    model = model_stub(firms, evaluation_scenario())
+    evaluate_mujun(model)
+    benchmark, cutoffs = model.mujun_benchmark.copy(), model.mujun_cutoffs.copy()
+    assert np.mean(firms.mujun_class == 3) == pytest.approx(0.05, abs=2 / 400)
+    firms.output_yi *= 1.5  # every firm pays more tax and adds more value per 亩
+    evaluate_mujun(model)
+    np.testing.assert_array_equal(model.mujun_benchmark, benchmark)
+    np.testing.assert_array_equal(model.mujun_cutoffs, cutoffs)
+    assert np.mean(firms.mujun_class == 3) < 0.035  # from 5%: two of the six indicators rise
+    assert np.mean(firms.mujun_class == 0) > 0.25 + 0.05
+
+
+def test_evaluate_mujun_indexes_the_per_mu_benchmarks_by_the_price_level():
+    firms = synthetic_population(400)
+    model = model_stub(firms, evaluation_scenario())
+    evaluate_mujun(model)
+    classes = firms.mujun_class.copy()
+    firms.output_yi *= 1.3
+    model.price = 1.3  # the same real output at higher prices
+    evaluate_mujun(model)
+    np.testing.assert_array_equal(firms.mujun_class, classes)
+
+
+def test_reserved_redeveloped_land_goes_to_leading_industry_projects_first():
+    from parkabm.model.rules.recruitment import site_projects
+
+    model = ParkModel(scenario_with(), parameters=defaults(), rng=1)
+    state = model.park_state
+    state.factory_space_mu[:] = 0.0
+    state.vacant_mu[:] = 0.0
+    state.vacant_mu[0] = 100.0
+    state.reserved_mu[:] = 0.0
+    state.reserved_mu[0] = 60.0
+    need = np.array([30.0, 50.0, 20.0])
+    park = np.zeros(3, dtype=np.int16)
+    leading = np.array([False, True, False])
+    floor, land_mu, sited = site_projects(model, need, park, leading, np.array([0.0, 1.0, 2.0]))
+    # The leading project takes 50 of the 60 reserved 亩 although it is second in line; the others share the 40
+    # unreserved 亩 and the 10 reserved 亩 it left (a priority, not a set-aside).
+    np.testing.assert_array_equal(sited, [True, True, True])
+    np.testing.assert_allclose(land_mu + floor, [30.0, 50.0, 20.0])
+    assert state.vacant_mu[0] == pytest.approx(0.0) and state.reserved_mu[0] == 0.0
+
+
+def test_without_the_reserve_the_leading_project_second_in_line_finds_no_space():
+    from parkabm.model.rules.recruitment import site_projects
+
+    model = ParkModel(scenario_with(), parameters=defaults(), rng=1)
+    state = model.park_state
+    state.factory_space_mu[:] = 0.0
+    state.vacant_mu[:] = 0.0
+    state.vacant_mu[0] = 60.0
+    state.reserved_mu[:] = 0.0
+    _, _, sited = site_projects(model, np.array([30.0, 50.0]), np.zeros(2, dtype=np.int16), np.array([False, True]),
+                                np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(sited, [True, False])
+    state.vacant_mu[0], state.reserved_mu[0] = 60.0, 60.0
+    _, _, sited = site_projects(model, np.array([30.0, 50.0]), np.zeros(2, dtype=np.int16), np.array([False, True]),
+                                np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(sited, [False, True])
+
+
+def test_enforced_exits_send_their_land_to_their_parks_redevelopment_pipeline():
+    model = ParkModel(scenario_with(), parameters=defaults(), rng=1)
+    from parkabm.model.rules.exit import remove_firms
+
+    state = model.park_state
+    i = int(np.flatnonzero(model.firms.alive & (model.firms.land_mu > 0))[0])
+    p, held = int(model.firms.park[i]), float(model.firms.land_mu[i])
+    idle, pipe = state.idle_mu.copy(), state.pipeline_mu[:, -1].copy()
+    remove_firms(model, np.array([i]), enforced=True, land_to="pipeline")
+    assert state.pipeline_mu[p, -1] == pytest.approx(pipe[p] + held)
+    np.testing.assert_array_equal(state.idle_mu, idle)

@@ -141,6 +141,12 @@ CITY_OUTPUTS: dict[str, Output] = _outputs("city", (
     (r.fiscal_phaseout_compensation_yi, "亿元", "Fiscal cost: phase-out compensation", "财政支出：淘汰落后产能补偿"),
     (r.service_entries, "count", "Service firms entering", "新进入服务业企业"),
     (r.fiscal_industry_fund_yi, "亿元", "Fiscal cost: industry fund stakes", "财政支出：产业基金投入"),
+    (r.class_a_space_met_share, "share", "Share of A-class firms' space requests met", "A类企业用地需求满足率"),
+    (r.leading_project_share, "share", "Share of sited projects in leading industries", "落地项目中主导产业占比"),
+    (r.redevelopment_quota_top_half_share, "share", "Redevelopment quota to the better-ranked half of zones",
+     "排名前半园区获得的整治指标份额"),
+    (r.quota_top_half_share, "share", "Land and fund quotas to the better-ranked half of zones",
+     "排名前半园区获得的用地与资金指标份额"),
 ))
 """Citywide outputs in column order."""
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.parks import ParkState
-from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU
+from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU, LOW_EFFICIENCY_CAP, low_efficiency_land_mu
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -32,8 +32,6 @@ STRATEGIC_PLATFORM_OUTPUT_YI = 1_000.0
 assumed: the provincial criteria are not in the sources; seed 003 speaks of 千亿级重大平台 and the 60% share is the
 city's own target."""
 STRATEGIC_PLATFORM_LEADING_SHARE = 0.60
-LOW_EFFICIENCY_CAP = 0.30
-"""Seed 000/002: 各园区平台低效用地占比原则上不超过30%."""
 CITY_GDP_2021_YI = 18109.0
 """Hangzhou's 2021 GDP, 亿元 (DATA-SOURCES: 2021 18109亿, later revised to 18247亿)."""
 FISCAL_LEVERS = ("redevelopment", "standard_factories", "tech_upgrade_subsidy", "milestone_rewards",
@@ -107,9 +105,8 @@ def tally(model: ParkModel) -> Tally:
     space = f.space_mu
     park_tax = np.bincount(park[gi], weights=tax_i[gi], minlength=p)
     park_space = np.bincount(park[gi], weights=space[gi], minlength=p)
-    d_land = np.bincount(park, weights=np.where(f.mujun_class == 3, f.land_mu, 0.0), minlength=p)
     state = model.park_state
-    low = (state.idle_mu + state.pipeline_mu.sum(axis=1) + d_land) / state.industrial_land_mu
+    low = low_efficiency_land_mu(model) / state.industrial_land_mu
     prev = model.park_output_prev if model.park_output_prev is not None else park_output
     real = f.output_yi / model.price
     leaders = (f.alive & (real * model.scale >= model.levers.chain_leaders.threshold_yi)
@@ -236,7 +233,7 @@ def zone_land_share(t: Tally) -> float:
 
 
 def max_low_efficiency_share(t: Tally) -> float:
-    """Highest low-efficiency land share of any park (idle + under redevelopment + D-class firms' land)."""
+    """Highest low-efficiency land share of any park (idle + under redevelopment + low-efficiency firms' land)."""
     return float(t.park_low_efficiency_share.max())
 
 
@@ -258,6 +255,29 @@ def projects_over_10yi(t: Tally) -> float:
 def projects_unsited(t: Tally) -> float:
     """Projects that arrived but found no space this year."""
     return float(t.counts["projects_unsited"])
+
+
+def class_a_space_met_share(t: Tally) -> float:
+    """Share of the space A-class firms asked for this year that their parks granted (1 when none was asked)."""
+    asked = t.counts["space_requested_a_mu"]
+    return t.counts["space_granted_a_mu"] / asked if asked > 0 else 1.0
+
+
+def leading_project_share(t: Tally) -> float:
+    """Share of this year's sited projects that are in their park's leading industries (0 when none was sited)."""
+    signed = t.counts["projects_signed"]
+    return t.counts["projects_signed_leading"] / signed if signed > 0 else 0.0
+
+
+def redevelopment_quota_top_half_share(t: Tally) -> float:
+    """Share of this year's redevelopment quota given to the better-ranked half of the zones (赛马)."""
+    total = t.counts["redevelopment_mu"]
+    return t.counts["redevelopment_top_half_mu"] / total if total > 0 else 0.0
+
+
+def quota_top_half_share(t: Tally) -> float:
+    """Share of this year's land and fund quotas given to the better-ranked half of the zones (赛马)."""
+    return float(t.parks.quota_share[t.parks.rank < len(t.parks.rank) / 2].sum())
 
 
 def guishang_industrial_firms(t: Tally) -> float:

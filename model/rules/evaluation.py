@@ -22,6 +22,10 @@ INDICATORS = (
 )
 """The six indicators of Hangzhou's 2018 rule (DATA-SOURCES), in the order of the weights."""
 
+PRICE_INDEXED = np.array([True, True, False, False, False, False])
+"""Indicators whose benchmark moves with the price index: the two money-per-亩 indicators (亩均税收, 亩均增加值) are
+nominal; the others are ratios of flows in the same prices (or R&D intensity) and keep their base-year benchmark."""
+
 PERSISTENT_D_YEARS = 3
 """Consecutive D years after which the higher surcharge applies (DATA-SOURCES: +0.4元/kWh after three years)."""
 
@@ -42,17 +46,33 @@ def indicator_values(model: ParkModel, covered: np.ndarray) -> np.ndarray:
     ])
 
 
+def benchmarks(model: ParkModel) -> np.ndarray:
+    """Return this year's indicator benchmarks: the base-year medians, the nominal ones indexed by the price level.
+
+    Counties publish fixed 亩均 benchmarks (DATA-SOURCES 亩均论英雄: the classes are set against published
+    indicator standards, not re-ranked each year); here the benchmark of each indicator is its covered firms'
+    median at the base-year evaluation, and the two 元-per-亩 indicators move with the price index so that inflation
+    alone does not lift a firm. Raises if the base-year evaluation has not run.
+    """
+    if model.mujun_benchmark is None:
+        raise RuntimeError("the base-year 亩均 evaluation has not fixed the benchmarks")
+    return model.mujun_benchmark * np.where(PRICE_INDEXED, model.price, 1.0)[:, None]
+
+
 def evaluate_mujun(model: ParkModel) -> None:
-    """Score and class every covered firm, then set next year's surcharges.
+    """Score and class every covered firm against fixed benchmarks, then set next year's surcharges.
 
     A firm is covered when alive, industrial, producing at full scale, holding at least ``min_land_mu`` of space,
     and (if coverage is ``guishang``) 规上. Its score is the weighted sum of its six indicators, each divided by
-    the covered firms' median and capped at ``mujun_score_cap``. Classes follow the cumulative cut-offs from the
-    top (A the best ``a`` share, …, D the rest). D firms count consecutive years; their electricity surcharge
-    rises once they have been D for more than :data:`PERSISTENT_D_YEARS` years. The surcharge becomes a cost share
-    of output (元/kWh × kWh/万元), scaled by the ``evaluation`` mechanism.
+    its benchmark (:func:`benchmarks`) and capped at ``mujun_score_cap``. The class cut-offs are scores fixed at the
+    base-year evaluation: the ``class_cutoffs`` levers give the base-year shares (A the best ``a`` share, …, D the
+    rest), and afterwards a firm is A when its score reaches the base-year A cut-off, and so on — a firm that
+    upgrades moves up, and the share in D can fall (or rise) with what firms do. D firms count consecutive years;
+    their electricity surcharge rises once they have been D for more than :data:`PERSISTENT_D_YEARS` years. The
+    surcharge becomes a cost share of output (元/kWh × kWh/万元), scaled by the ``evaluation`` mechanism.
 
-    Sets ``firms.mujun_class``, ``firms.years_in_d``, ``model.score`` and ``model.surcharge_share``.
+    Sets ``firms.mujun_class``, ``firms.years_in_d``, ``model.score`` and ``model.surcharge_share``, and at the
+    first evaluation ``model.mujun_benchmark`` and ``model.mujun_cutoffs``.
     """
     f = model.firms
     lev = model.levers.evaluation
@@ -61,22 +81,28 @@ def evaluate_mujun(model: ParkModel) -> None:
     model.score = np.zeros(n)
     model.surcharge_share = np.zeros(n)
     cls = np.full(n, NOT_EVALUATED, dtype=np.int8)
-    if scale <= 0:
-        f.mujun_class[:] = cls
-        f.years_in_d[:] = 0
-        return
     covered = f.alive & f.industrial & (f.ramp_left == 0) & (f.space_mu >= max(lev.min_land_mu, 1e-9))
     if lev.coverage == "guishang":
         covered &= f.guishang
     idx = np.flatnonzero(covered)
-    if len(idx) >= 4:
+    weights = np.array([getattr(lev.weights, k) for k in INDICATORS])
+    cap = model.params["mujun_score_cap"]
+    # The benchmarks are fixed even when the evaluation is off: the low-efficiency land threshold reads them.
+    if model.mujun_benchmark is None and len(idx) >= 4:
         values = indicator_values(model, covered)
         medians = np.median(values, axis=1, keepdims=True)
         medians[medians <= 0] = 1.0
-        weights = np.array([getattr(lev.weights, k) for k in INDICATORS])
-        score = weights @ np.minimum(values / medians, model.params["mujun_score_cap"])
+        model.mujun_benchmark = medians / np.where(PRICE_INDEXED, model.price, 1.0)[:, None]
+        score = weights @ np.minimum(values / medians, cap)
         cut = lev.class_cutoffs
-        qa, qb, qc = np.quantile(score, [1 - cut.a, 1 - cut.b, 1 - cut.c])
+        model.mujun_cutoffs = np.quantile(score, [1 - cut.a, 1 - cut.b, 1 - cut.c])
+    if scale <= 0:
+        f.mujun_class[:] = cls
+        f.years_in_d[:] = 0
+        return
+    if model.mujun_benchmark is not None and model.mujun_cutoffs is not None and len(idx):
+        score = weights @ np.minimum(indicator_values(model, covered) / benchmarks(model), cap)
+        qa, qb, qc = model.mujun_cutoffs
         cls[idx] = np.where(score >= qa, 0, np.where(score >= qb, 1, np.where(score >= qc, 2, 3)))
         model.score[idx] = score
     f.mujun_class[:] = cls

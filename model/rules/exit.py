@@ -27,9 +27,10 @@ def exit_firms(model: ParkModel) -> None:
     ``size = (max(s, s_min) / s_ref)^(−β)`` (``s`` the firm's real output at full scale, ``s_min`` the 规上
     threshold, ``s_ref`` = :data:`EXIT_SIZE_REFERENCE_YI`, β ``exit_size_elasticity``) and ``age`` =
     ``1 + (exit_young_multiplier − 1) · exp(−a / exit_young_years)`` for a firm that entered ``a`` years ago during
-    the run (1 for the base-year population): large firms
-    rarely exit and young firms exit more often (the regularities of firm demography). Land of exiting firms becomes
-    idle low-efficiency land in their park.
+    the run (1 for the base-year population): large firms rarely exit and young firms exit more often (the
+    regularities of firm demography). Land of exiting firms becomes idle low-efficiency land in their park; that of
+    enforced exits enters their park's redevelopment pipeline (腾笼换鸟: cleared, compensated and re-serviced,
+    delivered after the redevelopment lag).
     """
     f = model.firms
     par = model.params
@@ -47,7 +48,9 @@ def exit_firms(model: ParkModel) -> None:
     leave = model.rng.random(len(idx)) < hazard
     enforced = leave & overdue & (enforcement > 0)
     remove_firms(model, idx[leave & ~enforced], enforced=False, land_to="idle")
-    remove_firms(model, idx[enforced], enforced=True, land_to="idle")
+    # 腾笼换鸟: the land of enforced exits is cleared for redevelopment in their park (idle if redevelopment is off).
+    land_to: Literal["idle", "pipeline"] = "pipeline" if model.mechanisms.redevelopment > 0 else "idle"
+    remove_firms(model, idx[enforced], enforced=True, land_to=land_to)
 
 
 def exit_size_age_factor(model: ParkModel, idx: np.ndarray) -> np.ndarray:
@@ -73,7 +76,8 @@ def remove_firms(model: ParkModel, idx: np.ndarray, *, enforced: bool, land_to: 
     """Mark firms as exited and return their space to their parks.
 
     An enforced exit costs the city ``phaseout_compensation_share`` of the district's compensation,
-    ``phaseout_compensation_wan_per_mu`` per 亩 of the firm's land (seed 004).
+    ``phaseout_compensation_wan_per_mu`` per 亩 of the firm's land (seed 004). Land sent to the pipeline costs
+    ``redevelopment_cost_wan_per_mu`` per 亩 (it is redeveloped like idle land).
 
     Args:
         model: The city model.
@@ -89,6 +93,7 @@ def remove_firms(model: ParkModel, idx: np.ndarray, *, enforced: bool, land_to: 
     land_by_park = np.bincount(f.park[idx], weights=f.land_mu[idx], minlength=model.n_parks)
     if land_to == "pipeline":
         state.pipeline_mu[:, -1] += land_by_park
+        model.ledger["redevelopment"] += land_by_park.sum() * model.levers.land.redevelopment_cost_wan_per_mu / 1e4
     else:
         state.idle_mu += land_by_park
     state.factory_space_mu += np.bincount(f.park[idx], weights=f.floor_mu[idx], minlength=model.n_parks)

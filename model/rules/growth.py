@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parkabm.model.rules.space import allocate_space, class_priority_key, relocate_firms
+from parkabm.model.rules.space import grant_space_by_class, relocate_firms
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -101,7 +101,7 @@ def grow_firms(model: ParkModel) -> None:
         if short.any():
             ask = idx[short]
             need = (desired[short] - capacity[short]) / f.productivity[ask]
-            floor, land = allocate_space(need, f.park[ask], class_priority_key(model, ask), model.park_state)
+            floor, land = grant_space_by_class(model, ask, need)
             f.floor_mu[ask] += floor
             f.land_mu[ask] += land
             missing = need - floor - land

@@ -14,12 +14,69 @@ import numpy as np
 
 from parkabm.agents.parks import Park, ParkState
 from parkabm.model.rules.exit import remove_firms
+from parkabm.model.rules.race import race_factor
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
 
 CITY_INDUSTRIAL_LAND_MU = 300 * 1500.0
 """The city's industrial land, 亩: seed 004 (确保全市工业用地总规模保持在300平方公里); 1 km² = 1500 亩."""
+LOW_EFFICIENCY_CAP = 0.30
+"""2022年7月征求意见稿 三.2 / 2022年5月公开征求意见稿: 各园区平台低效用地占比原则上不超过30%."""
+
+
+def firm_tax_per_mu(model: ParkModel) -> np.ndarray:
+    """Return each firm's 亩均税收 in the evaluation's units (亿元 per 亩 of land and floor; 0 without space)."""
+    f = model.firms
+    return np.divide(f.output_yi * f.tax_ratio, f.space_mu, out=np.zeros(f.n), where=f.space_mu > 0)
+
+
+def low_efficiency_firms(model: ParkModel) -> np.ndarray:
+    """Return which firms' land is low-efficiency land (低效用地): a mask over the firm arrays.
+
+    A firm counts when it is alive, industrial, holds land, and either produces at full scale with less 亩均税收
+    than ``low_efficiency_tax_share`` of the base-year median of evaluated firms (indexed by the price level, as
+    the evaluation's benchmark; :func:`parkabm.model.rules.evaluation.benchmarks`), or is a D-class firm past its
+    rectification deadline (D for more than ``rectification_years``: the firms 腾笼换鸟 acts on). A D-class firm
+    within its deadline is not low-efficiency by its class alone. Before the base-year evaluation has fixed the
+    benchmark, only the deadline test applies.
+    """
+    f = model.firms
+    weak = (f.mujun_class == 3) & (f.years_in_d > model.levers.evaluation.rectification_years)
+    if model.mujun_benchmark is not None:
+        threshold = model.params["low_efficiency_tax_share"] * model.mujun_benchmark[0, 0] * model.price
+        weak |= (f.ramp_left == 0) & (firm_tax_per_mu(model) < threshold)
+    return weak & f.alive & f.industrial & (f.land_mu > 0)
+
+
+def low_efficiency_land_mu(model: ParkModel) -> np.ndarray:
+    """Return each park's low-efficiency land, 亩: idle + under redevelopment + land of :func:`low_efficiency_firms`.
+
+    2022年7月征求意见稿 三.2 caps it at 30% of each park's industrial land (:data:`LOW_EFFICIENCY_CAP`).
+    """
+    f = model.firms
+    weak = low_efficiency_firms(model)
+    firms_land = np.bincount(f.park[weak], weights=f.land_mu[weak], minlength=model.n_parks)
+    return model.park_state.idle_mu + model.park_state.pipeline_mu.sum(axis=1) + firms_land
+
+
+def redevelopment_quota(model: ParkModel, city_mu: float) -> np.ndarray:
+    """Split the city's redevelopment quota: parks above the 30% cap first, then by low-efficiency land.
+
+    With low-efficiency land ``L_p``, industrial land ``T_p`` and excess ``X_p = max(0, L_p − 0.3 T_p)``, each
+    park first gets ``X_p · min(1, Q / ΣX)``; what remains, ``R``, goes in proportion to its remaining
+    low-efficiency land times its 赛马 multiplier (:func:`parkabm.model.rules.race.race_factor`):
+    ``R · (L_p − first_p) r_p / Σ (L − first) r``. Downgraded parks get nothing.
+    """
+    state = model.park_state
+    factor = race_factor(model)
+    low = low_efficiency_land_mu(model) * (factor > 0)
+    excess = np.maximum(low - LOW_EFFICIENCY_CAP * state.industrial_land_mu, 0.0)
+    first = excess * min(1.0, city_mu / excess.sum()) if excess.sum() > 0 else np.zeros_like(low)
+    claim = (low - first) * factor
+    rest = city_mu - first.sum()
+    second = rest * claim / claim.sum() if rest > 0 and claim.sum() > 0 else np.zeros_like(low)
+    return first + second
 
 
 def start_pipeline(state: ParkState, lag: int, per_year_mu: float) -> None:
@@ -45,35 +102,39 @@ def deliver_pipeline(model: ParkModel) -> None:
 
 
 def redevelop_low_efficiency_land(model: ParkModel) -> None:
-    """低效用地整治: turn idle low-efficiency land, then D-class firms' land, into serviced land after a lag.
+    """低效用地整治: turn idle low-efficiency land, then low-efficiency firms' land, into serviced land after a lag.
 
-    The city's yearly target (seed 001 (十): 整治低效工业用地1万亩以上) is split across parks by the 赛马 quota
-    shares and works first on each park's idle low-efficiency stock. What a park cannot use on idle land clears
-    D-class firms (腾笼换鸟, lowest score first) in proportion to the enforcement lever; cleared firms exit with
+    The city's yearly target (seed 001 (十): 整治低效工业用地1万亩以上) is split across parks by
+    :func:`redevelopment_quota` (parks above the 30% cap first, then by low-efficiency land and 赛马 standing) and
+    works first on each park's idle low-efficiency stock. What a park cannot use on idle land clears
+    low-efficiency firms (:func:`low_efficiency_firms`; 腾笼换鸟, lowest 亩均税收 first) in proportion to the
+    enforcement lever; cleared firms exit with
     淘汰落后产能 compensation. Redeveloped land joins the pipeline and becomes vacant ``lag`` years later.
-    Cost: ``redevelopment_cost_wan_per_mu`` per 亩 worked on.
+    Cost: ``redevelopment_cost_wan_per_mu`` per 亩 worked on (that of cleared firms' land is booked by
+    :func:`parkabm.model.rules.exit.remove_firms`).
     """
     lev = model.levers.land
     state = model.park_state
-    quota = lev.redevelopment_mu_per_year * model.mechanisms.redevelopment * state.quota_share
+    quota = redevelopment_quota(model, lev.redevelopment_mu_per_year * model.mechanisms.redevelopment)
     on_idle = np.minimum(quota, state.idle_mu)
     state.idle_mu -= on_idle
-    cleared: np.ndarray = np.zeros_like(quota)
     leftover = (quota - on_idle) * model.levers.evaluation.enforcement * min(model.mechanisms.evaluation, 1.0)
     if leftover.sum() > 0:
         f = model.firms
-        d = np.flatnonzero(f.alive & f.industrial & (f.mujun_class == 3) & (f.entry_year < model.year))
+        d = np.flatnonzero(low_efficiency_firms(model) & (f.entry_year < model.year))
         if len(d):
-            order = d[np.lexsort((model.score[d], f.park[d]))]
+            order = d[np.lexsort((firm_tax_per_mu(model)[d], f.park[d]))]
             land = f.land_mu[order]
             pk = f.park[order]
             before = np.cumsum(land) - land
             before = before - before[np.searchsorted(pk, pk, side="left")]
             chosen = order[before < leftover[pk]]
-            cleared = np.bincount(f.park[chosen], weights=f.land_mu[chosen], minlength=len(quota))
             remove_firms(model, chosen, enforced=True, land_to="pipeline")
     state.pipeline_mu[:, -1] += on_idle
-    model.ledger["redevelopment"] += (on_idle.sum() + cleared.sum()) * lev.redevelopment_cost_wan_per_mu / 1e4
+    top = state.rank < model.n_parks / 2
+    model.counts["redevelopment_mu"] += float(quota.sum())
+    model.counts["redevelopment_top_half_mu"] += float(quota[top].sum())
+    model.ledger["redevelopment"] += on_idle.sum() * lev.redevelopment_cost_wan_per_mu / 1e4
 
 
 def build_standard_factories(model: ParkModel) -> None:

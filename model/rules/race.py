@@ -40,3 +40,17 @@ def rank_parks(model: ParkModel) -> None:
     land = state.industrial_land_mu * ~state.downgraded
     share = (1.0 - w) * land / land.sum() + w * land * weight / (land * weight).sum()
     state.quota_share[:] = share
+
+
+def race_factor(model: ParkModel) -> np.ndarray:
+    """Return each park's 赛马 multiplier of its quota per unit of claim: ``(1 − w) + w · k_p``, 0 if downgraded.
+
+    ``k_p = 1 + race_spread · (1 − 2 rank_p / (P − 1))`` (the best-ranked park 1 + spread, the worst 1 − spread)
+    and ``w = levers.race.weight × m_race`` (at most 1). The redevelopment quota, claimed in proportion to
+    low-efficiency land, is weighted by it (:func:`parkabm.model.rules.land.redevelopment_quota`).
+    """
+    state = model.park_state
+    w = min(model.levers.race.weight * model.mechanisms.race, 1.0)
+    p = model.n_parks
+    k = 1.0 + model.params["race_spread"] * (1.0 - 2.0 * state.rank / max(p - 1, 1))
+    return ((1.0 - w) + w * k) * ~state.downgraded

@@ -5,6 +5,7 @@ Seeds 000 三.3 (60 projects of ≥10亿 a year), 001 (六) (一园一主业, �
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,7 +36,9 @@ def recruit_projects(model: ParkModel) -> None:
     projects). Investments are lognormal; full-scale output is investment × output-per-investment, reached after
     ``rampup_years`` (投产 lag). New projects are ``new_project_productivity_premium`` times as productive per
     亩 as their sector's typical firm and take space for their full-scale output at ``project_capacity_slack``
-    utilisation. Projects are sited in random order while space lasts; unsited projects are lost.
+    utilisation. Projects are sited in random order while space lasts; unsited projects are lost. Redeveloped land
+    delivered this year and reserved for leading industries (``ParkState.reserved_mu``, 腾笼换鸟) is offered first to
+    the park's leading-industry projects; other projects then take what they leave of it (:func:`site_projects`).
     Industrial sectors only: service firms grow but are not recruited onto industrial land.
     """
     mech = model.mechanisms
@@ -54,6 +57,7 @@ def recruit_projects(model: ParkModel) -> None:
     counts = model.rng.poisson(lam).ravel()
     total = int(counts.sum())
     if total == 0:
+        state.reserved_mu[:] = 0.0
         return
     cell = np.repeat(np.arange(counts.size), counts)
     park = (cell // model.n_sectors).astype(np.int16)
@@ -64,16 +68,61 @@ def recruit_projects(model: ParkModel) -> None:
     productivity = (model.sector_output_per_mu[sector] / 1e4 * par["new_project_productivity_premium"]
                     * model.draw_land_productivity(total))
     need = target / par["project_capacity_slack"] / productivity
-    floor, land = allocate_space(need, park, model.rng.random(total), state)
-    sited = floor + land >= need * (1 - 1e-9)
-    # A project that did not fit returns the partial space it was given.
-    np.add.at(state.factory_space_mu, park[~sited], floor[~sited])
-    np.add.at(state.vacant_mu, park[~sited], land[~sited])
+    leading = model.lead_mask[park, sector]
+    floor, land, sited = site_projects(model, need, park, leading, model.rng.random(total))
     investment, target, productivity = co_invest_industry_fund(model, sited, park, sector, investment, target,
                                                                productivity)
     model.counts["projects_signed"] += int(sited.sum())
+    model.counts["projects_signed_leading"] += int((sited & leading).sum())
     model.counts["projects_unsited"] += int((~sited).sum())
     model.counts["projects_over_10yi"] += int((sited & (investment * model.scale >= LARGE_PROJECT_YI)).sum())
     model.counts["fai_yi"] += investment[sited].sum()
     model.add_firms(park[sited], sector[sited], target[sited], productivity[sited],
                     floor[sited], land[sited])
+
+
+def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading: np.ndarray,
+                  order_key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Site projects on their parks' space: reserved redeveloped land to leading-industry projects first.
+
+    First, leading-industry projects take the park's reserved land (``ParkState.reserved_mu``) in ``order_key``
+    order. Then every project not yet sited takes the park's remaining space (floor first, then vacant land, what is
+    left of the reserve included) in the same order. The reserve is a priority, not a set-aside: land no
+    leading-industry project takes goes to the others the same year. A project is sited only if it gets all it
+    needs; a project that did not fit returns the partial space it was given.
+
+    Args:
+        model: The city model (its :class:`ParkState` is drawn down).
+        need: Space each project needs, 亩.
+        park: Park of each project.
+        leading: Whether each project is in a leading industry of its park.
+        order_key: Siting order (lower first).
+
+    Returns:
+        ``(floor_mu, land_mu, sited)`` of each project.
+    """
+    state = model.park_state
+    n = len(need)
+    floor, land = np.zeros(n), np.zeros(n)
+    sited = np.zeros(n, dtype=bool)
+    reserve = np.minimum(state.reserved_mu, state.vacant_mu)
+    state.reserved_mu[:] = 0.0
+    if reserve.sum() > 0 and leading.any():
+        pool = replace(state, vacant_mu=reserve.copy(), factory_space_mu=np.zeros_like(reserve))
+        first = np.flatnonzero(leading)
+        _, got = allocate_space(need[first], park[first], order_key[first], pool, floor_first=False)
+        ok = got >= need[first] * (1 - 1e-9)
+        taken = np.bincount(park[first[ok]], weights=got[ok], minlength=len(reserve))
+        land[first[ok]] = got[ok]
+        sited[first[ok]] = True
+        state.vacant_mu -= taken
+        reserve = reserve - taken
+    rest = np.flatnonzero(~sited)
+    fl, ld = allocate_space(need[rest], park[rest], order_key[rest], state)
+    ok = fl + ld >= need[rest] * (1 - 1e-9)
+    # A project that did not fit returns the partial space it was given.
+    np.add.at(state.factory_space_mu, park[rest[~ok]], fl[~ok])
+    np.add.at(state.vacant_mu, park[rest[~ok]], ld[~ok])
+    floor[rest[ok]], land[rest[ok]] = fl[ok], ld[ok]
+    sited[rest[ok]] = True
+    return floor, land, sited

@@ -60,6 +60,27 @@ def allocate_space(
     return (out_first, out_second) if floor_first else (out_second, out_first)
 
 
+def grant_space_by_class(model: ParkModel, ask: np.ndarray, need_mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Serve firms' space requests in :func:`class_priority_key` order (差别化用地) and count what A-class firms got.
+
+    Adds the space A-class firms asked for and were granted to ``counts`` (``space_requested_a_mu``,
+    ``space_granted_a_mu``): the output ``class_a_space_met_share`` shows whether the priority binds.
+
+    Args:
+        model: The city model.
+        ask: Firms asking for space.
+        need_mu: Space each of them asks for, 亩.
+
+    Returns:
+        ``(floor_mu, land_mu)`` granted to each of them.
+    """
+    floor, land = allocate_space(need_mu, model.firms.park[ask], class_priority_key(model, ask), model.park_state)
+    a = model.firms.mujun_class[ask] == 0
+    model.counts["space_requested_a_mu"] += float(need_mu[a].sum())
+    model.counts["space_granted_a_mu"] += float((floor + land)[a].sum())
+    return floor, land
+
+
 def class_priority_key(model: ParkModel, idx: np.ndarray) -> np.ndarray:
     """Return the space-allocation sort key of firms ``idx``: 亩均 class first, by the ``class_priority`` lever.
 
