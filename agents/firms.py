@@ -46,7 +46,7 @@ FIELDS: dict[str, np.dtype] = {
     "exit_year": np.dtype(np.int16),  # year the firm exited (0 while alive)
     "ramp_left": np.dtype(np.int8),  # years of 投产 ramp-up still to go (0 = producing at full scale)
     "target_output_yi": np.dtype(np.float64),  # real full-scale output of a ramping project, 亿元
-    "reward_level": np.dtype(np.int8),  # highest output milestone already rewarded (seed 004)
+    "reward_level": np.dtype(np.int8),  # highest output milestone already rewarded (制造业高质量发展若干意见)
     "last_growth": np.dtype(np.float64),  # last year's realised real growth rate
 }
 

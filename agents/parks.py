@@ -30,7 +30,7 @@ def _unset() -> np.ndarray:
 class ParkState:
     """Land stocks and standing of every park, one entry per park (index = position in the world's park table).
 
-    Land categories partition each park's industrial land exactly (DESIGN §4.12):
+    Land categories partition each park's industrial land exactly (docs/ODD.md §7.13):
     land held by firms + ``factory_land_mu`` + ``idle_mu`` + pipeline + ``vacant_mu`` = ``industrial_land_mu``.
 
     Attributes:
@@ -46,7 +46,7 @@ class ParkState:
         quota_share: This year's share of the city's land and fund quotas (赛马 allocation).
         rank: Last ranking position (0 = best).
         bottom_years: Consecutive years ranked last.
-        downgraded: Merged or downgraded (seed 003): receives no quotas and recruits no projects.
+        downgraded: Merged or downgraded (嘉兴万亩千亿实施意见): receives no quotas and recruits no projects.
         output_yi: Output at the last record, 亿元.
         leading_share: Leading-industry share at the last record.
         factory_built_m2: Standard-factory floor built this year, m².
@@ -200,7 +200,7 @@ class Park(mesa.Agent):
 
     @property
     def downgraded(self) -> bool:
-        """Whether the park has been merged or downgraded (seed 003)."""
+        """Whether the park has been merged or downgraded (嘉兴万亩千亿实施意见)."""
         return bool(self._value("downgraded"))
 
     def __repr__(self) -> str:

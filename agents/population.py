@@ -55,7 +55,7 @@ UTILISATION_SD = PARAMETERS["utilisation_sd"].default
 """Firm-level spread of base-year capacity utilisation: the default of the parameter ``utilisation_sd``."""
 
 MILESTONES_YI = np.array([50.0, 100.0, 200.0, 500.0, 1000.0])
-"""Output milestones rewarded by seed 004 三 (营业收入首次达到50/100/200/500/1000亿元)."""
+"""Output milestones rewarded by 制造业高质量发展若干意见 三 (营业收入首次达到50/100/200/500/1000亿元)."""
 
 
 def truncated_lognormal_mean(median: float, sigma: float, floor: float) -> float:

@@ -2,8 +2,9 @@
 
 Usage: ``python benchmarks/bench_reference.py [--runs N] [--replicates N] [--scale S] [--seed S]``
 
-DESIGN §6: the fast engine must be at least 50× faster than a plain per-agent Mesa implementation of the same rules
-(``benchmarks/reference_per_agent.py``), checked against it for equal outcome distributions.
+The performance budget (README, "Performance"): the fast engine must be at least 50× faster than a plain per-agent
+Mesa implementation of the same rules (``benchmarks/reference_per_agent.py``), checked against it for equal outcome
+distributions.
 
 1. Timing: baseline scenario, 2021→2025, median wall time of each engine (world tables cached, as in a batch) and
    the ratio reference / fast.

@@ -2,7 +2,8 @@
 
 Usage: ``python benchmarks/bench_run.py [--runs N] [--scale S] [--scenario NAME]``
 
-The budgets (DESIGN §6): a median of at most 25 ms on one core of the project's machines for the baseline world,
+The budgets (README, "Performance"): a median of at most 25 ms on one core of the project's machines for the baseline
+world,
 and at most 1.5 s per simulated year for 10⁶ firms (``--scale 170`` gives about 10⁶ firms). Each run draws its own
 parameters from the scenario's uncertainties (as a batch would); the world tables are cached after the first run,
 as in a batch, and that first run is reported separately.

@@ -1,8 +1,9 @@
 """A plain per-agent Mesa implementation of the firm rules: the reference the fast engine is timed and checked against.
 
-DESIGN §6 asks the fast engine (:class:`parkabm.model.city.ParkModel`, firm rules vectorised over NumPy arrays) to be
-at least 50× faster than "a plain per-agent Mesa implementation of the same rules". This module is that
-implementation: every firm is a :class:`FirmAgent` (a ``mesa.Agent``) with its own Python attributes and one method per
+The performance budget (README, "Performance") asks the fast engine (:class:`parkabm.model.city.ParkModel`, firm rules
+vectorised over NumPy arrays) to be at least 50× faster than "a plain per-agent Mesa implementation of the same
+rules". This module is that implementation: every firm is a :class:`FirmAgent` (a ``mesa.Agent``) with its own Python
+attributes and one method per
 rule, and the model loops over its agents in Python, one firm at a time, drawing each firm's random numbers from a
 Python ``random.Random``.
 

@@ -38,7 +38,8 @@ DATA_YEAR = 2021
 POLICY_CLUSTERS = ("smart_iot", "biomedicine", "high_end_equipment", "new_materials", "green_energy",
                    "frontier", "nev", "digital_services")
 """Sector groups counted as 产业集群 for the 千亿级/万亿级 targets: the five 产业生态圈, the frontier industries,
-new-energy vehicles and digital services (seed 001 (三)); traditional industries and other services are not."""
+new-energy vehicles and digital services (杭政函〔2023〕13号 (三)); traditional industries and other services are
+not."""
 
 PHASEOUT_COMPENSATION_WAN_PER_MU = PARAMETERS["phaseout_compensation_wan_per_mu"].default
 """Default of the parameter ``phaseout_compensation_wan_per_mu`` (a run reads its own value from ``params``)."""

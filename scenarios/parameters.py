@@ -2,7 +2,7 @@
 
 Policy levers (what a government chooses) live in the scenario schema (`parkabm.scenarios.schema`). The parameters
 here describe how firms and parks behave; none of them has a precise public figure, so each carries a default, a
-plausible range and its source (a seed clause, a DATA-SOURCES.md line, or ``assumed: <why>``). A scenario's
+plausible range and its source (a policy-text clause, a DATA-SOURCES line, or ``assumed: <why>``). A scenario's
 ``uncertainties:`` block may give any of them a distribution; the model samples one value per replicate.
 """
 
@@ -102,7 +102,7 @@ _PARAMETERS = [
     ),
     Parameter(
         "chain_spillover", 0.01, 0.0, 0.03, "/yr",
-        "assumed: supplier pull of a chain leader (seed 000 三.1 链主 带动 大中小企业融通)"
+        "assumed: supplier pull of a chain leader (2022年7月征求意见稿 三.1 链主 带动 大中小企业融通)"
         "; calibration: not identified by the 2019–2021 moments (docs/calibration/report.md), prior kept",
         "Growth bonus of same-sector firms in a park that hosts a chain leader (链主).",
         label=("Chain-leader spillover (/yr)", "链主溢出效应(/年)"),
@@ -163,7 +163,7 @@ _PARAMETERS = [
     Parameter(
         "recruitment_rate", 2.0, 0.5, 4.0, "projects per 100 亩 per year",
         "assumed: gives about 200 sited projects a year citywide in the baseline, ~10 of them ≥10亿 "
-        "(seed 000 三.3 targets 60 a year)"
+        "(2022年7月征求意见稿 三.3 targets 60 a year)"
         "; calibration: not identified by the 2019–2021 moments (docs/calibration/report.md), prior kept",
         "Expected new projects per 100 亩 of available space at effort 1, while space is scarce.",
         label=("Project arrival rate", "项目落地率"),
@@ -176,7 +176,7 @@ _PARAMETERS = [
     ),
     Parameter(
         "relocation_min_shortfall", 0.2, 0.05, 0.5, "of held space",
-        "assumed: only firms missing a substantial share of their space consider moving (seed 001 (六))",
+        "assumed: only firms missing a substantial share of their space consider moving (杭政函〔2023〕13号 (六))",
         "A firm considers relocating only if the space it lacks is at least this share of the space it holds.",
         label=("Shortfall that prompts relocation", "触发迁移的空间缺口"),
     ),
@@ -200,7 +200,7 @@ _PARAMETERS = [
     ),
     Parameter(
         "industry_fund_elasticity", 0.10, 0.0, 0.3, "per 100亿 of fund",
-        "assumed: fund co-investment raises large leading-industry projects (seed 000 三.6)",
+        "assumed: fund co-investment raises large leading-industry projects (2022年7月征求意见稿 三.6)",
         "Relative rise of the arrival rate of leading-industry projects per 100亿 of industry fund.",
         label=("Arrivals per industry fund", "产业基金招商弹性"),
     ),
@@ -286,14 +286,14 @@ _PARAMETERS = [
     Parameter(
         "phaseout_compensation_wan_per_mu", 100.0, 50.0, 200.0, "万元/亩",
         "assumed: value not in the sources (range 50–200万元/亩); the city refunds phaseout_compensation_share of "
-        "it (seed 004: 不超过 … 实际支付企业补偿资金的30%)",
+        "it (制造业高质量发展若干意见: 不超过 … 实际支付企业补偿资金的30%)",
         "Compensation a district pays per 亩 to a firm it phases out.",
         sampled_in_baseline=False,
         label=("Phase-out compensation (10k yuan/mu)", "淘汰落后产能补偿(万元/亩)"),
     ),
     Parameter(
         "race_spread", 0.5, 0.25, 0.9, "",
-        "assumed: seed 000 四.2 says funds and land/energy quotas follow the ranking without a formula "
+        "assumed: 2022年7月征求意见稿 四.2 says funds and land/energy quotas follow the ranking without a formula "
         "(range 0.25–0.9)",
         "Under full 赛马 weight, the best-ranked park's quota per 亩 is (1 + spread) times the average, the "
         "worst's (1 − spread).",
@@ -407,14 +407,15 @@ _PARAMETERS = [
     Parameter(
         "industry_fund_deployment_years", 5.0, 3.0, 8.0, "years",
         "assumed: a government industry fund invests its capital over an investment period of about five years "
-        "(range 3–8); seed 004 (二十二) gives only the fund's size",
+        "(range 3–8); 制造业高质量发展若干意见 (二十二) gives only the fund's size",
         "Years over which the industry fund deploys its capital (it invests industry_fund_yi / this a year).",
         sampled_in_baseline=False,
         label=("Industry fund deployment (years)", "产业基金投放期(年)"),
     ),
     Parameter(
         "industry_fund_stake_share", 0.2, 0.1, 0.3, "of project",
-        "assumed: guidance funds take a minority stake that 撬动 social capital (seed 000 三.6; range 0.1–0.3)",
+        "assumed: guidance funds take a minority stake that 撬动 social capital (2022年7月征求意见稿 三.6; "
+        "range 0.1–0.3)",
         "Share of a co-invested project's enlarged investment that the industry fund provides.",
         sampled_in_baseline=False,
         label=("Industry fund stake", "产业基金出资比例"),

@@ -2,14 +2,14 @@
 
 A scenario is plain data (name, description, world settings, lever values, distributions of uncertain
 parameters); run settings such as replicates and seeds live elsewhere. Every field has a default, a unit, an
-allowed range and its source: a clause of one of the policy texts, a line of DATA-SOURCES.md, or
+allowed range and its source: a clause of one of the policy texts, a line of DATA-SOURCES (docs/data_sources.md), or
 ``assumed: <why>``. The policy texts are cited as
 
-- seed 000: Hangzhou, 打造高能级产业集群 推动产业平台高质量发展的实施方案（2022-2025年）, draft of July 2022;
-- seed 001: 杭政函〔2023〕13号, 关于促进开发区(园区)高质量发展的实施意见 (clauses (一)–(二十二));
-- seed 002: the same plan as seed 000, public-consultation draft of May 2022;
-- seed 003: 关于高质量建设"万亩千亿"产业平台的实施意见 (platform opinion);
-- seed 004: 关于实施创新驱动战略 加快新旧动能转换推动制造业高质量发展的若干意见 (subsidy schedule).
+- 2022年7月征求意见稿: Hangzhou, 打造高能级产业集群 推动产业平台高质量发展的实施方案（2022-2025年）, draft of July 2022;
+- 杭政函〔2023〕13号: 杭政函〔2023〕13号, 关于促进开发区(园区)高质量发展的实施意见 (clauses (一)–(二十二));
+- 2022年5月公开征求意见稿: the same plan as 2022年7月征求意见稿, public-consultation draft of May 2022;
+- 嘉兴万亩千亿实施意见: 关于高质量建设"万亩千亿"产业平台的实施意见 (platform opinion);
+- 制造业高质量发展若干意见: 关于实施创新驱动战略 加快新旧动能转换推动制造业高质量发展的若干意见 (subsidy schedule).
 
 All models forbid unknown keys, are immutable, and are strict about types (a quoted ``"0.3"`` or a YAML
 ``yes`` is not a number). Checks that need the world data (park and sector ids) are made by
@@ -103,12 +103,12 @@ class WorldSettings(BaseModel):
 
     base_year: int = _field(
         2021, ge=2018, le=2021, unit="calendar year",
-        source="DESIGN §3: 2021 is the last full year before the 2022 plan; earlier years are back-casts",
+        source="docs/ODD.md §2: 2021 is the last full year before the 2022 plan; earlier years are back-casts",
         what="First year of the simulation; the world data describe this year.",
     )
     horizon: int = _field(
         2025, ge=2019, le=2030, unit="calendar year",
-        source="seed 001 (二): targets for 2025, second milestone 2030",
+        source="杭政函〔2023〕13号 (二): targets for 2025, second milestone 2030",
         what="Last simulated year; must be after base_year and not after 2030.",
     )
     scope: Literal["industrial", "all_guishang"] = Field(
@@ -116,9 +116,9 @@ class WorldSettings(BaseModel):
         description=(
             "What counts as zone output: 'industrial' (规上工业总产值 only) or 'all_guishang' "
             "(all 规上企业, industry and services). Unit: none. "
-            "Source: seed 001 (二) 规上企业总产值 3万亿元 vs seed 000 二 产业平台产值."
+            "Source: 杭政函〔2023〕13号 (二) 规上企业总产值 3万亿元 vs 2022年7月征求意见稿 二 产业平台产值."
         ),
-        json_schema_extra={"unit": "none", "source": "seed 001 (二); seed 000 二"},
+        json_schema_extra={"unit": "none", "source": "杭政函〔2023〕13号 (二); 2022年7月征求意见稿 二"},
     )
     population_scale: float = _field(
         1.0, gt=0, le=200, unit="×",
@@ -150,7 +150,8 @@ class LandLevers(BaseModel):
 
     redevelopment_mu_per_year: float = _field(
         10000.0, ge=0, le=50000, unit="亩/yr",
-        source="seed 001 (十) 每年整治低效工业用地1万亩以上; seed 003 一(二) 每年腾退低效用地不少于1万亩",
+        source=("杭政函〔2023〕13号 (十) 每年整治低效工业用地1万亩以上; "
+                "嘉兴万亩千亿实施意见 一(二) 每年腾退低效用地不少于1万亩"),
         what="Low-efficiency industrial land (低效用地) redeveloped city-wide per year, returned to parks.",
         label=("Low-efficiency land redevelopment (mu/yr)", "低效用地整治(亩/年)"),
     )
@@ -168,13 +169,13 @@ class LandLevers(BaseModel):
     )
     standard_factory_m2_per_year: float = _field(
         4_000_000.0, ge=0, le=20_000_000, unit="m²/yr",
-        source="seed 001 (十) 每年新增标准厂房400万平方米以上",
+        source="杭政函〔2023〕13号 (十) 每年新增标准厂房400万平方米以上",
         what="New standard-factory (标准厂房) floor space built city-wide each year.",
         label=("Standard factories (m²/yr)", "新增标准厂房(m²/年)"),
     )
     standard_factory_plot_ratio: float = _field(
         2.5, ge=0.5, le=6, unit="容积率, floor area per land area",
-        source="assumed: multi-storey industrial buildings; seed 001 (十) 提高工业用地建筑密度和开发强度",
+        source="assumed: multi-storey industrial buildings; 杭政函〔2023〕13号 (十) 提高工业用地建筑密度和开发强度",
         what="Plot ratio that converts standard-factory floor space into land-equivalent capacity.",
         label=("Standard-factory plot ratio", "标准厂房容积率"),
     )
@@ -187,21 +188,21 @@ class LandLevers(BaseModel):
     new_land_quota_mu_per_year: float = _field(
         3000.0, ge=0, le=30000, unit="亩/yr",
         source=(
-            "assumed: scale of consolidation; seed 001 (十) 引导现状零星工业用地向开发区集中 "
-            "(city industrial land is conserved at 300 km², seed 004 (十七))"
+            "assumed: scale of consolidation; 杭政函〔2023〕13号 (十) 引导现状零星工业用地向开发区集中 "
+            "(city industrial land is conserved at 300 km², 制造业高质量发展若干意见 (十七))"
         ),
         what="Industrial land moved each year from scattered sites outside the zones into the zones.",
         label=("New land quota (mu/yr)", "新增用地指标(亩/年)"),
     )
     class_priority: float = _field(
         1.0, ge=0, le=1, unit="share (0 = no priority, 1 = A-class first)",
-        source="seed 004 (十九) 差别化用地、用能、排放等资源要素配置机制",
+        source="制造业高质量发展若干意见 (十九) 差别化用地、用能、排放等资源要素配置机制",
         what="How strictly parks allocate available space by 亩均 class (A first).",
         label=("Land priority by per-mu class (A first)", "按亩均等级差别化供地(A类优先)"),
     )
     relocation_probability: float = _field(
         0.3, ge=0, le=1, unit="probability",
-        source="seed 001 (六) 产业跨区域迁移 实行市级统筹; value assumed",
+        source="杭政函〔2023〕13号 (六) 产业跨区域迁移 实行市级统筹; value assumed",
         what="Probability that a firm without space in its park moves to another park with space.",
         label=("Cross-park relocation", "跨园区统筹迁移"),
     )
@@ -222,49 +223,49 @@ class FundLevers(BaseModel):
 
     manufacturing_fund_yi_per_year: float = _field(
         20.0, ge=0, le=200, unit="亿元/yr",
-        source="seed 004 (二十二) 市本级财政每年统筹安排20亿元资金支持制造业高质量发展",
+        source="制造业高质量发展若干意见 (二十二) 市本级财政每年统筹安排20亿元资金支持制造业高质量发展",
         what="Yearly cap on all subsidies paid by the city.",
         label=("Manufacturing fund (100M yuan/yr)", "制造业专项资金(亿元/年)"),
     )
     milestone_reward_scale: float = _field(
         1.0, ge=0, le=5, unit="×",
-        source="seed 004 (七) 首次达到50/100/200/500/1000亿元 → 200万/400万/800万/2000万/1亿元",
+        source="制造业高质量发展若干意见 (七) 首次达到50/100/200/500/1000亿元 → 200万/400万/800万/2000万/1亿元",
         what="Multiplies the one-off rewards for firms first reaching an output milestone.",
         label=("Output-milestone rewards (×)", "产值跨档奖励(倍)"),
     )
     tech_upgrade_subsidy_rate: float = _field(
         0.10, ge=0, le=0.5, unit="share of investment",
-        source="seed 004 (十) refers to 杭政办函〔2017〕102号 without a rate; value assumed",
+        source="制造业高质量发展若干意见 (十) refers to 杭政办函〔2017〕102号 without a rate; value assumed",
         what="Subsidy paid on technical-transformation (技术改造) investment.",
         label=("Technical-transformation subsidy rate", "技改补助比例"),
     )
     tech_upgrade_min_investment_yi: float = _field(
         0.5, ge=0, le=10, unit="亿元",
-        source="seed 004 (十) 实际投入5000万元(含)以上的技术改造投资项目",
+        source="制造业高质量发展若干意见 (十) 实际投入5000万元(含)以上的技术改造投资项目",
         what="Smallest technical-transformation project that earns the subsidy.",
         label=("Smallest subsidised upgrade (100M yuan)", "技改补助门槛(亿元)"),
     )
     strategic_min_investment_yi: float = _field(
         0.2, ge=0, le=10, unit="亿元",
-        source="seed 004 (十) 战略性新兴产业 实际投入申报标准下调至2000万元",
+        source="制造业高质量发展若干意见 (十) 战略性新兴产业 实际投入申报标准下调至2000万元",
         what="Smallest subsidised project in strategic emerging industries.",
         label=("Smallest subsidised strategic project (100M yuan)", "战略性新兴产业补助门槛(亿元)"),
     )
     innovation_support_yi_per_year: float = _field(
         3.0, ge=0, le=50, unit="亿元/yr",
-        source="assumed: total scale; seed 004 (十八) 公共服务平台 实际投入不超过30%、最高3000万元",
+        source="assumed: total scale; 制造业高质量发展若干意见 (十八) 公共服务平台 实际投入不超过30%、最高3000万元",
         what="Yearly support for innovation and public-service platforms.",
         label=("Innovation support (100M yuan/yr)", "创新平台支持(亿元/年)"),
     )
     industry_fund_yi: float = _field(
         100.0, ge=0, le=2000, unit="亿元",
-        source="seed 004 (二十二) 产业基金规模扩大至100亿元; seed 000 三.6 千亿级产业基金",
+        source="制造业高质量发展若干意见 (二十二) 产业基金规模扩大至100亿元; 2022年7月征求意见稿 三.6 千亿级产业基金",
         what="Size of the city's industry fund (专项产业基金) co-investing in leading-industry projects.",
         label=("Industry fund (100M yuan)", "产业基金规模(亿元)"),
     )
     phaseout_compensation_share: float = _field(
         0.30, ge=0, le=1, unit="share of compensation",
-        source="seed 004 (十九) 淘汰落后产能 不超过实际支付企业补偿资金的30%",
+        source="制造业高质量发展若干意见 (十九) 淘汰落后产能 不超过实际支付企业补偿资金的30%",
         what="City share of the compensation paid to firms that exit under 淘汰落后产能.",
         label=("Phase-out compensation share", "淘汰落后产能补助比例"),
     )
@@ -405,10 +406,10 @@ class EvaluationLevers(BaseModel):
         "all",
         description=(
             "Which firms are evaluated: 'all' (全覆盖) or 'guishang' (规上 only). Unit: none. "
-            "Source: seed 000 三.2 实现园区亩均综合评价全覆盖; "
+            "Source: 2022年7月征求意见稿 三.2 实现园区亩均综合评价全覆盖; "
             "DATA-SOURCES 亩均论英雄 (规上 from 2018, all firms by 2020)."
         ),
-        json_schema_extra={"unit": "none", "source": "seed 000 三.2; DATA-SOURCES 亩均论英雄",
+        json_schema_extra={"unit": "none", "source": "2022年7月征求意见稿 三.2; DATA-SOURCES 亩均论英雄",
                            "label_en": "Per-mu evaluation coverage", "label_zh": "亩均评价覆盖范围"},
     )
     min_land_mu: float = _field(
@@ -436,7 +437,8 @@ class EvaluationLevers(BaseModel):
     )
     enforcement: float = _field(
         0.5, ge=0, le=1, unit="strength (0 = none, 1 = full)",
-        source="assumed: the texts do not quantify 腾笼换鸟/低散乱整治 (seed 001 (十), seed 003 二(二))",
+        source=("assumed: the texts do not quantify 腾笼换鸟/低散乱整治 "
+                "(杭政函〔2023〕13号 (十), 嘉兴万亩千亿实施意见 二(二))"),
         what="Exit pressure on D-class firms after their rectification deadline.",
         label=("Per-mu enforcement", "亩均整治力度"),
     )
@@ -467,19 +469,19 @@ class RecruitmentLevers(BaseModel):
 
     effort: float = _field(
         1.0, ge=0, le=5, unit="×",
-        source="seed 000 三.3 推进精准招商; value assumed (1 = calibrated arrival rate)",
+        source="2022年7月征求意见稿 三.3 推进精准招商; value assumed (1 = calibrated arrival rate)",
         what="Multiplier of the project arrival rate in every park.",
         label=("Investment-promotion effort (×)", "招商力度(倍)"),
     )
     leading_focus: float = _field(
         0.6, ge=0, le=1, unit="weight",
-        source="seed 000 二 一园一主业, 三.3 精准招商; value assumed",
+        source="2022年7月征求意见稿 二 一园一主业, 三.3 精准招商; value assumed",
         what="Weight of new projects toward the park's leading industries (一园一主业).",
         label=("One-park-one-industry focus", "一园一主业招商聚焦度"),
     )
     chain_pull: float = _field(
         0.3, ge=0, le=1, unit="weight",
-        source="seed 000 三.3 以企招企、产业链招商; value assumed",
+        source="2022年7月征求意见稿 三.3 以企招企、产业链招商; value assumed",
         what="Weight of new projects toward sectors with a chain leader (链主) in the park.",
         label=("Chain pull (firms attract firms)", "以企招企(产业链招商)"),
     )
@@ -497,13 +499,14 @@ class ChainLeaderLevers(BaseModel):
 
     threshold_yi: float = _field(
         20.0, ge=1, le=1000, unit="亿元/yr of output",
-        source="seed 000 三.1 年产值不少于20亿元 (July 2022); seed 002 1. 年产值不少于50亿元 (May 2022)",
+        source=("2022年7月征求意见稿 三.1 年产值不少于20亿元 (July 2022); "
+                "2022年5月公开征求意见稿 1. 年产值不少于50亿元 (May 2022)"),
         what="Smallest output of a firm in a leading industry that counts as a chain leader.",
         label=("Chain-leader threshold (100M yuan)", "链主门槛(亿元)"),
     )
     service_boost: float = _field(
         0.01, ge=0, le=0.1, unit="growth/yr",
-        source="assumed: effect of the 一对一服务专班 (seed 000 三.1) on the leader's growth",
+        source="assumed: effect of the 一对一服务专班 (2022年7月征求意见稿 三.1) on the leader's growth",
         what="Extra yearly growth of a chain leader from one-to-one service.",
         label=("Chain-leader service boost", "链主一对一服务"),
     )
@@ -516,13 +519,13 @@ class RaceLevers(BaseModel):
 
     weight: float = _field(
         0.5, ge=0, le=1, unit="share (0 = equal allocation)",
-        source="seed 000 四.2 建立赛马机制 按照排名情况予以财政资金和用地用能指标激励; value assumed",
+        source="2022年7月征求意见稿 四.2 建立赛马机制 按照排名情况予以财政资金和用地用能指标激励; value assumed",
         what="Share of land and energy quotas and funds allocated by park ranking.",
         label=("Park race weight", "赛马机制权重"),
     )
     downgrade_after_years: int = _field(
         0, ge=0, le=10, unit="years (0 = never)",
-        source="seed 003 三(三) 对连续几年转型不力、运行绩效低下的平台 予以撤消、调整或归并",
+        source="嘉兴万亩千亿实施意见 三(三) 对连续几年转型不力、运行绩效低下的平台 予以撤消、调整或归并",
         what="Years running at the bottom of the ranking after which a park is downgraded.",
         label=("Downgrade after years last (0 = never)", "末位降级年限(0为不降级)"),
     )
@@ -538,63 +541,69 @@ class Mechanisms(BaseModel):
     model_config = _STRICT
 
     growth_trend: float = _mechanism(
-        "Sector trend growth of firms.", "DESIGN §4.1; sectors.csv trends",
+        "Sector trend growth of firms.", "docs/ODD.md §7.1; sectors.csv trends",
         label=("growth trend", "行业趋势增长"),
     )
     agglomeration: float = _mechanism(
-        "Growth bonus from same-sector mass in the park.", "DESIGN §4.1",
+        "Growth bonus from same-sector mass in the park.", "docs/ODD.md §7.1",
         label=("agglomeration", "集聚效应"),
     )
     chain_spillover: float = _mechanism(
-        "Growth bonus near chain leaders.", "DESIGN §4.1; seed 000 三.1",
+        "Growth bonus near chain leaders.", "docs/ODD.md §7.1; 2022年7月征求意见稿 三.1",
         label=("chain spillover", "链主溢出"),
     )
-    shocks: float = _mechanism("Idiosyncratic firm growth shocks.", "DESIGN §4.1", label=("shocks", "企业随机冲击"))
+    shocks: float = _mechanism(
+        "Idiosyncratic firm growth shocks.", "docs/ODD.md §7.1",
+        label=("shocks", "企业随机冲击"),
+    )
     upgrading: float = _mechanism(
-        "Technical transformation (技术改造).", "DESIGN §4.3; seed 004 (十)",
+        "Technical transformation (技术改造).", "docs/ODD.md §7.3; 制造业高质量发展若干意见 (十)",
         label=("upgrading", "技术改造"),
     )
     space_constraint: float = _mechanism(
-        "Growth limited by land and floor space.", "DESIGN §4.2",
+        "Growth limited by land and floor space.", "docs/ODD.md §7.2",
         label=("space constraint", "空间约束"),
     )
     relocation: float = _mechanism(
-        "Moves of firms without space to other parks.", "DESIGN §4.2; seed 001",
+        "Moves of firms without space to other parks.", "docs/ODD.md §7.2; 杭政函〔2023〕13号",
         label=("relocation", "跨园区迁移"),
     )
     exit: float = _mechanism(
-        "Firm exit (losses, D class, enforcement).", "DESIGN §4.4; seed 003 二(二)",
+        "Firm exit (losses, D class, enforcement).", "docs/ODD.md §7.4; 嘉兴万亩千亿实施意见 二(二)",
         label=("exit", "企业退出"),
     )
     redevelopment: float = _mechanism(
-        "低效用地整治 returning land to parks.", "DESIGN §4.5; seed 001 (十)",
+        "低效用地整治 returning land to parks.", "docs/ODD.md §7.5; 杭政函〔2023〕13号 (十)",
         label=("redevelopment", "低效用地整治"),
     )
     standard_factories: float = _mechanism(
-        "New 标准厂房 floor space.", "DESIGN §4.6; seed 001 (十)",
+        "New 标准厂房 floor space.", "docs/ODD.md §7.6; 杭政函〔2023〕13号 (十)",
         label=("standard factories", "标准厂房"),
     )
     land_quota: float = _mechanism(
-        "New land moved into the zones.", "DESIGN §4.12; seed 001 (十)",
+        "New land moved into the zones.", "docs/ODD.md §7.13; 杭政函〔2023〕13号 (十)",
         label=("land quota", "新增用地"),
     )
     recruitment: float = _mechanism(
-        "Arrival of new projects (精准招商).", "DESIGN §4.7; seed 000 三.3",
+        "Arrival of new projects (精准招商).", "docs/ODD.md §7.8; 2022年7月征求意见稿 三.3",
         label=("recruitment", "精准招商"),
     )
     chain_leader_service: float = _mechanism(
-        "一对一 service for 链主.", "DESIGN §4.8; seed 000 三.1",
+        "一对一 service for 链主.", "docs/ODD.md §7.9; 2022年7月征求意见稿 三.1",
         label=("chain leader service", "链主服务"),
     )
     funds: float = _mechanism(
-        "Subsidies, rewards and the industry fund.", "DESIGN §4.9; seed 004",
+        "Subsidies, rewards and the industry fund.", "docs/ODD.md §7.10; 制造业高质量发展若干意见",
         label=("funds", "资金与补助"),
     )
     evaluation: float = _mechanism(
-        "亩均 evaluation and its consequences.", "DESIGN §4.10; seed 004 (十九)",
+        "亩均 evaluation and its consequences.", "docs/ODD.md §7.11; 制造业高质量发展若干意见 (十九)",
         label=("evaluation", "亩均评价"),
     )
-    race: float = _mechanism("赛马 ranking of parks.", "DESIGN §4.11; seed 000 四.2", label=("race", "赛马机制"))
+    race: float = _mechanism(
+        "赛马 ranking of parks.", "docs/ODD.md §7.12; 2022年7月征求意见稿 四.2",
+        label=("race", "赛马机制"),
+    )
     entry: float = _mechanism(
         "Entry of service firms (births at a rate per firm).", "docs/ODD.md §7.14; assumed rate",
         label=("service entry", "服务业企业进入"),
@@ -613,9 +622,9 @@ class ParkOverride(BaseModel):
         None,
         description=(
             "The park's 1–2 leading industries (sector ids of the world); None keeps the world data. "
-            "Unit: sector ids. Source: seed 001 (五) 聚焦1—2个主导产业."
+            "Unit: sector ids. Source: 杭政函〔2023〕13号 (五) 聚焦1—2个主导产业."
         ),
-        json_schema_extra={"unit": "sector ids", "source": "seed 001 (五)"},
+        json_schema_extra={"unit": "sector ids", "source": "杭政函〔2023〕13号 (五)"},
     )
     recruitment_effort: float | None = _field(
         None, ge=0, le=5, unit="×", source="assumed: a park-level version of levers.recruitment.effort",
@@ -644,7 +653,7 @@ class Levers(BaseModel):
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="Scale or switch off mechanisms.")
     parks: dict[str, ParkOverride] = Field(
         default_factory=dict,
-        description="Per-park changes by park id (ids of the world's parks.csv). Source: seed 001 (五).",
+        description="Per-park changes by park id (ids of the world's parks.csv). Source: 杭政函〔2023〕13号 (五).",
     )
 
 

@@ -1,7 +1,8 @@
 """The baseline Hangzhou world: parks, sectors, 2021 output composition, targets and history, read from CSV.
 
 The files live in ``scenarios/data/`` (their columns and units are described in ``scenarios/data/README.md``). Every
-row carries a ``source``: a DATA-SOURCES.md line, a seed clause, or ``assumed: <why>``. This module only reads and
+row carries a ``source``: a DATA-SOURCES line (docs/data_sources.md), a policy-text clause, or ``assumed: <why>``. This
+module only reads and
 indexes them; it computes nothing that the files do not say.
 """
 

@@ -10,6 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+POLICY_TEXTS = "|".join(("2022年7月征求意见稿", "杭政函〔2023〕13号", "2022年5月公开征求意见稿", "嘉兴万亩千亿实施意见",
+                         "制造业高质量发展若干意见"))
+"""The short names of the five policy texts (docs/policy_texts.md) a source may cite."""
+
 DATA = Path(__file__).parents[1] / "scenarios" / "data"
 
 FILES = {
@@ -21,8 +25,8 @@ FILES = {
     "history.csv": None,
     "concentration.csv": "fact",
 }
-CITY_INDUSTRIAL_LAND_MU = 450_000  # seed 004 (十七): 全市工业用地总规模保持在300平方公里
-ZONE_LAND_TARGET = 0.70  # seed 001 (十)
+CITY_INDUSTRIAL_LAND_MU = 450_000  # 制造业高质量发展若干意见 (十七): 全市工业用地总规模保持在300平方公里
+ZONE_LAND_TARGET = 0.70  # 杭政函〔2023〕13号 (十)
 METRICS = {
     "total_output_yi",
     "leading_share",
@@ -115,7 +119,7 @@ def test_every_row_has_a_source_that_cites_or_says_assumed(name):
     src = load_text(name)["source"].str.strip()
     empty = src[src == ""]
     assert empty.empty, f"{name}: rows {list(empty.index)} have an empty source"
-    marked = src.str.contains("DATA-SOURCES|seed 00[0-4]|assumed:", regex=True)
+    marked = src.str.contains("DATA-SOURCES|assumed:|" + POLICY_TEXTS, regex=True)
     assert marked.all(), f"{name}: rows {list(src[~marked].index)} neither cite nor say assumed:"
 
 
@@ -191,7 +195,7 @@ def test_sector_categories():
 
 def test_park_categories():
     p = load_text("parks.csv")
-    assert len(p) == 16, f"expected the 16 zones of seed 002, found {len(p)}"
+    assert len(p) == 16, f"expected the 16 zones of 2022年5月公开征求意见稿, found {len(p)}"
     assert set(p["level"]) <= {"national", "provincial"}, set(p["level"])
     for col in ("strategic_platform_candidate", "wanmu_qianyi_platform", "exit_type"):
         assert set(p[col]) <= BOOL_TEXT, f"{col}: {set(p[col])}"
@@ -457,7 +461,7 @@ def test_targets_metrics_comparisons_and_variants():
     assert set(t["metric"]) <= METRICS, set(t["metric"]) - METRICS
     assert set(t["comparison"]) <= {">=", "<="}, set(t["comparison"])
     assert set(t["variant"]) <= {"2023", "2022_jul", "2022_may"}, set(t["variant"])
-    assert t["source"].str.contains(r"seed 00[0-4]").all(), "every target cites its seed clause"
+    assert t["source"].str.contains(POLICY_TEXTS).all(), "every target cites a clause of its policy text"
     assert not t.duplicated(["metric", "variant"]).any(), "two targets for one metric and variant"
     assert pd.to_numeric(t["value"]).notna().all()
     assert t["year"].str.fullmatch(r"20\d\d").all()

@@ -73,7 +73,8 @@ DRAFT_VALUES: dict[str, tuple[tuple[float, str], ...]] = {
     CHAIN_THRESHOLD: ((20.0, "July 2022 draft"), (50.0, "May 2022 draft")),
 }
 """Levers whose steps are the values of the policy drafts instead of ×2 and ×0.5, with the draft that states each:
-链主 年产值不少于20亿元 (seed 000 三.1, July 2022) and 不少于50亿元 (seed 002 1., May 2022)."""
+链主 年产值不少于20亿元 (2022年7月征求意见稿 三.1, July 2022) and 不少于50亿元 (2022年5月公开征求意见稿 1., May
+2022)."""
 
 ZERO_STEPS: dict[str, float] = {
     "levers.evaluation.surcharge_yuan_per_kwh.a": 0.1,
@@ -81,7 +82,8 @@ ZERO_STEPS: dict[str, float] = {
     "levers.race.downgrade_after_years": 3,
 }
 """Step up of levers whose value is 0 (×2 would not move them), by path. assumed: 0.1元/kWh is the C-class
-surcharge of the baseline; 3 years reads seed 003 三(三) 连续几年 as three. Other zero levers step up by 10% of their
+surcharge of the baseline; 3 years reads 嘉兴万亩千亿实施意见 三(三) 连续几年 as three. Other zero levers step up by 10%
+of their
 schema range."""
 
 NOT_STEPPED = {"levers.parks": "per-park overrides are choices for one park, not citywide levers"}

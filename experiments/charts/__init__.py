@@ -1,4 +1,4 @@
-"""Publication charts in one project style, labelled in English or Chinese (DESIGN §8).
+"""Publication charts in one project style, labelled in English or Chinese (README, "Charts").
 
 Plot functions take a tidy DataFrame and an optional ``ax`` and return the ``ax``; they never run the model. Labels
 come from :data:`LABELS`, one table for both languages; park names from ``parks.csv`` (``name_zh``/``name_en``).
@@ -6,7 +6,7 @@ Chinese labels need a CJK font: :func:`language_rc` uses Noto Sans SC from the o
 (``pip install 'parkabm[zh]'``, registered with matplotlib when first asked for, never at import) or a CJK font
 installed on the system, and fails with a message naming how to install one rather than drawing empty boxes.
 
-The charts of DESIGN §8 that a projection supports:
+The charts a projection supports:
 
 - :func:`fan_chart` — one metric over the years, replicate bands, the target line and P(target);
 - :func:`scenario_distribution_chart` — several scenarios' distributions of one metric in one year;

@@ -1,4 +1,4 @@
-"""Yearly outputs (DESIGN §5), citywide and per park.
+"""Yearly outputs (docs/ODD.md §8), citywide and per park.
 
 Each output is a named module-level function of a :class:`Tally`, the one pass over the firm arrays made when a year
 is recorded; its docstring is the output's description. :mod:`parkabm.model.outputs.registry` declares each one
@@ -29,7 +29,8 @@ WANYI_YI = 10_000.0
 """万亿级 cluster: output ≥ 1万亿元."""
 STRATEGIC_PLATFORM_OUTPUT_YI = 1_000.0
 """A candidate park counts as a provincial 高能级战略平台 when its output is ≥ 1000亿元 and its leading share ≥ 60%.
-assumed: the provincial criteria are not in the sources; seed 003 speaks of 千亿级重大平台 and the 60% share is the
+assumed: the provincial criteria are not in the sources; 嘉兴万亩千亿实施意见 speaks of 千亿级重大平台 and the 60% share
+is the
 city's own target."""
 STRATEGIC_PLATFORM_LEADING_SHARE = 0.60
 CITY_GDP_2021_YI = 18109.0
@@ -192,7 +193,7 @@ def strategic_platforms(t: Tally) -> float:
 
 
 def rd_to_gdp(t: Tally) -> float:
-    """R&D spending of 规上 firms over the zones' GDP (规上企业研发经费支出占生产总值比重, seed 001 (二)).
+    """R&D spending of 规上 firms over the zones' GDP (规上企业研发经费支出占生产总值比重, 杭政函〔2023〕13号 (二)).
 
     The zones' GDP is not modelled: it is ``zone_gdp_share_2021`` × the city's 2021 GDP (DATA-SOURCES: 18109亿)
     per 元 of the value added of the 2021 tables, times the value added of the modelled 规上 firms. It moves with the

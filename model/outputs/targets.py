@@ -1,4 +1,4 @@
-"""Targets (DESIGN §5): whether a run meets each one, and the probability of meeting it across replicates.
+"""Targets (docs/ODD.md §8): whether a run meets each one, and the probability of meeting it across replicates.
 
 The targets and their source clauses are data (``scenarios/data/targets.csv``); this module only compares a run's
 yearly outputs with them and summarises replicates with a Wilson 95% interval.
@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 DEFAULT_VARIANT = "2023"
-"""The binding text: 杭政函〔2023〕13号 (seed 001)."""
+"""The binding text: 杭政函〔2023〕13号 (杭政函〔2023〕13号)."""
 
 WILSON_Z = 1.959963984540054
 """Standard-normal quantile of a two-sided 95% interval."""

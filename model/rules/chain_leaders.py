@@ -1,6 +1,7 @@
-"""链主 (chain leaders): the firms that anchor their park's leading industries (DESIGN §4.8).
+"""链主 (chain leaders): the firms that anchor their park's leading industries (docs/ODD.md §7.9).
 
-Threshold: 20亿 in the July 2022 draft (seed 000 三.1), 50亿 in the May 2022 draft (seed 002). Leaders get the
+Threshold: 20亿 in the July 2022 draft (2022年7月征求意见稿 三.1), 50亿 in the May 2022 draft (2022年5月公开征求意见稿).
+Leaders get the
 service boost of :func:`parkabm.model.rules.growth.grow_firms`, pull same-sector firms of their park (spillover) and
 pull recruitment toward their sector (以企招企, :mod:`parkabm.model.rules.recruitment`).
 """

@@ -1,4 +1,4 @@
-"""亩均论英雄: the yearly 亩均效益 evaluation of firms and its consequences (DESIGN §4.10).
+"""亩均论英雄: the yearly 亩均效益 evaluation of firms and its consequences (docs/ODD.md §7.11).
 
 Seeds: 004 (全面推进"亩均论英雄"改革 … 差别化用地、用能、排放等资源要素配置), 000 三.2 (亩均综合评价全覆盖);
 DATA-SOURCES: six indicators with typical weights, class splits, D-class electricity surcharge +0.3元/kWh

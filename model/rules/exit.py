@@ -1,7 +1,7 @@
-"""Exit of firms: a base hazard by size and age, output decline, and enforcement on overdue D-class firms (DESIGN §4.4).
+"""Exit of firms: a hazard by size and age, output decline, and enforcement on overdue D firms (docs/ODD.md §7.4).
 
 Enforcement (腾笼换鸟, 低散乱整治, 淘汰落后产能) applies to D-class firms past their rectification deadline, more
-strongly when the city compensates exits (seed 004: up to 30% of what the district pays).
+strongly when the city compensates exits (制造业高质量发展若干意见: up to 30% of what the district pays).
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def remove_firms(model: ParkModel, idx: np.ndarray, *, enforced: bool, land_to: 
     """Mark firms as exited and return their space to their parks.
 
     An enforced exit costs the city ``phaseout_compensation_share`` of the district's compensation,
-    ``phaseout_compensation_wan_per_mu`` per 亩 of the firm's land (seed 004). Land sent to the pipeline costs
+    ``phaseout_compensation_wan_per_mu`` per 亩 of the firm's land (制造业高质量发展若干意见). Land sent to the pipeline
+    costs
     ``redevelopment_cost_wan_per_mu`` per 亩 (it is redeveloped like idle land).
 
     Args:

@@ -1,6 +1,7 @@
-"""Funds: milestone rewards, innovation support, the manufacturing fund's settlement, the industry fund (DESIGN §4.9).
+"""Funds: milestone rewards, innovation support, the manufacturing and industry funds (docs/ODD.md §7.10).
 
-Seed 004: the city's manufacturing fund (每年统筹安排20亿元) pays milestone rewards, platform support and 技术改造
+制造业高质量发展若干意见: the city's manufacturing fund (每年统筹安排20亿元) pays milestone rewards, platform support
+and 技术改造
 subsidies.
 """
 
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
 
 MILESTONE_REWARDS_YI = np.array([0.0, 0.02, 0.04, 0.08, 0.2, 1.0])
 """Reward for the highest output milestone reached, by level (0 = none, then 50/100/200/500/1000亿):
-200万/400万/800万/2000万/1亿元; a firm moving up pays the difference (seed 004 三, 进档的奖励差额)."""
+200万/400万/800万/2000万/1亿元; a firm moving up pays the difference (制造业高质量发展若干意见 三, 进档的奖励差额)."""
 
 
 def pay_milestone_rewards(model: ParkModel) -> None:
-    """Output-milestone rewards (seed 004 三): pay the difference when an industrial firm first reaches a level."""
+    """Output-milestone rewards (制造业高质量发展若干意见 三): pay the difference when a firm first reaches a level."""
     reward_scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
     f = model.firms
     level = np.searchsorted(MILESTONES_YI, f.output_yi * model.scale, side="right").astype(np.int8)
@@ -36,7 +37,8 @@ def pay_milestone_rewards(model: ParkModel) -> None:
 def support_innovation(model: ParkModel) -> None:
     """Innovation-platform support: a yearly budget that raises R&D of 规上 leading-industry firms.
 
-    The budget is split across parks by quota share and, within a park, in proportion to output (seed 004:
+    The budget is split across parks by quota share and, within a park, in proportion to output
+    (制造业高质量发展若干意见:
     公共服务平台 up to 30%, 3000万); each 元 of support adds ``innovation_rd_leverage`` 元 of R&D.
     """
     budget = model.levers.funds.innovation_support_yi_per_year * min(model.mechanisms.funds, 1.0)
@@ -58,7 +60,8 @@ def support_innovation(model: ParkModel) -> None:
 def settle_fund(model: ParkModel) -> None:
     """Pay this year's 技术改造 subsidies within the manufacturing fund and set next year's rationing.
 
-    The fund (seed 004: 每年统筹安排20亿元) pays milestone rewards and innovation support first; 技术改造
+    The fund (制造业高质量发展若干意见: 每年统筹安排20亿元) pays milestone rewards and innovation support first;
+    技术改造
     subsidies get what remains. If demand exceeds it, subsidies are paid pro rata, and next year firms expect the
     rate scaled by what this year's room would have covered of full-rate demand.
     """
@@ -79,7 +82,8 @@ def co_invest_industry_fund(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The industry fund co-invests in this year's sited leading-industry projects, largest first, and books it.
 
-    Seed 004 (二十二) 产业基金规模扩大至100亿元 and (十一) 重大项目 … 产业基金投入 … 优先保障; seed 000 三.6 the fund
+    制造业高质量发展若干意见 (二十二) 产业基金规模扩大至100亿元 and (十一) 重大项目 … 产业基金投入 … 优先保障;
+    2022年7月征求意见稿 三.6 the fund
     撬动 social capital for the parks' leading industries. The fund deploys ``B = industry_fund_yi × min(m_funds, 1)
     / industry_fund_deployment_years`` a year. A sited leading-industry project it joins grows from the investors'
     own ``I`` to ``I / (1 − industry_fund_stake_share)`` (the fund holds that share of the enlarged project), largest

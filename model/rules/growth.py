@@ -1,4 +1,4 @@
-"""Growth of firms: trend, agglomeration, chain-leader effects, surcharges, shocks and ramp-up (DESIGN §4.1–4.2).
+"""Growth of firms: trend, agglomeration, chain-leader effects, surcharges, shocks and ramp-up (docs/ODD.md §7.1–4.2).
 
 All quantities are real (base-year prices) inside the rules; ``output_yi`` is stored nominal, so each rule divides by
 the price index of the year it reads and multiplies by the price index of the year it writes. A firm that wants to

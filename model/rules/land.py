@@ -1,8 +1,9 @@
-"""Land: redevelopment of low-efficiency land, its pipeline, standard factories and new land (DESIGN §4.5, §4.6, §4.12).
+"""Land: redevelopment of low-efficiency land, standard factories and new land (docs/ODD.md §7.5–7.7, §7.13).
 
 Land categories of each park add up to its industrial land at all times (see :class:`ParkState`); the city's
 industrial land outside the zones changes only through the new-land quota, which moves scattered land into zones
-(seed 001 (十) 引导现状零星工业用地向开发区集中; seed 004 keeps the city's total at 300 km²). How firms and projects
+(杭政函〔2023〕13号 (十) 引导现状零星工业用地向开发区集中; 制造业高质量发展若干意见 keeps the city's total at 300 km²).
+How firms and projects
 take the space these rules supply is :mod:`parkabm.model.rules.space`.
 """
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
 
 CITY_INDUSTRIAL_LAND_MU = 300 * 1500.0
-"""The city's industrial land, 亩: seed 004 (确保全市工业用地总规模保持在300平方公里); 1 km² = 1500 亩."""
+"""The city's industrial land, 亩: 300 km² (制造业高质量发展若干意见: 确保全市工业用地总规模保持在300平方公里)."""
 LOW_EFFICIENCY_CAP = 0.30
 """2022年7月征求意见稿 三.2 / 2022年5月公开征求意见稿: 各园区平台低效用地占比原则上不超过30%."""
 
@@ -104,7 +105,7 @@ def deliver_pipeline(model: ParkModel) -> None:
 def redevelop_low_efficiency_land(model: ParkModel) -> None:
     """低效用地整治: turn idle low-efficiency land, then low-efficiency firms' land, into serviced land after a lag.
 
-    The city's yearly target (seed 001 (十): 整治低效工业用地1万亩以上) is split across parks by
+    The city's yearly target (杭政函〔2023〕13号 (十): 整治低效工业用地1万亩以上) is split across parks by
     :func:`redevelopment_quota` (parks above the 30% cap first, then by low-efficiency land and 赛马 standing) and
     works first on each park's idle low-efficiency stock. What a park cannot use on idle land clears
     low-efficiency firms (:func:`low_efficiency_firms`; 腾笼换鸟, lowest 亩均税收 first) in proportion to the
@@ -142,7 +143,8 @@ def build_standard_factories(model: ParkModel) -> None:
 
     Floor ``F`` m² at plot ratio ``r`` takes ``F / (r · 666.67)`` 亩 of vacant land (at most
     ``factory_land_share_of_vacant`` of it) and offers ``F / (existing_plot_ratio · 666.67)`` 亩 of land-equivalent
-    capacity, so a plot ratio above the existing one multiplies the capacity a 亩 of land carries (seed 001 (十)
+    capacity, so a plot ratio above the existing one multiplies the capacity a 亩 of land carries (杭政函〔2023〕13号
+    (十)
     提高工业用地建筑密度和开发强度).
     Each park builds its quota share (:meth:`Park.build_standard_factories`). Cost:
     ``standard_factory_cost_yuan_per_m2`` per m² built.
@@ -161,7 +163,8 @@ def supply_new_land(model: ParkModel) -> None:
     """Move the yearly new-land quota from scattered industrial land outside the zones into the zones' vacant land.
 
     Each park takes its quota share (:meth:`Park.receive_new_land`).
-    The city's industrial land is conserved (seed 004): the quota is limited by what remains outside the zones.
+    The city's industrial land is conserved (制造业高质量发展若干意见): the quota is limited by what remains outside the
+    zones.
     """
     quota = model.levers.land.new_land_quota_mu_per_year * model.mechanisms.land_quota
     quota = min(quota, model.outside_land_mu)

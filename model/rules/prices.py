@@ -1,4 +1,4 @@
-"""The industrial price index: output is stored nominal, rules work in base-year prices (DESIGN §3)."""
+"""The industrial price index: output is stored nominal, rules work in base-year prices (docs/ODD.md §2)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""赛马 (the parks' race): rank parks each year and set their shares of the land and fund quotas (DESIGN §4.11).
+"""赛马 (the parks' race): rank parks each year and set their shares of the land and fund quotas (docs/ODD.md §7.12).
 
-Seed 000 四.2 says funds and land/energy quotas follow the ranking; seed 003 三.(三) downgrades parks ranked last
+2022年7月征求意见稿 四.2 says funds and land/energy quotas follow the ranking; 嘉兴万亩千亿实施意见 三.(三) downgrades
+parks ranked last
 for years running.
 """
 
@@ -20,7 +21,8 @@ def rank_parks(model: ParkModel) -> None:
     Each park's rank score is the mean of its three ranks; shares are pro rata to industrial land ("equal
     treatment") blended with a rank-weighted allocation by the race weight: under full weight the best-ranked
     park's quota per 亩 is (1 + ``race_spread``) and the worst's (1 − ``race_spread``) times the average. Parks
-    ranked last ``downgrade_after_years`` years running are downgraded (seed 003 三.(三)) and get no quotas from
+    ranked last ``downgrade_after_years`` years running are downgraded (嘉兴万亩千亿实施意见 三.(三)) and get no quotas
+    from
     then on.
     """
     state = model.park_state

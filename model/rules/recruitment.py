@@ -1,6 +1,6 @@
-"""精准招商 (targeted recruitment): new projects arrive, are sited on the parks' space and ramp up (DESIGN §4.7).
+"""精准招商 (targeted recruitment): new projects arrive, are sited on the parks' space and ramp up (docs/ODD.md §7.8).
 
-Seeds 000 三.3 (60 projects of ≥10亿 a year), 001 (六) (一园一主业, 以企招企).
+2022年7月征求意见稿 三.3 (60 projects of ≥10亿 a year), 杭政函〔2023〕13号 (六) (一园一主业, 以企招企).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
 
 LARGE_PROJECT_YI = 10.0
-"""Projects of at least this investment count toward the target of 60 a year (seed 000 三.3 10亿元以上产业项目)."""
+"""Projects of at least this investment count toward the 60 a year of 2022年7月征求意见稿 三.3 (10亿元以上产业项目)."""
 
 
 def recruit_projects(model: ParkModel) -> None:

@@ -1,4 +1,4 @@
-"""Space for firms and projects: allocation by 亩均 class and 市级统筹 relocation between parks (DESIGN §4.2).
+"""Space for firms and projects: allocation by 亩均 class and 市级统筹 relocation between parks (docs/ODD.md §7.2).
 
 Parks hand out standard-factory floor first, then vacant land; under 差别化用地 A-class firms are served first.
 """
@@ -98,7 +98,7 @@ def relocate_firms(model: ParkModel, idx: np.ndarray, need_mu: np.ndarray) -> np
     """市级统筹 of cross-park moves: firms short of space move, with a probability, to the park with most space.
 
     A moving firm needs its whole space (held + missing) in the new park; it leaves its land vacant and its
-    standard-factory floor free in the old park. Seed 001 (六) 产业跨区域迁移 市级统筹.
+    standard-factory floor free in the old park. 杭政函〔2023〕13号 (六) 产业跨区域迁移 市级统筹.
 
     Args:
         model: The city model.

@@ -1,4 +1,4 @@
-"""技术改造 (technical transformation): firms invest when it pays; subsidies lower the cost (DESIGN §4.3, seed 004)."""
+"""技术改造 (technical transformation): firms invest when it pays; subsidies lower the cost (docs/ODD.md §7.3)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def upgrade_firms(model: ParkModel) -> None:
 
     with ``A_ref`` the acceptance of the typical firm without subsidy (so ``propensity`` stays the typical firm's
     rate without subsidy, its calibrated meaning), ``rate_i`` the subsidy rate the firm expects (zero for D-class
-    firms and for projects below the investment threshold: 5000万, 2000万 for strategic sectors, seed 004 (十)),
+    firms and for projects below the investment threshold: 5000万, 2000万 for strategic sectors,
+    制造业高质量发展若干意见 (十)),
     reduced by last year's rationing of the manufacturing fund; a higher rate makes more projects clear the hurdle,
     and the subsidy paid follows the projects; ``rectification`` is ``rectification_upgrade_factor_c`` / ``_d`` for
     C and D firms and ``pressure`` is ``capacity_pressure_upgrade_factor`` above ``capacity_pressure_utilisation``.
