@@ -292,7 +292,8 @@ def _goal(comparison: str, value: float, unit: str) -> str:
     """Return a target's value with its unit: ``≥ 30,000 亿元``, ``≥ 60%`` for a share."""
     sign = {">=": "≥", "<=": "≤"}.get(comparison, comparison)
     if unit in ("share", "ratio", "growth") or (not unit and 0 < value <= 1):
-        return f"{sign} {value:.0%}" + (" a year" if unit == "growth" else "")
+        percent = f"{value * 100:.10g}%"  # 3.8%, 60%: the target as the text writes it, not rounded
+        return f"{sign} {percent}" + (" a year" if unit == "growth" else "")
     unit = {"count": "", "count per year": "a year"}.get(unit, unit)
     return f"{sign} {value:,.10g} {unit}".rstrip()
 
