@@ -715,8 +715,8 @@ def job_status(out: str | Path) -> pd.DataFrame:
     if len(failures):
         idx = failures["job"].to_numpy()
         status.loc[idx, "status"] = "failed"
-        status.loc[idx, "start"] = failures["start"].astype("int64").to_numpy() / 1e9
-        status.loc[idx, "end"] = failures["end"].astype("int64").to_numpy() / 1e9
+        status.loc[idx, "start"] = _epoch_seconds(failures["start"])
+        status.loc[idx, "end"] = _epoch_seconds(failures["end"])
         status.loc[idx, "worker"] = failures["worker"].to_numpy()
         status.loc[idx, "error"] = failures["error"].to_numpy()
     runs = pd.DataFrame(_done_runs(out), columns=["job", "start", "end", "worker"])
@@ -728,8 +728,31 @@ def job_status(out: str | Path) -> pd.DataFrame:
         status.loc[idx, "worker"] = runs["worker"].to_numpy()
         status.loc[idx, "error"] = None
     for c in ("start", "end"):
-        status[c] = pd.to_datetime(status[c], unit="s", utc=True)
+        status[c] = _timestamps(status[c])
     return status
+
+
+def _timestamps(seconds: pd.Series) -> pd.Series:
+    """Turn seconds since the epoch into UTC timestamps (NaT where missing).
+
+    Done by hand rather than with ``pd.to_datetime(unit="s")``, whose float path fails with a FloatingPointError when
+    numpy's error state is left at ``raise`` — as it can be after a KeyboardInterrupt lands inside an ``errstate``
+    block — and the status table must still be written when a batch is stopped with Ctrl-C.
+    """
+    values = pd.to_numeric(seconds, errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(values) & (np.abs(values) < 1e11)
+    clean = np.where(ok, values, 0.0)
+    whole = np.floor(clean)
+    with np.errstate(all="ignore"):  # whole seconds and their fraction apart, so no nanosecond is lost to rounding
+        nanoseconds = whole.astype("int64") * 1_000_000_000 + np.round((clean - whole) * 1e9).astype("int64")
+    stamps = pd.Series(pd.to_datetime(nanoseconds, unit="ns", utc=True), index=seconds.index)
+    return stamps.where(ok)
+
+
+def _epoch_seconds(times: pd.Series) -> np.ndarray:
+    """Return times as seconds since the epoch, NaN where a time is missing (NaT is not the int64 minimum here)."""
+    stamps = pd.to_datetime(times, utc=True)
+    return np.where(stamps.notna(), stamps.astype("int64").to_numpy() / 1e9, np.nan)
 
 
 def duckdb_relation(out: str | Path, *, table: str = "yearly", connection: Any = None) -> Any:
