@@ -137,7 +137,8 @@ class WorldSettings(BaseModel):
         ),
         json_schema_extra={
             "unit": "none",
-            "source": "制造业高质量发展若干意见 有效期至2021年12月31日; 2022年7月征求意见稿 三.6, 四.2; 杭政函〔2023〕13号 (十一)",
+            "source": ("制造业高质量发展若干意见 有效期至2021年12月31日; 2022年7月征求意见稿 三.6, 四.2; "
+                       "杭政函〔2023〕13号 (十一)"),
             "label_en": "Manufacturing opinions after 2021", "label_zh": "制造业若干意见2021年后的处理",
         },
     )

@@ -104,13 +104,14 @@ def rank_parks(model: ParkModel) -> None:
     blended with a rank-weighted allocation by the race weight: under full weight the best-ranked park's quota per
     亩 is (1 + ``race_spread``) and the worst's (1 − ``race_spread``) times the average. The shares of the
     ``top_count`` best-ranked open parks are multiplied by ``1 + top_bonus`` and all shares renormalised
-    (嘉兴万亩千亿实施意见 三(三) 前6名 重点支持). Then ``wanmu_priority`` of the quotas goes to the open 万亩千亿 platforms, pro rata to
-    their land, before the rest is split as above (二(三)三 统筹指标主要配置重大平台). 退出型 parks get nothing
-    (一律不再配置工业用地增量指标).
+    (嘉兴万亩千亿实施意见 三(三) 前6名 重点支持). Then ``wanmu_priority`` of the quotas goes to the open
+    万亩千亿 platforms, pro rata to their land, before the rest is split as above (二(三)三
+    统筹指标主要配置重大平台). 退出型 parks get nothing (一律不再配置工业用地增量指标).
 
     An open park ranked in the last ``downgrade_bottom_positions`` positions among the open parks
-    ``downgrade_after_years`` years running is merged (嘉兴万亩千亿实施意见 三(三) 撤消、调整或归并): from then on it gets no quota and recruits no projects,
-    and its claim goes to its receiving park (:func:`assign_receivers`).
+    ``downgrade_after_years`` years running is merged (嘉兴万亩千亿实施意见 三(三) 撤消、调整或归并): from then
+    on it gets no quota and recruits no projects, and its claim goes to its receiving park
+    (:func:`assign_receivers`).
     """
     state = model.park_state
     lev = model.levers.race
