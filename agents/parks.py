@@ -58,8 +58,9 @@ class ParkState:
             ``levers.platforms.exit_parks`` / ``exit_weakest``; no new industrial land, its firms are cleared.
         receiver: Index of the park that takes this park's quota when it is merged and its firms when it is 退出型
             (区位相临、产业相近的重大平台; -1: none), set by :func:`parkabm.model.rules.race.assign_receivers`.
-        land_received_mu: Land and land-equivalent floor received since the base year (new land, redeveloped land
-            delivered, standard-factory capacity), 亩, cumulative.
+        land_received_mu: Space received since the base year: new land, redeveloped land delivered, and the net
+            land-equivalent capacity standard factories add (capacity built less the vacant land they use), 亩,
+            cumulative.
         relocated_in: Firms moved into the park from 退出型 parks since the base year, cumulative.
         relocated_out: Firms moved out of the park as a 退出型 park since the base year, cumulative.
         cleared_exits: Firms of the park that exited in 腾退 as a 退出型 park since the base year, cumulative.
