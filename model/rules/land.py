@@ -195,9 +195,7 @@ def clear_exit_parks(model: ParkModel) -> None:
         return
     chosen = cand[model.rng.random(len(cand)) < min(share, 1.0)]
     movable = f.guishang[chosen] & (f.mujun_class[chosen] != 3)
-    leaving = []
-    for i in chosen[~movable].tolist():
-        leaving.append(i)
+    leaving = chosen[~movable].tolist()
     for i in chosen[movable].tolist():
         old = int(f.park[i])
         target = int(state.receiver[old])
