@@ -52,6 +52,20 @@ class ParkState:
         factory_built_m2: Standard-factory floor built this year, m².
         reserved_mu: Part of ``vacant_mu`` delivered from redevelopment this year and offered first to projects in
             the park's leading industries (the priority ends with the year's recruitment), 亩.
+        wanmu_platform: A 万亩千亿 platform (嘉兴万亩千亿实施意见 二(一), 二(三)): parks.csv ``wanmu_qianyi_platform``
+            or ``levers.platforms.wanmu_parks``.
+        exit_type: A 退出型 park (嘉兴万亩千亿实施意见 二(二)三, 二(三)三): parks.csv ``exit_type`` or
+            ``levers.platforms.exit_parks`` / ``exit_weakest``; no new industrial land, its firms are cleared.
+        receiver: Index of the park that takes this park's quota when it is merged and its firms when it is 退出型
+            (区位相临、产业相近的重大平台; -1: none), set by :func:`parkabm.model.rules.race.assign_receivers`.
+        land_received_mu: Space received since the base year: new land, redeveloped land delivered, and the net
+            land-equivalent capacity standard factories add (capacity built less the vacant land they use), 亩,
+            cumulative.
+        relocated_in: Firms moved into the park from 退出型 parks since the base year, cumulative.
+        relocated_out: Firms moved out of the park as a 退出型 park since the base year, cumulative.
+        cleared_exits: Firms of the park that exited in 腾退 as a 退出型 park since the base year, cumulative.
+        land_returned_mu: Industrial land of the park returned to the city's stock outside the zones in 腾退, 亩,
+            cumulative.
     """
 
     industrial_land_mu: np.ndarray
@@ -71,6 +85,14 @@ class ParkState:
     leading_share: np.ndarray = field(default_factory=_unset)
     factory_built_m2: np.ndarray = field(default_factory=_unset)
     reserved_mu: np.ndarray = field(default_factory=_unset)
+    wanmu_platform: np.ndarray = field(default_factory=_unset)
+    exit_type: np.ndarray = field(default_factory=_unset)
+    receiver: np.ndarray = field(default_factory=_unset)
+    land_received_mu: np.ndarray = field(default_factory=_unset)
+    relocated_in: np.ndarray = field(default_factory=_unset)
+    relocated_out: np.ndarray = field(default_factory=_unset)
+    cleared_exits: np.ndarray = field(default_factory=_unset)
+    land_returned_mu: np.ndarray = field(default_factory=_unset)
 
     def __post_init__(self) -> None:
         """Fill the standing arrays not given: quota shares pro rata to industrial land, the others zero."""
@@ -79,9 +101,19 @@ class ParkState:
             self.quota_share = self.industrial_land_mu / self.industrial_land_mu.sum()
         for name, dtype in (("rank", np.int64), ("bottom_years", np.int64), ("downgraded", bool),
                             ("output_yi", np.float64), ("leading_share", np.float64),
-                            ("factory_built_m2", np.float64), ("reserved_mu", np.float64)):
+                            ("factory_built_m2", np.float64), ("reserved_mu", np.float64),
+                            ("wanmu_platform", bool), ("exit_type", bool), ("land_received_mu", np.float64),
+                            ("relocated_in", np.int64), ("relocated_out", np.int64), ("cleared_exits", np.int64),
+                            ("land_returned_mu", np.float64)):
             if getattr(self, name).size == 0:
                 setattr(self, name, np.zeros(p, dtype=dtype))
+        if self.receiver.size == 0:
+            self.receiver = np.full(p, -1, dtype=np.int64)
+
+    @property
+    def closed(self) -> np.ndarray:
+        """Parks that take no quotas and no new projects: merged or downgraded, or 退出型."""
+        return self.downgraded | self.exit_type
 
     @property
     def available_space_mu(self) -> np.ndarray:
@@ -132,6 +164,7 @@ class Park(mesa.Agent):
         state = self.model.park_state
         pipe = state.pipeline_mu[self.index]
         state.vacant_mu[self.index] += pipe[0]
+        state.land_received_mu[self.index] += pipe[0]
         share = self.model.levers.land.redeveloped_leading_share * min(self.model.mechanisms.recruitment, 1.0)
         state.reserved_mu[self.index] = share * pipe[0]
         pipe[:-1] = pipe[1:]
@@ -151,6 +184,7 @@ class Park(mesa.Agent):
         state.vacant_mu[p] -= land_used
         state.factory_land_mu[p] += land_used
         state.factory_space_mu[p] += built * MU_PER_M2 / self.model.params["existing_plot_ratio"]
+        state.land_received_mu[p] += built * MU_PER_M2 / self.model.params["existing_plot_ratio"] - land_used
         state.factory_built_m2[p] = built
 
     def receive_new_land(self, city_mu: float) -> None:
@@ -159,6 +193,7 @@ class Park(mesa.Agent):
         added = city_mu * state.quota_share[self.index]
         state.vacant_mu[self.index] += added
         state.industrial_land_mu[self.index] += added
+        state.land_received_mu[self.index] += added
 
     # --- views --------------------------------------------------------------------------------------------------
 

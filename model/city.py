@@ -26,8 +26,10 @@ from parkabm.model.outputs.registry import CITY_OUTPUTS, CITY_REPORTERS, PARK_OU
 from parkabm.model.outputs.reporters import CITY_GDP_2021_YI, FISCAL_LEVERS, Tally, group_output_columns, tally
 from parkabm.model.rules import exit as exit_rules
 from parkabm.model.rules import land
+from parkabm.model.rules import race as race_rules
 from parkabm.model.schedule import EVALUATE, PHASES
 from parkabm.scenarios.errors import Problem, UserInputError
+from parkabm.scenarios.loader import MANUFACTURING_OPINIONS_LAST_YEAR, levers_after_2021
 from parkabm.scenarios.parameters import PARAMETERS, defaults
 from parkabm.scenarios.schema import Levers, Mechanisms, Scenario, WorldSettings
 from parkabm.scenarios.world import World, load_world
@@ -518,6 +520,7 @@ class ParkModel(mesa.Model):
     park_records: list[dict[str, Any]]
     last_tally: Tally
     datacollector: mesa.DataCollector
+    levers_after_2021: Levers
 
     def __init__(self, scenario: Scenario | str = "baseline", *, seed: int | None = None,
                  rng: int | np.random.SeedSequence | np.random.Generator | None = None,
@@ -586,6 +589,12 @@ class ParkModel(mesa.Model):
         EVALUATE.run(self)
         self.record()
         self.running = self.year < self.horizon
+        # 进/退/聚 flags and receivers (docs/ODD.md §7.15) read the base-year tally; the fund levers that apply after
+        # 制造业高质量发展若干意见 expired (world.manufacturing_opinions_after_2021, docs/ODD.md §7.10).
+        race_rules.mark_platforms(self)
+        self.levers_after_2021 = levers_after_2021(policy)
+        if self.year > MANUFACTURING_OPINIONS_LAST_YEAR:
+            self.levers = self.levers_after_2021
 
     # --- set-up -------------------------------------------------------------------------------------------------
 
@@ -734,6 +743,8 @@ class ParkModel(mesa.Model):
             self.running = False
             return
         self.year += 1
+        if self.year > MANUFACTURING_OPINIONS_LAST_YEAR:
+            self.levers = self.levers_after_2021
         self._reset_year()
         for phase in PHASES:
             phase.run(self)

@@ -19,6 +19,7 @@ from parkabm.model.rules.funds import pay_milestone_rewards, settle_fund, suppor
 from parkabm.model.rules.growth import agglomeration_index, grow_firms
 from parkabm.model.rules.land import (
     build_standard_factories,
+    clear_exit_parks,
     deliver_pipeline,
     redevelop_low_efficiency_land,
     supply_new_land,
@@ -67,9 +68,10 @@ PHASES: tuple[Phase, ...] = (
     EVALUATE,
     Phase("price", (advance_price,), "The price index moves by the year's price growth."),
     Phase("allocate", (rank_parks,), "赛马 ranking sets this year's land and fund quota shares."),
-    Phase("supply", (redevelop_low_efficiency_land, deliver_pipeline, build_standard_factories, supply_new_land),
+    Phase("supply", (redevelop_low_efficiency_land, deliver_pipeline, build_standard_factories, supply_new_land,
+                     clear_exit_parks),
           "Parks redevelop low-efficiency land, deliver redeveloped land, build standard factories and receive "
-          "new land quota."),
+          "new land quota; 退出型 parks are cleared into their receiving platforms."),
     Phase("recruit", (recruit_projects,), "New projects arrive and are sited on the parks' space."),
     Phase("firms", (grow_firms, upgrade_firms, support_innovation, exit_firms, enter_service_firms),
           "Firms grow (asking for space, relocating), upgrade, receive innovation support and exit; service firms "

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from parkabm.scenarios.errors import Problem, UserInputError, shorten
 from parkabm.scenarios.parameters import PARAMETERS
-from parkabm.scenarios.schema import IDENTIFIER_RULE, Scenario, WorldSettings
+from parkabm.scenarios.schema import IDENTIFIER_RULE, Levers, Scenario, WorldSettings
 from parkabm.scenarios.validation import WHOLE_FILE, closest, format_number, problems_from, read_yaml_mapping
 from parkabm.scenarios.world import GUISHANG_THRESHOLD_YI, load_world
 
@@ -465,3 +465,37 @@ def apply_changes(scenario: Scenario, changes: Mapping[str, Any], *, source: str
     if problems or changed is None:
         raise UserInputError(_dedupe(problems))
     return changed
+
+
+# ----------------------------------------------------------------------------------------------------
+# Validity of 制造业高质量发展若干意见 after 2021
+# ----------------------------------------------------------------------------------------------------
+
+MANUFACTURING_OPINIONS_LAST_YEAR = 2021
+"""制造业高质量发展若干意见: 本意见自印发之日起施行，有效期至2021年12月31日."""
+
+LAPSED_FUND_LEVERS = ("manufacturing_fund_yi_per_year", "milestone_reward_scale", "tech_upgrade_subsidy_rate",
+                      "innovation_support_yi_per_year", "industry_fund_yi", "phaseout_compensation_share")
+"""The fund levers whose schedule comes from 制造业高质量发展若干意见 (二十二), (七), (十), (十八), (十九)."""
+
+REPLACED_FUND_LEVERS = ("milestone_reward_scale", "tech_upgrade_subsidy_rate", "phaseout_compensation_share")
+"""Of those, the ones no 2022–2023 text provides again: under ``replaced`` they are 0. The others continue at their
+scenario values: the manufacturing fund (2022年7月征求意见稿 四.2 市级财政资金由工信专项资金切块保障; amount not
+stated), the industry fund (2022年7月征求意见稿 三.6 继续做大做强全市重点产业基金规模; 杭政函〔2023〕13号 (十一)
+更好发挥市级产业基金引领作用) and innovation support (杭政函〔2023〕13号 (七), (八) 科创平台, 双创孵化载体)."""
+
+
+def levers_after_2021(scenario: Scenario) -> Levers:
+    """Return the levers that apply after 2021 under ``world.manufacturing_opinions_after_2021``.
+
+    ``continued``: the scenario's levers unchanged (the schedule of 制造业高质量发展若干意见 as if renewed).
+    ``replaced``: :data:`REPLACED_FUND_LEVERS` set to 0. ``lapsed``: every lever of :data:`LAPSED_FUND_LEVERS`
+    set to 0 (the 技术改造 thresholds then pay nothing either). Years up to 2021 (a back-cast) use the scenario's
+    levers whatever the choice. :class:`parkabm.model.city.ParkModel` switches to these levers from 2022.
+    """
+    choice = scenario.world.manufacturing_opinions_after_2021
+    if choice == "continued":
+        return scenario.levers
+    names = LAPSED_FUND_LEVERS if choice == "lapsed" else REPLACED_FUND_LEVERS
+    funds = scenario.levers.funds.model_copy(update=dict.fromkeys(names, 0.0))
+    return scenario.levers.model_copy(update={"funds": funds})

@@ -125,6 +125,23 @@ class WorldSettings(BaseModel):
         source="assumed: a run setting for benchmarks and small test worlds; 1 = the calibrated population",
         what="Multiplies the number of synthetic firms.",
     )
+    manufacturing_opinions_after_2021: Literal["continued", "replaced", "lapsed"] = Field(
+        "continued",
+        description=(
+            "What the fund levers of 制造业高质量发展若干意见 (expired 2021-12-31) do in the years after 2021: "
+            "'continued' (the schedule as written, every year), 'replaced' (only what the 2022–2023 texts "
+            "provide again: the manufacturing and industry funds and innovation support; milestone rewards, "
+            "技术改造 subsidies and phase-out compensation 0), 'lapsed' (all of those fund levers 0). Unit: none. "
+            "Source: 制造业高质量发展若干意见 有效期至2021年12月31日; 2022年7月征求意见稿 三.6, 四.2; "
+            "杭政函〔2023〕13号 (七), (十一)."
+        ),
+        json_schema_extra={
+            "unit": "none",
+            "source": ("制造业高质量发展若干意见 有效期至2021年12月31日; 2022年7月征求意见稿 三.6, 四.2; "
+                       "杭政函〔2023〕13号 (十一)"),
+            "label_en": "Manufacturing opinions after 2021", "label_zh": "制造业若干意见2021年后的处理",
+        },
+    )
 
     @model_validator(mode="after")
     def _horizon_after_base_year(self) -> WorldSettings:
@@ -529,6 +546,60 @@ class RaceLevers(BaseModel):
         what="Years running at the bottom of the ranking after which a park is downgraded.",
         label=("Downgrade after years last (0 = never)", "末位降级年限(0为不降级)"),
     )
+    downgrade_bottom_positions: int = _field(
+        1, ge=1, le=8, unit="ranking positions",
+        source="assumed: 嘉兴万亩千亿实施意见 三(三) 连续几年转型不力、运行绩效低下 names no cut-off; 1 = ranked last",
+        what=("A park counts as weak in a year when it is ranked in the last this-many positions; weak "
+              "downgrade_after_years years running, it is merged into its receiving park."),
+        label=("Weak platforms: bottom positions", "末位平台认定名次"),
+    )
+
+
+class PlatformLevers(BaseModel):
+    """进/退/聚 (嘉兴万亩千亿实施意见): 万亩千亿 priority, 退出型 parks, support for the top platforms, merging.
+
+    Off in the Hangzhou baseline (the Hangzhou texts do not adopt these clauses); ``jiaxing_platforms.yaml`` turns
+    them on. The merging of persistently weak parks is ``levers.race.downgrade_after_years``.
+    """
+
+    model_config = _STRICT
+
+    wanmu_priority: float = _field(
+        0.0, ge=0, le=1, unit="share of the land and fund quotas",
+        source=("嘉兴万亩千亿实施意见 二(三)三 统筹指标主要配置重大平台发展, 二(一)一 争创一批省万亩千亿新产业平台; "
+                "share assumed (0 = off: not in the Hangzhou texts)"),
+        what=("Share of the land and fund quotas given first to the 万亩千亿 platforms (pro rata to their land), "
+              "and probability that a project of ≥10亿 drawn elsewhere is sited on a 万亩千亿 platform instead."),
+        label=("Wanmu-qianyi platform priority", "万亩千亿平台优先"),
+    )
+    exit_weakest: int = _field(
+        0, ge=0, le=8, unit="parks",
+        source=("assumed: a stand-in for the list of 退出型 parks (嘉兴万亩千亿实施意见 二(二)三), which no retained "
+                "Hangzhou zone is on; the weakest by base-year 亩均税收 are the likeliest candidates"),
+        what=("Number of parks with the lowest base-year 亩均税收 (not 万亩千亿 platforms) marked 退出型, in "
+              "addition to those marked in parks.csv or by levers.parks.<id>.exit_type."),
+        label=("Exit-type parks: the k weakest by tax per mu", "退出型园区(亩均税收最低的k个)"),
+    )
+    exit_clearance_share: float = _field(
+        0.25, ge=0, le=1, unit="share of firms per year",
+        source=("嘉兴万亩千亿实施意见 二(二)三 加大对退出型市镇工业园区的腾退力度; pace assumed (a park cleared in "
+                "about four years)"),
+        what=("Yearly probability that an industrial firm of a 退出型 park is cleared (腾退): it moves to the "
+              "receiving platform if it is 规上 and not D-class and the platform has space, and exits otherwise."),
+        label=("Exit-type park clearance (per year)", "退出型园区年腾退比例"),
+    )
+    top_count: int = _field(
+        0, ge=0, le=16, unit="parks",
+        source="嘉兴万亩千亿实施意见 三(三) 对总得分排名前6名的重大平台 … 土地要素配置 给予重点支持 (0 = off)",
+        what="Number of best-ranked parks that get the extra quota share top_bonus.",
+        label=("Top-ranked platforms supported", "重点支持排名前列平台数"),
+    )
+    top_bonus: float = _field(
+        0.5, ge=0, le=2, unit="× (extra quota per unit of claim)",
+        source="assumed: 嘉兴万亩千亿实施意见 三(三) 给予重点支持 without an amount",
+        what="Extra quota share of each of the top_count best-ranked parks: their claim is multiplied by 1 + bonus.",
+        label=("Extra quota of the top-ranked platforms", "排名前列平台额外指标"),
+    )
 
 
 def _mechanism(what: str, source: str, *, label: tuple[str, str]) -> Any:
@@ -630,6 +701,22 @@ class ParkOverride(BaseModel):
         None, ge=0, le=5, unit="×", source="assumed: a park-level version of levers.recruitment.effort",
         what="Multiplier of this park's project arrival rate; None uses levers.recruitment.effort.",
     )
+    wanmu_platform: bool | None = Field(
+        None,
+        description=(
+            "Whether the park is a 万亩千亿 platform; None keeps parks.csv (wanmu_qianyi_platform). Unit: flag. "
+            "Source: 嘉兴万亩千亿实施意见 二(一)一; the official list is not in DATA-SOURCES."
+        ),
+        json_schema_extra={"unit": "flag", "source": "嘉兴万亩千亿实施意见 二(一)一"},
+    )
+    exit_type: bool | None = Field(
+        None,
+        description=(
+            "Whether the park is 退出型; None keeps parks.csv (exit_type, false for every retained Hangzhou zone). "
+            "Unit: flag. Source: 嘉兴万亩千亿实施意见 二(二)三 已列入退出型的市镇工业园区."
+        ),
+        json_schema_extra={"unit": "flag", "source": "嘉兴万亩千亿实施意见 二(二)三"},
+    )
 
     @field_validator("leading")
     @classmethod
@@ -650,6 +737,8 @@ class Levers(BaseModel):
     recruitment: RecruitmentLevers = Field(default_factory=RecruitmentLevers, description="精准招商 levers.")
     chain_leaders: ChainLeaderLevers = Field(default_factory=ChainLeaderLevers, description="链主 levers.")
     race: RaceLevers = Field(default_factory=RaceLevers, description="赛马 levers.")
+    platforms: PlatformLevers = Field(default_factory=PlatformLevers,
+                                      description="进/退/聚 levers (嘉兴万亩千亿实施意见).")
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="Scale or switch off mechanisms.")
     parks: dict[str, ParkOverride] = Field(
         default_factory=dict,

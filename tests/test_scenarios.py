@@ -28,7 +28,10 @@ from parkabm.scenarios.schema import (
 )
 
 SHIPPED = [
-    "baseline", "combined", "draft_jul_2022", "draft_may_2022", "focus_leading", "industrial_scope", "land_first",
+    "baseline", "combined", "draft_jul_2022", "draft_may_2022", "focus_leading", "industrial_scope",
+    "jiaxing_platforms",
+    "land_first",
+    "manufacturing_lapsed",
     "status_quo",
     "strict_mujun", "subsidy_first",
 ]

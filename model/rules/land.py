@@ -171,3 +171,62 @@ def supply_new_land(model: ParkModel) -> None:
     model.agents_by_type[Park].do("receive_new_land", quota)
     added = quota * model.park_state.quota_share
     model.outside_land_mu = max(model.outside_land_mu - added.sum(), 0.0)
+
+
+def clear_exit_parks(model: ParkModel) -> None:
+    """腾退 of 退出型 parks: their firms move to the receiving major platform or exit, and their land is returned.
+
+    Each year every industrial firm of a 退出型 park (``ParkState.exit_type``) is cleared with probability
+    ``levers.platforms.exit_clearance_share`` (嘉兴万亩千亿实施意见 二(二)三: 由区位相临、产业相近的重大平台统筹落实
+    腾退任务, 推动低效企业加快退出; 规模大、效益好 firms 可搬迁入园). A cleared firm that is 规上 and not D-class
+    moves, with its whole space, to the park's receiver (:func:`parkabm.model.rules.race.assign_receivers`) when
+    the receiver has that much space (standard-factory floor first, then vacant land); every other cleared firm
+    exits (腾笼换鸟, with 淘汰落后产能 compensation). The land a cleared firm held leaves the zones and returns to the
+    city's industrial land outside them (the park gets no new industrial land, 一律不再配置工业用地增量指标; the
+    new-land quota may move it into open parks later). No random draw is made while no park is 退出型.
+    """
+    state = model.park_state
+    share = model.levers.platforms.exit_clearance_share
+    if share <= 0 or not state.exit_type.any():
+        return
+    f = model.firms
+    cand = np.flatnonzero(f.alive & f.industrial & state.exit_type[f.park] & (f.entry_year < model.year))
+    if len(cand) == 0:
+        return
+    chosen = cand[model.rng.random(len(cand)) < min(share, 1.0)]
+    movable = f.guishang[chosen] & (f.mujun_class[chosen] != 3)
+    leaving = chosen[~movable].tolist()
+    for i in chosen[movable].tolist():
+        old = int(f.park[i])
+        target = int(state.receiver[old])
+        if target >= 0 and state.closed[target]:
+            target = -1
+        total = f.land_mu[i] + f.floor_mu[i]
+        if target < 0 or state.available_space_mu[target] < total:
+            leaving.append(i)
+            continue
+        _return_land(model, old, f.land_mu[i])
+        state.factory_space_mu[old] += f.floor_mu[i]
+        floor = min(total, state.factory_space_mu[target])
+        state.factory_space_mu[target] -= floor
+        state.vacant_mu[target] = max(state.vacant_mu[target] - (total - floor), 0.0)
+        f.land_mu[i], f.floor_mu[i] = total - floor, floor
+        f.park[i] = target
+        state.relocated_in[target] += 1
+        state.relocated_out[old] += 1
+    if leaving:
+        idx = np.array(leaving, dtype=np.int64)
+        land_by_park = np.bincount(f.park[idx], weights=f.land_mu[idx], minlength=model.n_parks)
+        np.add.at(state.cleared_exits, f.park[idx], 1)
+        remove_firms(model, idx, enforced=True, land_to="idle")
+        for q in np.flatnonzero(land_by_park > 0):
+            state.idle_mu[q] -= land_by_park[q]
+            _return_land(model, int(q), float(land_by_park[q]))
+
+
+def _return_land(model: ParkModel, park: int, mu: float) -> None:
+    """Take ``mu`` of a 退出型 park's industrial land out of the zones, back to the city's land outside them."""
+    state = model.park_state
+    state.industrial_land_mu[park] -= mu
+    state.land_returned_mu[park] += mu
+    model.outside_land_mu += mu

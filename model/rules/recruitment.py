@@ -47,7 +47,7 @@ def recruit_projects(model: ParkModel) -> None:
     par = model.params
     lev = model.levers.recruitment
     state = model.park_state
-    space = np.where(state.downgraded, 0.0, state.available_space_mu)
+    space = np.where(state.closed, 0.0, state.available_space_mu)
     rate = mech.recruitment * par["recruitment_rate"] * state.recruitment_effort * state.recruitment_capacity
     lam_park = model.scale * rate * space / 100.0 / (1.0 + space / par["recruitment_saturation_mu"])
     weights = (1.0 - lev.leading_focus) * model.recruit_mix + lev.leading_focus * model.lead_weight
@@ -64,12 +64,13 @@ def recruit_projects(model: ParkModel) -> None:
     sector = (cell % model.n_sectors).astype(np.int16)
     investment = np.exp(np.log(par["project_investment_median_yi"])
                         + par["project_investment_sigma"] * model.rng.standard_normal(total)) / model.scale
+    park, first = site_on_platforms(model, park, sector, investment)
     target = investment * par["project_output_per_investment"]
     productivity = (model.sector_output_per_mu[sector] / 1e4 * par["new_project_productivity_premium"]
                     * model.draw_land_productivity(total))
     need = target / par["project_capacity_slack"] / productivity
     leading = model.lead_mask[park, sector]
-    floor, land, sited = site_projects(model, need, park, leading, model.rng.random(total))
+    floor, land, sited = site_projects(model, need, park, leading, model.rng.random(total) - first)
     investment, target, productivity = co_invest_industry_fund(model, sited, park, sector, investment, target,
                                                                productivity)
     model.counts["projects_signed"] += int(sited.sum())
@@ -126,3 +127,43 @@ def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading:
     floor[rest[ok]], land[rest[ok]] = fl[ok], ld[ok]
     sited[rest[ok]] = True
     return floor, land, sited
+
+
+def site_on_platforms(model: ParkModel, park: np.ndarray, sector: np.ndarray,
+                      investment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """万亩千亿 priority in project siting: large projects go to the platforms and are sited there first.
+
+    With ``p = levers.platforms.wanmu_priority`` > 0 and open 万亩千亿 platforms, a project of at least
+    :data:`LARGE_PROJECT_YI` drawn for another park, in a sector that is a leading industry of some open platform,
+    moves with probability ``p`` to one of those platforms, chosen in proportion to their available space
+    (嘉兴万亩千亿实施意见 二(三)四 招大引强, 二(三)三 要素指标优先配置重大平台内优质项目; 二(三)一 each platform's
+    主导产业); large projects on a platform are then sited before the platform's other projects. With ``p = 0``
+    nothing changes and no random number is drawn.
+
+    Args:
+        model: The city model.
+        park: Park of each project (not changed; a changed copy is returned).
+        sector: Sector of each project.
+        investment: Investment of each project, 亿元 (model units).
+
+    Returns:
+        ``(park, first)``: the parks after the moves, and 1 for the large projects on a platform (subtracted
+        from their siting key), 0 for the others.
+    """
+    state = model.park_state
+    pi = model.levers.platforms.wanmu_priority * min(model.mechanisms.recruitment, 1.0)
+    platforms = state.wanmu_platform & ~state.closed
+    first = np.zeros(len(park))
+    if pi <= 0 or not platforms.any() or len(park) == 0:
+        return park, first
+    big = investment * model.scale >= LARGE_PROJECT_YI
+    hosts = model.lead_mask & platforms[:, None]  # platforms × sectors: the platform leads in the sector
+    move = big & ~platforms[park] & hosts[:, sector].any(axis=0) & (model.rng.random(len(park)) < min(pi, 1.0))
+    park = park.copy()
+    for j in np.flatnonzero(move):
+        ids = np.flatnonzero(hosts[:, sector[j]])
+        weights = state.available_space_mu[ids] + 1e-9 * state.industrial_land_mu[ids]
+        pick = int(np.searchsorted(np.cumsum(weights) / weights.sum(), model.rng.random(), side="right"))
+        park[j] = ids[min(pick, len(ids) - 1)]
+    first[big & platforms[park]] = 1.0
+    return park, first

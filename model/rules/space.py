@@ -117,7 +117,7 @@ def relocate_firms(model: ParkModel, idx: np.ndarray, need_mu: np.ndarray) -> np
     state = model.park_state
     need = dict(zip(idx.tolist(), need_mu.tolist(), strict=True))
     for i in movers.tolist():
-        available = np.where(state.downgraded, 0.0, state.available_space_mu)
+        available = np.where(state.closed, 0.0, state.available_space_mu)
         available[f.park[i]] = 0.0
         target = int(np.argmax(available))
         total = f.land_mu[i] + f.floor_mu[i] + need[i]
