@@ -129,7 +129,7 @@ def test_doubling_the_upgrade_subsidy_rate_brings_more_upgrades_and_costs_more(m
 def test_upgrade_subsidies_raise_output_and_tax_per_mu_by_2030(metric):
     # By 2025 the effect is within the noise (upgrades accumulate); by 2030 it is not.
     d = paired({**BIG_FUND, "levers.funds.tech_upgrade_subsidy_rate": 0.0},
-               {**BIG_FUND, "levers.funds.tech_upgrade_subsidy_rate": 0.4}, range(20), horizon=2030)
+               {**BIG_FUND, "levers.funds.tech_upgrade_subsidy_rate": 0.4}, range(30), horizon=2030)
     assert_positive(d[metric])
 
 
