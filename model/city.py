@@ -50,8 +50,9 @@ _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "pro
            "projects_signed_leading")
 _FUND_COUNTS = ("subsidised_upgrades", "enforced_exit_land_mu", "fund_room_yi", "fund_subsidy_demand_yi")
 """Counts of the fund rules (docs/ODD.md §7.3, 7.4, 7.10): upgrades that earned the 技术改造 subsidy, land that
-overdue D firms leaving under enforcement (腾退, in ``exit_firms``) send to redevelopment (亩), the manufacturing fund's room left for subsidies after rewards and
-innovation support and the subsidy demand at the full rate (亿元)."""
+overdue D firms leaving under enforcement (腾退, in ``exit_firms``) send to redevelopment (亩), the manufacturing
+fund's room left for subsidies after rewards and innovation support and the subsidy demand at the full rate
+(亿元)."""
 
 
 def release_agent_id_counter(model: mesa.Model) -> None:

@@ -7,6 +7,7 @@ other blocks of seeds of the same size, where the interval excluded zero as well
 """
 
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -152,9 +153,9 @@ def test_more_innovation_support_raises_rd_over_gdp():
 
 def test_compensation_acceptance_is_one_without_a_city_share_and_rises_with_it():
     assert compensation_acceptance(0.0, 1.0) == 1.0
-    shares = [0.0, 0.15, 0.3, 0.6, 0.9, 1.0]
-    values = [compensation_acceptance(c, 1.0) for c in shares]
-    assert all(a < b for a, b in zip(values[:-2], values[1:-1], strict=True)) and values[-1] == values[-2]
+    values = [compensation_acceptance(c, 1.0) for c in (0.0, 0.15, 0.3, 0.6, 0.9)]
+    assert all(a < b for a, b in pairwise(values))
+    assert compensation_acceptance(1.0, 1.0) == values[-1]  # the share enters capped (a numerical guard)
     assert compensation_acceptance(0.6, 2.0) > compensation_acceptance(0.6, 1.0)
 
 
