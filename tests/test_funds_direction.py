@@ -190,3 +190,42 @@ def test_stricter_enforcement_raises_2030_output_where_space_binds():
     assert_positive(d["enforced_exit_land_mu"])
     assert_positive(d["total_output_yi"])
     assert_positive(d["tax_per_mu_wan"])
+
+
+# --- the effects report's fund sections ---------------------------------------------------------------------------
+
+def test_the_effects_report_gives_each_fund_lever_its_channel_and_says_whether_the_fund_binds():
+    import pandas as pd
+
+    from parkabm.experiments.analysis.effects import (
+        CHANNELS,
+        LeverStep,
+        channel_effects,
+        fund_sections,
+        fund_slack,
+    )
+
+    lever = "levers.funds.tech_upgrade_subsidy_rate"
+    assert CHANNELS[lever] == ("upgrades", "sum")
+    rows = []
+    for arm in (0, 1):
+        for replicate in range(4):
+            for year in (2021, 2022, 2023):
+                rows.append({"arm": arm, "replicate": replicate, "year": year,
+                             "upgrades": 10 + arm * (3 + replicate % 2) if year > 2021 else 99,
+                             "fiscal_tech_upgrade_subsidy_yi": 5.0 if replicate else 16.8,
+                             "fiscal_milestone_rewards_yi": 0.2, "fiscal_innovation_support_yi": 3.0})
+    runs = pd.DataFrame(rows)
+    step = LeverStep(lever, "×2", 0.1, 0.2)
+    channels = channel_effects(runs, [step], year=2023, base_year=2021)
+    row = channels.iloc[0]
+    assert row["metric"] == "upgrades" and row["significant"] and row["effect"] == 7.0  # (3 or 4) × 2 years
+    slack = fund_slack(runs, 20.0, year=2023, base_year=2021)
+    assert slack is not None
+    np.testing.assert_allclose([slack["room_yi"], slack["binding_share"]], [16.8, 0.25])
+    np.testing.assert_allclose(slack["slack_yi"], 0.75 * 11.8)
+    text = "\n".join(fund_sections(channels, slack, 20.0, "en"))
+    assert "binds in 25% of replicate-years" in text and "Not binding in this scenario" in text
+    assert "binds in 100%" in "\n".join(fund_sections(None, {**slack, "binding_share": 1.0}, 20.0, "en"))
+    assert "Not binding" not in "\n".join(fund_sections(None, {**slack, "binding_share": 1.0}, 20.0, "en"))
+    assert fund_slack(runs.drop(columns="fiscal_innovation_support_yi"), 20.0, year=2023, base_year=2021) is None

@@ -657,6 +657,8 @@ FUND_TEXT = {
                "unchanged scenario's value:"),
         "zh": ("各资金类杠杆（及亩均整治力度）首先通过一个产出起作用；"
                "以下为其配对效应（计数为预测期累计，其余为比较年份水平）及未改变情景取值：")},
+    "channel": {"en": "Channel", "zh": "作用渠道"},
+    "channel_effect": {"en": "Effect (unchanged value)", "zh": "效应（未改变情景取值）"},
     "fund": {"en": "Manufacturing fund: binding or not", "zh": "制造业专项资金是否约束"},
     "fund_binding": {
         "en": ("The fund of {cap:g}亿 a year leaves {room:.1f}亿 a year for 技术改造 subsidies after rewards and "
@@ -689,7 +691,8 @@ def fund_sections(channels: pd.DataFrame | None, slack: dict[str, float] | None,
         from parkabm.model.outputs.registry import output
 
         lines += ["", f"## {FUND_TEXT['channels'][lang]}", "", FUND_TEXT["channels_intro"][lang], ""]
-        lines += [_md_row([_text("lever", lang), _text("change", lang), "", ""]), _md_row(["---"] * 4)]
+        lines += [_md_row([_text("lever", lang), _text("change", lang), FUND_TEXT["channel"][lang],
+                           FUND_TEXT["channel_effect"][lang]]), _md_row(["---"] * 4)]
         for r in channels.itertuples(index=False):
             scale, digits = (100.0, 3) if r.metric == "rd_to_gdp" else (1.0, 1)
             cell = _cell(pd.Series({"effect": r.effect * scale, "ci_low": r.ci_low * scale,
@@ -697,7 +700,7 @@ def fund_sections(channels: pd.DataFrame | None, slack: dict[str, float] | None,
                                     "status": "evaluated"}), digits=digits)
             unit = " (pp)" if r.metric == "rd_to_gdp" else ""
             lines.append(_md_row([lever_label(r.lever, lang), r.change, f"{output(r.metric).label(lang)}{unit}",
-                                  f"{cell} (of {r.baseline_value * scale:,.{digits}f})"]))
+                                  f"{cell} ({r.baseline_value * scale:,.{digits}f})"]))
     if slack is not None and cap_yi is not None:
         lines += ["", f"## {FUND_TEXT['fund'][lang]}", "",
                   FUND_TEXT["fund_binding"][lang].format(cap=cap_yi, room=slack["room_yi"], subsidy=slack["subsidy_yi"],
