@@ -50,6 +50,11 @@ _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "pro
            "projects_over_10yi", "fai_yi", "standard_factory_m2", "service_entries",
            "space_requested_a_mu", "space_granted_a_mu", "redevelopment_mu", "redevelopment_top_half_mu",
            "projects_signed_leading")
+_FUND_COUNTS = ("subsidised_upgrades", "enforced_exit_land_mu", "fund_room_yi", "fund_subsidy_demand_yi")
+"""Counts of the fund rules (docs/ODD.md §7.3, 7.4, 7.10): upgrades that earned the 技术改造 subsidy, land that
+overdue D firms leaving under enforcement (腾退, in ``exit_firms``) send to redevelopment (亩), the manufacturing
+fund's room left for subsidies after rewards and innovation support and the subsidy demand at the full rate
+(亿元)."""
 
 
 def release_agent_id_counter(model: mesa.Model) -> None:
@@ -732,7 +737,7 @@ class ParkModel(mesa.Model):
 
     def _reset_year(self) -> None:
         self.ledger = dict.fromkeys(FISCAL_LEVERS, 0.0)
-        self.counts = dict.fromkeys(_COUNTS, 0.0)
+        self.counts = dict.fromkeys((*_COUNTS, *_FUND_COUNTS), 0.0)
 
     def step(self) -> None:
         """Advance one calendar year through the phases of :data:`parkabm.model.schedule.PHASES`, in order.

@@ -429,6 +429,15 @@ _PARAMETERS = [
         sampled_in_baseline=False,
         label=("Low-efficiency land threshold (share of median tax per mu)", "低效用地亩均税收门槛(占基年中位数)"),
     ),
+    Parameter(
+        "phaseout_acceptance_elasticity", 1.0, 0.5, 2.0, "",
+        "assumed: 制造业高质量发展若干意见 (十九) sets the city's share (不超过30%) but nothing sourced says how much "
+        "腾退 it calls forth; 1 = districts close buy-outs in inverse proportion to their net cost (range 0.5–2)",
+        "Elasticity of accepted 腾退 of overdue D firms to the districts' net cost per 亩, (1 − city share) of the "
+        "compensation.",
+        sampled_in_baseline=False,
+        label=("Phase-out acceptance elasticity", "腾退补偿响应弹性"),
+    ),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}

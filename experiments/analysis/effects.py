@@ -566,6 +566,150 @@ def cost_changes(table: pd.DataFrame, lever: str) -> list[str]:
     return [f"{r.change}: {r.effect:+.1f} 亿元" for r in rows.itertuples(index=False)]
 
 
+FUND_CAP_LEVER = "levers.funds.manufacturing_fund_yi_per_year"
+"""The manufacturing fund's yearly cap (docs/ODD.md §7.10): a ceiling, whose effect exists only where it binds."""
+
+FUND_SPENDING = ("fiscal_tech_upgrade_subsidy_yi", "fiscal_milestone_rewards_yi", "fiscal_innovation_support_yi")
+"""Yearly outputs of what the manufacturing fund pays: 技术改造 subsidies from the room the other two leave."""
+
+CHANNELS: dict[str, tuple[str, str]] = {
+    "levers.funds.manufacturing_fund_yi_per_year": ("upgrades", "sum"),
+    "levers.funds.tech_upgrade_subsidy_rate": ("upgrades", "sum"),
+    "levers.funds.tech_upgrade_min_investment_yi": ("upgrades", "sum"),
+    "levers.funds.strategic_min_investment_yi": ("upgrades", "sum"),
+    "levers.funds.innovation_support_yi_per_year": ("rd_to_gdp", "level"),
+    "levers.funds.phaseout_compensation_share": ("enforced_exits", "sum"),
+    "levers.evaluation.enforcement": ("enforced_exits", "sum"),
+}
+"""The output through which each fund lever (and 亩均 enforcement) acts first (docs/ODD.md §7.3, 7.4, 7.10), and how
+it is read: ``sum`` over the projected years up to the comparison year, or its ``level`` in that year. The report
+gives each lever's effect on its channel, so that a lever whose headline outcomes do not move can still be seen to
+act (or not)."""
+
+
+def channel_effects(runs: pd.DataFrame, steps: Sequence[LeverStep], *, year: int, base_year: int) -> pd.DataFrame:
+    """Return the paired effect of each step of a lever in :data:`CHANNELS` on its channel output.
+
+    Args:
+        runs: Output of :func:`run_effect_task` (all tasks); arm ``k`` (1-based) is ``steps[k − 1]``.
+        steps: The steps, in arm order.
+        year: Comparison year.
+        base_year: The scenario's base year (sums run over the later years up to ``year``).
+
+    Returns:
+        One row per step of a channel lever: ``lever``, ``change``, ``metric``, ``reduce``, ``baseline_value``,
+        ``effect``, ``ci_low``, ``ci_high``, ``significant``.
+    """
+    rows = []
+    for k, step in enumerate(steps, start=1):
+        channel = CHANNELS.get(step.lever)
+        if channel is None or channel[0] not in runs.columns:
+            continue
+        metric, reduce = channel
+        if reduce == "sum":
+            window = runs[(runs["year"] > base_year) & (runs["year"] <= year)]
+            value = window.groupby(["arm", "replicate"])[metric].sum()
+        else:
+            value = runs[runs["year"] == year].set_index(["arm", "replicate"])[metric]
+        x0 = value.xs(0, level=0).sort_index().to_numpy(dtype=float)
+        x1 = value.xs(k, level=0).sort_index().to_numpy(dtype=float)
+        effect, low, high, _ = paired_interval(x1 - x0)
+        rows.append({"lever": step.lever, "change": step.change, "metric": metric, "reduce": reduce,
+                     "baseline_value": float(np.nanmean(x0)), "effect": effect, "ci_low": low, "ci_high": high,
+                     "significant": bool(np.isfinite(low) and (low > 0 or high < 0))})
+    return pd.DataFrame(rows, columns=["lever", "change", "metric", "reduce", "baseline_value", "effect", "ci_low",
+                                       "ci_high", "significant"])
+
+
+def fund_slack(runs: pd.DataFrame, cap_yi: float, *, year: int, base_year: int) -> dict[str, float] | None:
+    """Return how much of the manufacturing fund's room the unchanged scenario leaves unspent, per year.
+
+    The room is ``max(cap − rewards − innovation support, 0)``; 技术改造 subsidies are paid from it and the fund
+    binds in a year when they use all of it (docs/ODD.md §7.10).
+
+    Args:
+        runs: Output of :func:`run_effect_task`; arm 0 is read.
+        cap_yi: The unchanged scenario's ``manufacturing_fund_yi_per_year``.
+        year: Comparison year.
+        base_year: The scenario's base year.
+
+    Returns:
+        ``room_yi``, ``subsidy_yi`` and ``slack_yi`` (means per year, 亿元) and ``binding_share`` (of replicate ×
+        years in which the subsidy used all the room); None when the runs lack the fund's outputs.
+    """
+    if any(c not in runs.columns for c in FUND_SPENDING):
+        return None
+    rows = runs[(runs["arm"] == 0) & (runs["year"] > base_year) & (runs["year"] <= year)]
+    if rows.empty:
+        return None
+    subsidy, rewards, support = (rows[c].to_numpy(dtype=float) for c in FUND_SPENDING)
+    room = np.maximum(cap_yi - rewards - support, 0.0)
+    binding = subsidy >= room - 1e-9 * max(cap_yi, 1.0)
+    return {"room_yi": float(room.mean()), "subsidy_yi": float(subsidy.mean()),
+            "slack_yi": float((room - subsidy).mean()), "binding_share": float(binding.mean())}
+
+
+FUND_TEXT = {
+    "channels": {"en": "Channels of the fund levers", "zh": "资金类杠杆的作用渠道"},
+    "channels_intro": {
+        "en": ("Each fund lever (and 亩均 enforcement) acts first through one output; its paired effect there "
+               "(summed over the projected years for counts, the comparison year's level otherwise), with the "
+               "unchanged scenario's value:"),
+        "zh": ("各资金类杠杆（及亩均整治力度）首先通过一个产出起作用；"
+               "以下为其配对效应（计数为预测期累计，其余为比较年份水平）及未改变情景取值：")},
+    "channel": {"en": "Channel", "zh": "作用渠道"},
+    "channel_effect": {"en": "Effect (unchanged value)", "zh": "效应（未改变情景取值）"},
+    "fund": {"en": "Manufacturing fund: binding or not", "zh": "制造业专项资金是否约束"},
+    "fund_binding": {
+        "en": ("The fund of {cap:g}亿 a year leaves {room:.1f}亿 a year for 技术改造 subsidies after rewards and "
+               "innovation support; subsidies use {subsidy:.1f}亿 (mean of replicates and years), so it binds in "
+               "{binding:.0%} of replicate-years and {slack:.1f}亿 a year stays unspent."),
+        "zh": ("制造业专项资金每年{cap:g}亿元，扣除奖励与创新支持后技改补助可用{room:.1f}亿元/年；"
+               "补助实际使用{subsidy:.1f}亿元（各次模拟与年份均值），"
+               "在{binding:.0%}的模拟年份中约束，每年{slack:.1f}亿元未使用。")},
+    "not_binding": {
+        "en": ("Not binding in this scenario: a bigger fund changes nothing while subsidy demand stays below the "
+               "room; a smaller one binds once the room falls below about {subsidy:.1f}亿 a year."),
+        "zh": ("本情景下不构成约束：补助需求低于可用额度时扩大资金规模不改变任何结果；"
+               "可用额度低于约{subsidy:.1f}亿元/年时缩减资金即构成约束。")},
+}
+"""Text of the fund sections of effects.md in both languages."""
+
+
+def fund_sections(channels: pd.DataFrame | None, slack: dict[str, float] | None, cap_yi: float | None,
+                  lang: str) -> list[str]:
+    """Return the lines of the two fund sections of effects.md: the channels and whether the fund binds.
+
+    Args:
+        channels: Output of :func:`channel_effects` (no section when None or empty).
+        slack: Output of :func:`fund_slack` (no section when None).
+        cap_yi: The unchanged scenario's fund cap.
+        lang: ``en`` or ``zh``.
+    """
+    lines: list[str] = []
+    if channels is not None and len(channels):
+        from parkabm.model.outputs.registry import output
+
+        lines += ["", f"## {FUND_TEXT['channels'][lang]}", "", FUND_TEXT["channels_intro"][lang], ""]
+        lines += [_md_row([_text("lever", lang), _text("change", lang), FUND_TEXT["channel"][lang],
+                           FUND_TEXT["channel_effect"][lang]]), _md_row(["---"] * 4)]
+        for r in channels.itertuples(index=False):
+            scale, digits = (100.0, 3) if r.metric == "rd_to_gdp" else (1.0, 1)
+            cell = _cell(pd.Series({"effect": r.effect * scale, "ci_low": r.ci_low * scale,
+                                    "ci_high": r.ci_high * scale, "significant": r.significant,
+                                    "status": "evaluated"}), digits=digits)
+            unit = " (pp)" if r.metric == "rd_to_gdp" else ""
+            lines.append(_md_row([lever_label(r.lever, lang), r.change, f"{output(r.metric).label(lang)}{unit}",
+                                  f"{cell} ({r.baseline_value * scale:,.{digits}f})"]))
+    if slack is not None and cap_yi is not None:
+        lines += ["", f"## {FUND_TEXT['fund'][lang]}", "",
+                  FUND_TEXT["fund_binding"][lang].format(cap=cap_yi, room=slack["room_yi"], subsidy=slack["subsidy_yi"],
+                                                         slack=slack["slack_yi"], binding=slack["binding_share"])]
+        if slack["binding_share"] < 0.5:
+            lines += ["", FUND_TEXT["not_binding"][lang].format(subsidy=slack["subsidy_yi"])]
+    return lines
+
+
 # ----------------------------------------------------------------------------------------------------
 # Report
 # ----------------------------------------------------------------------------------------------------
@@ -667,7 +811,8 @@ def _md_row(cells: Sequence[str]) -> str:
 
 
 def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int, base_year: int,
-                    lang: str = "en") -> str:
+                    lang: str = "en", channels: pd.DataFrame | None = None, slack: dict[str, float] | None = None,
+                    fund_cap_yi: float | None = None) -> str:
     """Return ``effects.md``: the headline effects per lever step, the inert levers, the target effects, the method.
 
     Args:
@@ -677,6 +822,9 @@ def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int,
         seed: Master seed.
         base_year: The scenario's base year.
         lang: ``en`` or ``zh``.
+        channels: Output of :func:`channel_effects`, for the channels section (none when omitted).
+        slack: Output of :func:`fund_slack`, for the section on whether the manufacturing fund binds.
+        fund_cap_yi: The unchanged scenario's manufacturing fund cap (with ``slack``).
     """
     from parkabm.model.outputs.registry import display_unit
 
@@ -735,6 +883,7 @@ def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int,
     if transfers:
         lines += ["", f"## {_text('transfers', lang)}", "", _text("transfers_intro", lang), ""]
         lines += [f"- {lever_label(lever, lang)} (`{lever}`)" for lever in transfers]
+    lines += fund_sections(channels, slack, fund_cap_yi, lang)
     lines += ["", f"## {_text('targets', lang)}", "", _text("targets_intro", lang), ""]
     target_names = list(dict.fromkeys(targets["outcome"]))
     tnames = [_text("lever", lang), _text("change", lang)] + [
@@ -855,6 +1004,7 @@ def run_effects(ref: str | Path, *, reps: int = DEFAULT_REPS, seed: int = 0, out
                                    "fiscal_total_yi", *targets["metric"]]))
     from parkabm.model.outputs.registry import CITY_OUTPUTS
 
+    metrics = tuple(dict.fromkeys([*metrics, *FUND_SPENDING, *(c[0] for c in CHANNELS.values())]))
     metrics = tuple(m for m in metrics if m in CITY_OUTPUTS)
     arms = [{}] + [s.changes for s in steps]
     from parkabm.scenarios.loader import apply_changes
@@ -871,12 +1021,16 @@ def run_effects(ref: str | Path, *, reps: int = DEFAULT_REPS, seed: int = 0, out
     seconds = time.perf_counter() - start
     runs = pd.concat(frames, ignore_index=True)
     table = effect_table(runs, steps, targets, year=year, base_year=scenario.world.base_year)
+    channels = channel_effects(runs, steps, year=year, base_year=scenario.world.base_year)
+    cap = float(scenario.levers.funds.manufacturing_fund_yi_per_year)
+    slack = fund_slack(runs, cap, year=year, base_year=scenario.world.base_year)
     names = {"table": "effects.csv", "report": "effects.md"}
     with staged_folder(out, kind="effects") as staging:
         table.to_csv(staging / names["table"], index=False, encoding="utf-8")
         (staging / names["report"]).write_text(
             format_markdown(table, scenario=scenario.name, reps=reps, seed=seed,
-                            base_year=scenario.world.base_year, lang=lang), encoding="utf-8")
+                            base_year=scenario.world.base_year, lang=lang, channels=channels, slack=slack,
+                            fund_cap_yi=cap), encoding="utf-8")
         charts_written = write_effect_charts(table, staging, langs=chart_langs, scenario=scenario.name)
     files = {role: out / name for role, name in names.items()}
     files.update({role: out / path.name for role, path in charts_written.items()})

@@ -60,16 +60,20 @@ def support_innovation(model: ParkModel) -> None:
 def settle_fund(model: ParkModel) -> None:
     """Pay this year's 技术改造 subsidies within the manufacturing fund and set next year's rationing.
 
-    The fund (制造业高质量发展若干意见: 每年统筹安排20亿元) pays milestone rewards and innovation support first;
-    技术改造
-    subsidies get what remains. If demand exceeds it, subsidies are paid pro rata, and next year firms expect the
-    rate scaled by what this year's room would have covered of full-rate demand.
+    The fund (制造业高质量发展若干意见 (二十二): 每年统筹安排20亿元) pays milestone rewards and innovation support
+    first; 技术改造 subsidies get what remains, the room ``R = max(cap − rewards − support, 0)``. If demand exceeds
+    it, subsidies are paid pro rata, and next year firms expect the rate scaled by ``min(1, R / D_full)``, what this
+    year's room would have covered of full-rate demand ``D_full``. Money the year does not need stays unspent (the
+    cap is a ceiling, not a transfer): a bigger fund changes nothing while ``D_full < R``, and the room and the
+    demand are counted (``fund_room_yi``, ``fund_subsidy_demand_yi``) so that the slack can be reported.
     """
     cap = model.levers.funds.manufacturing_fund_yi_per_year
     committed = model.ledger["milestone_rewards"] + model.ledger["innovation_support"]
     room = max(cap - committed, 0.0)
     paid = min(model.subsidy_demand, room)
     model.ledger["tech_upgrade_subsidy"] += paid
+    model.counts["fund_room_yi"] += room
+    model.counts["fund_subsidy_demand_yi"] += model.subsidy_demand_full
     full = model.subsidy_demand_full
     model.subsidy_ration = min(1.0, room / full) if full > 1e-12 else 1.0
     model.subsidy_demand = model.subsidy_demand_full = 0.0

@@ -80,6 +80,7 @@ def upgrade_firms(model: ParkModel) -> None:
     f.upgrades[up] += 1
     model.counts["upgrades"] += len(up)
     model.counts["fai_yi"] += investment[do].sum()
+    model.counts["subsidised_upgrades"] += int((do & eligible).sum())
     model.subsidy_demand += rate * investment[do & eligible].sum()
     model.subsidy_demand_full += full_rate * investment[do & eligible].sum()
 
