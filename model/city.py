@@ -576,6 +576,16 @@ class ParkModel(mesa.Model):
         self.leader = np.zeros(n, dtype=bool)
         self.has_leader = np.zeros((self.n_parks, self.n_sectors), dtype=bool)
         self.agglomeration = np.zeros((self.n_parks, self.n_sectors))
+        # Differentiated resource prices, energy-use quotas (docs/ODD.md §7.11, §7.15) and the per-rule random
+        # streams (§7.16). resource_share: this year's land, water and gas price differences of each firm as a cost
+        # share of output (firms added later in the year count 0); energy_quota_bound: firms whose growth the
+        # 用能指标 capped this year; energy_quota_granted / _requested: energy-use increments per park, in kWh
+        # of base-year prices' output (万元 × kWh/万元); stream_entropy: seeds every rule's stream, drawn once here.
+        self.resource_share: np.ndarray = np.zeros(n)
+        self.energy_quota_bound: int = 0
+        self.energy_quota_granted: np.ndarray = np.zeros(self.n_parks)
+        self.energy_quota_requested: np.ndarray = np.zeros(self.n_parks)
+        self.stream_entropy: int = int(self.rng.integers(2**63))
         self.records = []
         self.park_records = []
         self.datacollector = mesa.DataCollector(
