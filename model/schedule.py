@@ -26,6 +26,7 @@ from parkabm.model.rules.land import (
 from parkabm.model.rules.prices import advance_price
 from parkabm.model.rules.race import rank_parks
 from parkabm.model.rules.recruitment import recruit_projects
+from parkabm.model.rules.resources import release_unused_land
 from parkabm.model.rules.upgrading import upgrade_firms
 from parkabm.model.streams import start_rule_stream
 
@@ -61,7 +62,7 @@ class Phase:
             rule(model)
 
 
-EVALUATE = Phase("evaluate", (evaluate_mujun, chain_leaders, agglomeration_index),
+EVALUATE = Phase("evaluate", (evaluate_mujun, release_unused_land, chain_leaders, agglomeration_index),
                  "亩均论英雄 classes and surcharges, chain leaders and agglomeration, from last year's state.")
 """The evaluation phase, also run once when the model is built (before the base year is recorded)."""
 

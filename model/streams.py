@@ -11,7 +11,7 @@ its own state, derived from the run's seed, the year and the rule's place in the
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,4 +58,5 @@ def start_rule_stream(model: _Streamed, rule: int, n_rules: int) -> None:
     """
     bit_generator = model.rng.bit_generator
     if isinstance(bit_generator, np.random.PCG64) and getattr(model, "stream_entropy", None) is not None:
-        bit_generator.state = rule_stream_state(model.stream_entropy, model.year, rule, n_rules)
+        state: Any = rule_stream_state(model.stream_entropy, model.year, rule, n_rules)
+        bit_generator.state = state

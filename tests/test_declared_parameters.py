@@ -17,6 +17,7 @@ RULE_PARAMETERS = (
     "service_entry_rate", "entry_size_ratio", "entry_max_size_yi", "upgrade_margin", "upgrade_hurdle_rate",
     "upgrade_return_sd", "industry_fund_deployment_years", "industry_fund_stake_share",
     "low_efficiency_tax_share",
+    "land_use_tax_yuan_per_m2", "water_m3_per_kwh", "gas_m3_per_kwh", "land_release_response",
 )
 
 

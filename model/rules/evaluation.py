@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.firms import NOT_EVALUATED
-from parkabm.model.rules.resources import release_unused_land, set_resource_costs
+from parkabm.model.rules.resources import set_resource_costs
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -71,8 +71,8 @@ def evaluate_mujun(model: ParkModel) -> None:
     upgrades moves up, and the share in D can fall (or rise) with what firms do. D firms count consecutive years;
     their electricity surcharge rises once they have been D for more than :data:`PERSISTENT_D_YEARS` years. The
     surcharge becomes a cost share of output (元/kWh × kWh/万元), scaled by the ``evaluation`` mechanism. The
-    class's land, water and gas price differences become ``model.resource_share``, and firms paying more land tax
-    release unused land (:mod:`parkabm.model.rules.resources`).
+    class's land, water and gas price differences become ``model.resource_share``
+    (:func:`parkabm.model.rules.resources.set_resource_costs`).
 
     Sets ``firms.mujun_class``, ``firms.years_in_d``, ``model.score``, ``model.surcharge_share`` and
     ``model.resource_share``, and at the first evaluation ``model.mujun_benchmark`` and ``model.mujun_cutoffs``.
@@ -118,4 +118,3 @@ def evaluate_mujun(model: ParkModel) -> None:
     surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
     model.surcharge_share = scale * surcharge * f.electricity / 1e4
     set_resource_costs(model, cls)
-    release_unused_land(model)
