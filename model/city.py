@@ -466,6 +466,13 @@ class ParkModel(mesa.Model):
         park_records: Per-park outputs (arrays over parks), one dict per recorded year.
         last_tally: The tally of the last recorded year.
         datacollector: Mesa's collector of the registry's outputs, citywide and per park agent.
+        resource_share: This year's land, water and gas price differences of each firm as a cost share of output
+            (firms added since the evaluation count 0).
+        energy_quota_bound: Firms whose growth the energy-use quota (用能指标) capped this year.
+        energy_quota_granted: Energy-use increment granted per park this year (万元 × kWh/万元).
+        energy_quota_requested: Energy-use increment requested per park this year (万元 × kWh/万元).
+        stream_entropy: Seed of every rule's random stream (:mod:`parkabm.model.streams`), drawn once at
+            initialisation.
     """
 
     policy: Scenario
@@ -526,6 +533,11 @@ class ParkModel(mesa.Model):
     last_tally: Tally
     datacollector: mesa.DataCollector
     levers_after_2021: Levers
+    resource_share: np.ndarray
+    energy_quota_bound: int
+    energy_quota_granted: np.ndarray
+    energy_quota_requested: np.ndarray
+    stream_entropy: int
 
     def __init__(self, scenario: Scenario | str = "baseline", *, seed: int | None = None,
                  rng: int | np.random.SeedSequence | np.random.Generator | None = None,
@@ -584,6 +596,16 @@ class ParkModel(mesa.Model):
         self.leader = np.zeros(n, dtype=bool)
         self.has_leader = np.zeros((self.n_parks, self.n_sectors), dtype=bool)
         self.agglomeration = np.zeros((self.n_parks, self.n_sectors))
+        # Differentiated resource prices, energy-use quotas (docs/ODD.md §7.11, §7.16) and the per-rule random
+        # streams (§7.17). resource_share: this year's land, water and gas price differences of each firm as a cost
+        # share of output (firms added later in the year count 0); energy_quota_bound: firms whose growth the
+        # 用能指标 capped this year; energy_quota_granted / _requested: energy-use increments per park, in kWh
+        # of base-year prices' output (万元 × kWh/万元); stream_entropy: seeds every rule's stream, drawn once here.
+        self.resource_share = np.zeros(n)
+        self.energy_quota_bound = 0
+        self.energy_quota_granted = np.zeros(self.n_parks)
+        self.energy_quota_requested = np.zeros(self.n_parks)
+        self.stream_entropy = int(self.rng.integers(2**63))
         self.records = []
         self.park_records = []
         self.datacollector = mesa.DataCollector(

@@ -27,7 +27,9 @@ from parkabm.model.rules.land import (
 from parkabm.model.rules.prices import advance_price
 from parkabm.model.rules.race import rank_parks
 from parkabm.model.rules.recruitment import recruit_projects
+from parkabm.model.rules.resources import release_unused_land
 from parkabm.model.rules.upgrading import upgrade_firms
+from parkabm.model.streams import start_rule_stream
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -57,10 +59,11 @@ class Phase:
     def run(self, model: ParkModel) -> None:
         """Apply the phase's rules to ``model`` in order."""
         for rule in self.rules:
+            start_rule_stream(model, RULE_INDEX.get(rule.__name__, 0), len(RULE_INDEX))
             rule(model)
 
 
-EVALUATE = Phase("evaluate", (evaluate_mujun, chain_leaders, agglomeration_index),
+EVALUATE = Phase("evaluate", (evaluate_mujun, release_unused_land, chain_leaders, agglomeration_index),
                  "亩均论英雄 classes and surcharges, chain leaders and agglomeration, from last year's state.")
 """The evaluation phase, also run once when the model is built (before the base year is recorded)."""
 
@@ -86,3 +89,9 @@ PHASES: tuple[Phase, ...] = (
 def rule_names() -> list[str]:
     """Return the names of every rule of the year, in the order they run."""
     return [rule.__name__ for phase in PHASES for rule in phase.rules]
+
+
+RULE_INDEX: dict[str, int] = {name: i for i, name in enumerate(rule_names())}
+"""Place of every rule in the year, by name: each rule of each year draws from its own random stream
+(:func:`parkabm.model.streams.start_rule_stream`), so a change in what one rule draws leaves the others' draws
+alone and paired runs keep common random numbers."""

@@ -438,6 +438,39 @@ _PARAMETERS = [
         sampled_in_baseline=False,
         label=("Phase-out acceptance elasticity", "腾退补偿响应弹性"),
     ),
+    # Differentiated land, water and gas prices by 亩均 class (docs/ODD.md §7.11, model/rules/resources.py).
+    Parameter(
+        "land_use_tax_yuan_per_m2", 8.0, 3.0, 15.0, "元/m² per year",
+        "assumed: 城镇土地使用税 in Hangzhou runs from 1.5 to 30元/m² by land grade; industrial land in the zones is "
+        "mostly in the middle grades (range 3–15)",
+        "Standard land-use tax on industrial land, the base of the differentiated land-tax levers.",
+        sampled_in_baseline=False,
+        label=("Standard land-use tax (yuan/m²)", "城镇土地使用税标准(元/平方米)"),
+    ),
+    Parameter(
+        "water_m3_per_kwh", 0.01, 0.004, 0.03, "m³ per kWh",
+        "assumed: industrial water use of about 3–7 m³ per 万元 of output against 150–650 kWh/万元 (sectors.csv); "
+        "a firm's water use scales with its energy intensity",
+        "Water a firm uses per kWh of electricity, to price the differentiated water surcharge.",
+        sampled_in_baseline=False,
+        label=("Water per kWh (m³)", "单位电耗用水(立方米/千瓦时)"),
+    ),
+    Parameter(
+        "gas_m3_per_kwh", 0.03, 0.01, 0.08, "m³ per kWh",
+        "assumed: natural gas supplies roughly a tenth to a quarter of industrial final energy in Zhejiang "
+        "(1 m³ ≈ 10 kWh of heat), so 0.01–0.08 m³ per kWh of electricity",
+        "Natural gas a firm uses per kWh of electricity, to price the differentiated gas surcharge.",
+        sampled_in_baseline=False,
+        label=("Gas per kWh (m³)", "单位电耗用气(立方米/千瓦时)"),
+    ),
+    Parameter(
+        "land_release_response", 0.2, 0.0, 0.5, "share of unused land per year per +100% land tax",
+        "assumed: 差别化用地 aims at idle land held by weak firms (制造业高质量发展若干意见 (十九)); a firm "
+        "paying twice the land tax gives back a fifth of its unused land a year (range 0–0.5)",
+        "Share of its unused land a firm releases to its park each year, per unit of its land-tax increase.",
+        sampled_in_baseline=False,
+        label=("Land release under land-tax surcharge", "差别化地税下闲置土地退还"),
+    ),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}

@@ -414,6 +414,148 @@ class Surcharges(BaseModel):
         return self
 
 
+# Differentiated land, water and gas prices and energy-use quotas by 亩均 class (docs/ODD.md §7.11, §7.16).
+
+
+def _non_decreasing_by_class(model: BaseModel, code: str) -> None:
+    values = model.model_dump()
+    if not values["a"] <= values["b"] <= values["c"] <= values["d"]:
+        raise rejection(
+            code, "values non-decreasing from a to d: a ≤ b ≤ c ≤ d",
+            shown=", ".join(f"{k}={format_number(v)}" for k, v in values.items()),
+        )
+
+
+class LandTaxChange(BaseModel):
+    """Differentiated 城镇土地使用税 per 亩均 class: change of the standard rate (A/B reduced, D surcharged)."""
+
+    model_config = _STRICT
+
+    a: float = _field(
+        -0.5, ge=-1, le=3, unit="share of the standard land-use tax",
+        source=("assumed: 制造业高质量发展若干意见 (十九) 差别化用地; Zhejiang counties reduce the land-use tax "
+                "of A firms by half or more (DATA-SOURCES 亩均论英雄: differentiated land prices), range −1 to 0"),
+        what="Change of the land-use tax for class A (−0.5 = half the standard rate).",
+        label=("Land-use tax change, class A", "A类城镇土地使用税调整"),
+    )
+    b: float = _field(
+        -0.25, ge=-1, le=3, unit="share of the standard land-use tax",
+        source="assumed: a smaller reduction than A (DATA-SOURCES 亩均论英雄: B 鼓励提升), range −0.5 to 0",
+        what="Change of the land-use tax for class B.",
+        label=("Land-use tax change, class B", "B类城镇土地使用税调整"),
+    )
+    c: float = _field(
+        0.0, ge=-1, le=3, unit="share of the standard land-use tax",
+        source="assumed: C pays the full rate (DATA-SOURCES 亩均论英雄: C 帮扶整治), range 0 to 0.5",
+        what="Change of the land-use tax for class C.",
+        label=("Land-use tax change, class C", "C类城镇土地使用税调整"),
+    )
+    d: float = _field(
+        0.5, ge=-1, le=3, unit="share of the standard land-use tax",
+        source=("assumed: D pays the full rate and a 差别化 surcharge, as its electricity surcharge "
+                "(DATA-SOURCES 亩均论英雄: D 淘汰关停), range 0 to 1"),
+        what="Change of the land-use tax for class D.",
+        label=("Land-use tax change, class D", "D类城镇土地使用税调整"),
+    )
+
+    @model_validator(mode="after")
+    def _non_decreasing(self) -> LandTaxChange:
+        _non_decreasing_by_class(self, "land_tax_decreasing")
+        return self
+
+
+class WaterSurcharges(BaseModel):
+    """Differentiated water price (差别化水价) per 亩均 class; it may not fall from A to D."""
+
+    model_config = _STRICT
+
+    a: float = _field(
+        0.0, ge=0, le=5, unit="元/m³", source="DATA-SOURCES 亩均论英雄: differentiated water prices; none for A",
+        what="Water surcharge on class A.",
+        label=("Water surcharge, class A (yuan/m³)", "A类差别化水价(元/立方米)"),
+    )
+    b: float = _field(
+        0.0, ge=0, le=5, unit="元/m³", source="DATA-SOURCES 亩均论英雄: differentiated water prices; none for B",
+        what="Water surcharge on class B.",
+        label=("Water surcharge, class B (yuan/m³)", "B类差别化水价(元/立方米)"),
+    )
+    c: float = _field(
+        0.5, ge=0, le=5, unit="元/m³",
+        source="assumed: DATA-SOURCES 亩均论英雄 (差别化水价) gives no figure; half the D surcharge, range 0–1",
+        what="Water surcharge on class C.",
+        label=("Water surcharge, class C (yuan/m³)", "C类差别化水价(元/立方米)"),
+    )
+    d: float = _field(
+        1.0, ge=0, le=5, unit="元/m³",
+        source=("assumed: DATA-SOURCES 亩均论英雄 (差别化水价) gives no figure; about a third of an industrial water "
+                "price of ≈3–4元/m³, range 0.5–2"),
+        what="Water surcharge on class D.",
+        label=("Water surcharge, class D (yuan/m³)", "D类差别化水价(元/立方米)"),
+    )
+
+    @model_validator(mode="after")
+    def _non_decreasing(self) -> WaterSurcharges:
+        _non_decreasing_by_class(self, "water_surcharges_decreasing")
+        return self
+
+
+class GasSurcharges(BaseModel):
+    """Differentiated natural-gas price (差别化气价) per 亩均 class; it may not fall from A to D."""
+
+    model_config = _STRICT
+
+    a: float = _field(
+        0.0, ge=0, le=5, unit="元/m³", source="DATA-SOURCES 亩均论英雄: differentiated gas prices; none for A",
+        what="Gas surcharge on class A.",
+        label=("Gas surcharge, class A (yuan/m³)", "A类差别化气价(元/立方米)"),
+    )
+    b: float = _field(
+        0.0, ge=0, le=5, unit="元/m³", source="DATA-SOURCES 亩均论英雄: differentiated gas prices; none for B",
+        what="Gas surcharge on class B.",
+        label=("Gas surcharge, class B (yuan/m³)", "B类差别化气价(元/立方米)"),
+    )
+    c: float = _field(
+        0.2, ge=0, le=5, unit="元/m³",
+        source="assumed: DATA-SOURCES 亩均论英雄 (差别化气价) gives no figure; half the D surcharge, range 0–0.4",
+        what="Gas surcharge on class C.",
+        label=("Gas surcharge, class C (yuan/m³)", "C类差别化气价(元/立方米)"),
+    )
+    d: float = _field(
+        0.4, ge=0, le=5, unit="元/m³",
+        source=("assumed: DATA-SOURCES 亩均论英雄 (差别化气价) gives no figure; about a tenth of an industrial gas "
+                "price of ≈3.5–4元/m³, as the D electricity surcharge is of a power price, range 0.2–0.8"),
+        what="Gas surcharge on class D.",
+        label=("Gas surcharge, class D (yuan/m³)", "D类差别化气价(元/立方米)"),
+    )
+
+    @model_validator(mode="after")
+    def _non_decreasing(self) -> GasSurcharges:
+        _non_decreasing_by_class(self, "gas_surcharges_decreasing")
+        return self
+
+
+class EnergyQuota(BaseModel):
+    """用能指标: the city's yearly energy-use increment, split by 赛马 rank and class (A first, D none)."""
+
+    model_config = _STRICT
+
+    increment_share: float = _field(
+        0.12, ge=0, le=0.5, unit="share of last year's energy use of energy-intensive firms",
+        source=("assumed: 2022年7月征求意见稿 四.2 (用能指标 follow the 赛马 ranking) gives no size; set so that it "
+                "caps about 35–210 of the ≈500–770 energy-intensive firms a year in the baseline (D firms, fast "
+                "growers in parks ranked low), range 0.05–0.20"),
+        what="Energy-use increment the city hands out each year, as a share of last year's use.",
+        label=("Energy-use quota increment (share/yr)", "用能指标年增量(占上年用能)"),
+    )
+    energy_intensive_kwh_per_wan: float = _field(
+        300.0, ge=0, le=5000, unit="kWh/万元",
+        source=("assumed: sectors.csv puts textiles, chemicals, new materials, integrated circuits and green "
+                "energy at ≥300 kWh/万元; lighter firms grow without a quota (range 200–450)"),
+        what="Electricity intensity at and above which a firm needs 用能指标 to grow.",
+        label=("Energy-intensive firm threshold (kWh per 10k yuan)", "用能指标适用电耗门槛(千瓦时/万元)"),
+    )
+
+
 class EvaluationLevers(BaseModel):
     """亩均论英雄: the yearly 亩均 evaluation of firms, its classes and their consequences."""
 
@@ -464,6 +606,24 @@ class EvaluationLevers(BaseModel):
         source="assumed: D-class firms get a rectification deadline (DATA-SOURCES: C 帮扶整治, D 淘汰关停)",
         what="Years a D-class firm has to improve before enforcement applies.",
         label=("Rectification deadline (years)", "D类整改期限(年)"),
+    )
+    land_tax_change: LandTaxChange = Field(
+        default_factory=LandTaxChange,
+        description=("Differentiated 城镇土地使用税 per class, as a change of the standard rate. Unit: share. "
+                     "Source: 制造业高质量发展若干意见 (十九) 差别化用地; DATA-SOURCES 亩均论英雄."),
+    )
+    water_surcharge_yuan_per_m3: WaterSurcharges = Field(
+        default_factory=WaterSurcharges,
+        description="Water surcharge per class. Unit: 元/m³. Source: DATA-SOURCES 亩均论英雄 (差别化水价).",
+    )
+    gas_surcharge_yuan_per_m3: GasSurcharges = Field(
+        default_factory=GasSurcharges,
+        description="Natural-gas surcharge per class. Unit: 元/m³. Source: DATA-SOURCES 亩均论英雄 (差别化气价).",
+    )
+    energy_quota: EnergyQuota = Field(
+        default_factory=EnergyQuota,
+        description=("用能指标: yearly energy-use increment, by 赛马 rank and class. Source: 制造业高质量发展若干意见 "
+                     "(十九) 差别化用能; 2022年7月征求意见稿 四.2."),
     )
 
     @model_validator(mode="after")
@@ -678,6 +838,11 @@ class Mechanisms(BaseModel):
     entry: float = _mechanism(
         "Entry of service firms (births at a rate per firm).", "docs/ODD.md §7.14; assumed rate",
         label=("service entry", "服务业企业进入"),
+    )
+    energy_quota: float = _mechanism(
+        "用能指标 capping the growth of energy-intensive firms (A first, D none; parks by 赛马 rank).",
+        "docs/ODD.md §7.16; 制造业高质量发展若干意见 (十九) 差别化用能; 2022年7月征求意见稿 四.2",
+        label=("energy-use quota", "用能指标"),
     )
 
 

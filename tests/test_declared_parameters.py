@@ -18,6 +18,7 @@ RULE_PARAMETERS = (
     "upgrade_return_sd", "industry_fund_deployment_years", "industry_fund_stake_share",
     "low_efficiency_tax_share",
     "phaseout_acceptance_elasticity",
+    "land_use_tax_yuan_per_m2", "water_m3_per_kwh", "gas_m3_per_kwh", "land_release_response",
 )
 
 

@@ -51,7 +51,9 @@ def test_stronger_leading_industry_focus_gives_a_higher_leading_share():
 
 
 # D is the bottom 20% and gets one year to improve in both arms, so that enforcement has firms to act on.
-D_CLASS_WORLD = {"levers.evaluation.class_cutoffs.c": 0.8, "levers.evaluation.rectification_years": 1}
+# The D land-tax surcharge is 0 in both arms: the land it makes D firms release would blur the chain measured here.
+D_CLASS_WORLD = {"levers.evaluation.class_cutoffs.c": 0.8, "levers.evaluation.rectification_years": 1,
+                 "levers.evaluation.land_tax_change.d": 0.0}
 LAX = {**D_CLASS_WORLD, "levers.evaluation.enforcement": 0.0}
 STRICT = {**D_CLASS_WORLD, "levers.evaluation.enforcement": 1.0, "levers.evaluation.surcharge_yuan_per_kwh.d": 1.0,
           "levers.evaluation.persistent_d_surcharge_yuan_per_kwh": 1.0}

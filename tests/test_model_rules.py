@@ -443,7 +443,7 @@ def test_race_downgrades_a_park_ranked_last_for_the_set_number_of_years():
 ONLY_TREND_GROWTH = {
     f"levers.mechanisms.{m}": 0 for m in (
         "agglomeration", "chain_spillover", "shocks", "upgrading", "space_constraint", "relocation", "exit",
-        "recruitment", "chain_leader_service", "evaluation", "funds", "entry")
+        "recruitment", "chain_leader_service", "evaluation", "funds", "entry", "energy_quota")
 }
 
 

@@ -108,6 +108,10 @@ NOT_FITTED = {
         "an assumed number of the rules, declared as a parameter after the calibration; kept at its default"),
     "low_efficiency_tax_share": "the threshold of the 低效用地 definition; no low-efficiency land figure before 2022 "
                                 "in the sources; kept at its default",
+    **dict.fromkeys(
+        ("land_use_tax_yuan_per_m2", "water_m3_per_kwh", "gas_m3_per_kwh", "land_release_response"),
+        "an assumed number of the differentiated resource prices (model/rules/resources.py), declared after the "
+        "calibration; the city moments carry no information on it; kept at its default"),
 }
 """Every behavioural parameter not fitted, with the reason."""
 

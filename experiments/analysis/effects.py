@@ -96,6 +96,23 @@ SURCHARGE_CHAIN = (
 )
 """Surcharges that the schema keeps non-decreasing, lowest first."""
 
+CLASS_PRICE_CHAINS = tuple(
+    tuple(f"levers.evaluation.{group}.{k}" for k in "abcd")
+    for group in ("land_tax_change", "water_surcharge_yuan_per_m3", "gas_surcharge_yuan_per_m3")
+)
+"""Differentiated land, water and gas prices, each kept non-decreasing from A to D by the schema, lowest first;
+a step pushes the classes above (when raised) or below (when lowered) along, as for :data:`SURCHARGE_CHAIN`."""
+
+ZERO_STEPS.update({
+    "levers.evaluation.land_tax_change.c": 0.25,
+    "levers.evaluation.water_surcharge_yuan_per_m3.a": 0.5,
+    "levers.evaluation.water_surcharge_yuan_per_m3.b": 0.5,
+    "levers.evaluation.gas_surcharge_yuan_per_m3.a": 0.2,
+    "levers.evaluation.gas_surcharge_yuan_per_m3.b": 0.2,
+})
+"""Zero steps of the differentiated resource prices (assumed: the C-class value of the baseline; for the land tax of
+C, half the D surcharge): a class paying nothing steps to what the next class up pays."""
+
 CUMULATIVE_FISCAL = "fiscal_cost_cumulative_yi"
 MEAN_LOW_EFFICIENCY = "mean_low_efficiency_share"
 
@@ -254,10 +271,11 @@ def _partners(path: str, target: float, levers: Mapping[str, Any]) -> tuple[floa
         if target <= below:
             target = (value + below) / 2
         return target, {}
-    if path in SURCHARGE_CHAIN:
-        i = SURCHARGE_CHAIN.index(path)
+    chain = next((c for c in (SURCHARGE_CHAIN, *CLASS_PRICE_CHAINS) if path in c), None)
+    if chain is not None:
+        i = chain.index(path)
         also = {}
-        for j, other in enumerate(SURCHARGE_CHAIN):
+        for j, other in enumerate(chain):
             current = _get(data, other)
             if j > i and current < target:
                 also[other] = target

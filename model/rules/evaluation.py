@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.firms import NOT_EVALUATED
+from parkabm.model.rules.resources import set_resource_costs
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -69,10 +70,12 @@ def evaluate_mujun(model: ParkModel) -> None:
     rest), and afterwards a firm is A when its score reaches the base-year A cut-off, and so on — a firm that
     upgrades moves up, and the share in D can fall (or rise) with what firms do. D firms count consecutive years;
     their electricity surcharge rises once they have been D for more than :data:`PERSISTENT_D_YEARS` years. The
-    surcharge becomes a cost share of output (元/kWh × kWh/万元), scaled by the ``evaluation`` mechanism.
+    surcharge becomes a cost share of output (元/kWh × kWh/万元), scaled by the ``evaluation`` mechanism. The
+    class's land, water and gas price differences become ``model.resource_share``
+    (:func:`parkabm.model.rules.resources.set_resource_costs`).
 
-    Sets ``firms.mujun_class``, ``firms.years_in_d``, ``model.score`` and ``model.surcharge_share``, and at the
-    first evaluation ``model.mujun_benchmark`` and ``model.mujun_cutoffs``.
+    Sets ``firms.mujun_class``, ``firms.years_in_d``, ``model.score``, ``model.surcharge_share`` and
+    ``model.resource_share``, and at the first evaluation ``model.mujun_benchmark`` and ``model.mujun_cutoffs``.
     """
     f = model.firms
     lev = model.levers.evaluation
@@ -80,6 +83,7 @@ def evaluate_mujun(model: ParkModel) -> None:
     n = f.n
     model.score = np.zeros(n)
     model.surcharge_share = np.zeros(n)
+    model.resource_share = np.zeros(n)
     cls = np.full(n, NOT_EVALUATED, dtype=np.int8)
     covered = f.alive & f.industrial & (f.ramp_left == 0) & (f.space_mu >= max(lev.min_land_mu, 1e-9))
     if lev.coverage == "guishang":
@@ -113,3 +117,4 @@ def evaluate_mujun(model: ParkModel) -> None:
     persistent = (cls == 3) & (f.years_in_d > PERSISTENT_D_YEARS)
     surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
     model.surcharge_share = scale * surcharge * f.electricity / 1e4
+    set_resource_costs(model, cls)

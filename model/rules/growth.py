@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from parkabm.model.rules.resources import cap_energy_growth, price_cost_share
 from parkabm.model.rules.space import grant_space_by_class, relocate_firms
 
 if TYPE_CHECKING:
@@ -85,13 +86,14 @@ def grow_firms(model: ParkModel) -> None:
         g += mech.chain_spillover * par["chain_spillover"] * (model.has_leader[p, s] & ~leader)
     if mech.chain_leader_service:
         g += mech.chain_leader_service * model.levers.chain_leaders.service_boost * leader
-    g -= par["surcharge_pass_through"] * model.surcharge_share[idx]
+    g -= par["surcharge_pass_through"] * price_cost_share(model, idx)  # electricity, land, water, gas by class
     if mech.shocks:
         size = np.maximum(real * model.scale, MIN_SIZE_FOR_VOLATILITY_YI)
         vol = model.sector_volatility[s] * par["volatility_multiplier"] * size ** (-par["size_volatility_exponent"])
         g += mech.shocks * vol * model.rng.standard_normal(len(idx))
     np.clip(g, *GROWTH_BOUNDS, out=g)
     desired = real * (1.0 + g)
+    desired = cap_energy_growth(model, idx, real, desired)  # 用能指标 (resources.py)
 
     industrial = f.industrial[idx]
     f.productivity[idx] *= 1.0 + mech.growth_trend * par["land_productivity_growth"]
