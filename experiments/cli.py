@@ -746,8 +746,9 @@ def effects_command(scenario: str, reps: int | None, workers: int | None, seed: 
 @click.option("--effects", "effects_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Read the lever effects from DIR/effects.csv (a `parkabm effects` folder) instead of measuring "
                    "them.")
-@click.option("--effects-reps", type=click.IntRange(min=2), default=20, show_default=True, metavar="N",
-              help="Paired replicates per lever step when the effects of the first scenario are measured.")
+@click.option("--effects-reps", type=click.IntRange(min=2), default=None, metavar="N",
+              help="Paired replicates per lever step when the effects of the first scenario are measured "
+                   "(default 20).")
 @click.option("--levers", "levers_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Lever file choosing the levers whose effects are measured, as for `parkabm effects --levers`.")
 @click.option("--decomposition", type=click.Path(dir_okay=False), default=None, metavar="FILE",
@@ -756,8 +757,8 @@ def effects_command(scenario: str, reps: int | None, workers: int | None, seed: 
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
               help="Local worker processes (default: all CPUs); 1 runs in this process.")
 def report_command(scenarios: tuple[str, ...], lang: str, fmt: str, out: str | None, reps: int, seed: int,
-                   effects_dir: str | None, effects_reps: int, levers_file: str | None, decomposition: str | None,
-                   workers: int | None) -> None:
+                   effects_dir: str | None, effects_reps: int | None, levers_file: str | None,
+                   decomposition: str | None, workers: int | None) -> None:
     """Write a policy brief of SCENARIO... in one file: the question, every target's P(met), charts, effects, caveats.
 
     Runs the scenarios side by side (common random numbers) and the lever effects of the first one, and writes
@@ -766,14 +767,15 @@ def report_command(scenarios: tuple[str, ...], lang: str, fmt: str, out: str | N
     """
     import sys
 
-    from parkabm.experiments.report.build import build_report
+    from parkabm.experiments.report.build import DEFAULT_EFFECTS_REPS, build_report
 
     context = click.get_current_context()
     given = [f"{p.opts[0]} {context.params[p.name]}" for p in context.command.params
              if isinstance(p, click.Option) and p.name is not None
              and context.get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
     click.echo(f"report of {', '.join(scenarios)} · {reps} replicates each · "
-               + (f"effects from {effects_dir}" if effects_dir else f"effects of {scenarios[0]} × {effects_reps}")
+               + (f"effects from {effects_dir}" if effects_dir else
+                  f"effects of {scenarios[0]} × {effects_reps or DEFAULT_EFFECTS_REPS}")
                + f" · {lang} {fmt}")
     result = build_report(scenarios, lang=lang, fmt=fmt, out=out, reps=reps, seed=seed, effects=effects_dir,
                           effects_reps=effects_reps, levers=levers_file, decomposition=decomposition, workers=workers,

@@ -52,8 +52,9 @@ DEFAULT_REPS = 100
 
 DEFAULT_EFFECTS_REPS = 20
 """Paired replicates per lever step when the brief measures the effects itself. ``parkabm report baseline
-land_first`` then takes about a minute and a half on two cores, most of it the effects (about 100 arms × 20 runs);
-``--effects DIR`` reads a larger ``parkabm effects`` run instead (README, "Report")."""
+land_first`` is then 200 comparison runs and about 100 arms × 20 effect runs, 95–115 CPU-seconds in all: about a
+minute on two free cores. Half of ``parkabm effects``' 40, so the land and recruitment levers' intervals are about
+1.4 times as wide; ``--effects DIR`` reads a larger ``parkabm effects`` run instead (README, "Report")."""
 
 EFFECT_ROWS = 12
 """Lever steps shown in the effects table at most (the others are in effects.csv)."""
@@ -629,7 +630,7 @@ def render_html(context: dict[str, Any], *, font_url: str | None) -> str:
 
 def build_report(scenarios: Sequence[str], *, lang: str = "en", fmt: str = "html", out: str | Path | None = None,
                  reps: int = DEFAULT_REPS, seed: int = 0, effects: str | Path | None = None,
-                 effects_reps: int = DEFAULT_EFFECTS_REPS, levers: str | Path | None = None,
+                 effects_reps: int | None = None, levers: str | Path | None = None,
                  decomposition: str | Path | None = None,
                  workers: int | None = None, progress: bool = False, command: str = "") -> Report:
     """Run the scenarios and write the policy brief (see the module docstring).
@@ -646,7 +647,8 @@ def build_report(scenarios: Sequence[str], *, lang: str = "en", fmt: str = "html
         reps: Replicates per scenario.
         seed: Master seed.
         effects: A ``parkabm effects`` folder to read effects.csv from, instead of measuring them.
-        effects_reps: Paired replicates per lever step when measuring them (at least 2).
+        effects_reps: Paired replicates per lever step when measuring them (at least 2; default
+            :data:`DEFAULT_EFFECTS_REPS`).
         levers: A lever file choosing the levers to measure (as ``parkabm effects --levers``); all when omitted.
         decomposition: A variance decomposition CSV (``group``, ``target`` or ``output``, ``share``).
         workers: Local worker processes (default: all CPUs; 1 runs in this process).
@@ -670,6 +672,7 @@ def build_report(scenarios: Sequence[str], *, lang: str = "en", fmt: str = "html
     from parkabm.scenarios.world import load_world
 
     start = time.perf_counter()
+    effects_reps = DEFAULT_EFFECTS_REPS if effects_reps is None else effects_reps
     charts.check_language(lang)
     if fmt not in FORMATS:
         raise UserInputError(f"--format: {fmt!r} — allowed: {', '.join(FORMATS)}")
@@ -699,7 +702,7 @@ def build_report(scenarios: Sequence[str], *, lang: str = "en", fmt: str = "html
         with make_executor(workers=workers) as executor:
             compared = run_comparison(scenarios, reps=reps, seed=seed, out=work / "compare", executor=executor,
                                       lang=lang, progress=progress)
-            runs += compared.batch.done if hasattr(compared.batch, "done") else reps * len(scenarios)
+            runs += compared.batch.ran
             if given_effects is None:
                 measured = run_effects(scenarios[0], reps=effects_reps, seed=seed, out=work / "effects", lang=lang,
                                        levers=levers, executor=executor, progress=progress)
