@@ -381,8 +381,12 @@ def difference_rows(yearly: pd.DataFrame, table: pd.DataFrame, scenarios: Sequen
                 continue
             d, low, high, _ = paired_interval(both[s].to_numpy(dtype=float)
                                               - both[scenarios[0]].to_numpy(dtype=float))
-            cells.append(text("not_evaluated", lang) if d != d else
-                         f"{d * 100:+.0f} [{low * 100:+.0f}, {high * 100:+.0f}]")
+            if d != d:
+                cells.append(text("not_evaluated", lang))
+            elif d == low == high == 0:
+                cells.append("0 [0, 0]")
+            else:
+                cells.append(f"{d * 100:+.0f} [{low * 100:+.0f}, {high * 100:+.0f}]")
         rows.append({"name": str(getattr(t, name)), "cells": cells})
     return rows
 
