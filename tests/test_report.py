@@ -266,3 +266,11 @@ def test_method_passages_are_cut_from_the_documents():
     targets = pd.read_csv(sources.data_folder() / "targets.csv")
     row = files.set_index("file").loc["targets.csv"]
     assert row["rows"] == len(targets) and row["what"]
+
+
+def test_pdf_without_a_browser_stops_before_running(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARKABM_CHROMIUM", str(tmp_path / "no_browser"))
+    result = CliRunner().invoke(main, ["report", "baseline", "--format", "pdf", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "--format pdf" in result.output and "Chromium" in result.output and "--format html" in result.output
+    assert not (tmp_path / "out").exists()
