@@ -270,7 +270,8 @@ def comparison_svg(table: pd.DataFrame, lang: str) -> str:
 # ----------------------------------------------------------------------------------------------------
 
 
-def question_section(scenarios: Sequence[str], scopes: dict[str, str], world, lang: str) -> dict[str, Any]:
+def question_section(scenarios: Sequence[str], scopes: dict[str, str], world, lang: str, *,
+                     base_year: int) -> dict[str, Any]:
     """The question (headline targets from targets.csv) and the output scope (scope.csv, docs/ODD.md §2)."""
     from parkabm.model.outputs.targets import headline_targets
 
@@ -298,7 +299,7 @@ def question_section(scenarios: Sequence[str], scopes: dict[str, str], world, la
         others = [s for s in scope_table.index if s != scope]
         other = scope_table.loc[others[0]] if others else row
         lines.append(text("scope_text", lang, scope_name=row[name], scope_id=scope,
-                          total=float(row["total_2021_yi"]), base_year=int(world_base_year()),
+                          total=float(row["total_2021_yi"]), base_year=base_year,
                           low=float(row["total_2021_low"]), high=float(row["total_2021_high"]),
                           other_name=other[name], other_id=others[0] if others else scope,
                           other_total=float(other["total_2021_yi"])))
@@ -309,13 +310,6 @@ def question_section(scenarios: Sequence[str], scopes: dict[str, str], world, la
             f"{scenario_label(s, lang)}: {scopes[s]}" for s in scenarios))
     return {"question": question, "sources": text("question_source", lang, sources="; ".join(clauses)),
             "scope_lines": lines, "scope_passage": sources.odd_passage("2", "Output scope")}
-
-
-def world_base_year() -> int:
-    """The base year of the shipped scenarios (the year the scope's totals are for)."""
-    from parkabm.scenarios.loader import load_scenario
-
-    return int(load_scenario("baseline").world.base_year)
 
 
 def target_rows(table: pd.DataFrame, scenarios: Sequence[str], world, lang: str) -> list[dict[str, Any]]:
@@ -730,7 +724,7 @@ def build_report(scenarios: Sequence[str], *, lang: str = "en", fmt: str = "html
                                  scenario_label(n, lang) for n in names),
                              reps=reps, seed=seed, version=_version(), date=dt.datetime.now(dt.UTC).date()),
             "scenario_names": [scenario_label(n, lang) for n in names],
-            "question": question_section(names, scopes, world, lang),
+            "question": question_section(names, scopes, world, lang, base_year=base_year),
             "from_odd": lambda where: text("from_odd", lang, where=where),
             "missing": lambda what: text("missing_doc", lang, what=what),
             "answer_intro": text("answer_intro", lang, not_modelled=text("not_modelled", lang),
