@@ -730,3 +730,57 @@ def effects_command(scenario: str, reps: int | None, workers: int | None, seed: 
     click.echo(f"results in {result.out}/")
     for role, path in result.files.items():
         click.echo(f"  {role:<24} {path}")
+
+
+@main.command("report")
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True,
+              help="Language of the brief.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
+              help="html: one self-contained page (charts as inline SVG); pdf: printed by a headless Chromium.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: results/report-<scenarios>); an earlier report there is replaced.")
+@click.option("--reps", type=click.IntRange(min=2), default=100, show_default=True,
+              help="Replicates per scenario.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed.")
+@click.option("--effects", "effects_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Read the lever effects from DIR/effects.csv (a `parkabm effects` folder) instead of measuring "
+                   "them.")
+@click.option("--effects-reps", type=click.IntRange(min=2), default=None, metavar="N",
+              help="Paired replicates per lever step when the effects of the first scenario are measured "
+                   "(default 20).")
+@click.option("--levers", "levers_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Lever file choosing the levers whose effects are measured, as for `parkabm effects --levers`.")
+@click.option("--decomposition", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="A variance decomposition CSV (columns group, target or output, share) for 'what the answer "
+                   "depends on'; without it, rank correlations of the replicates.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Local worker processes (default: all CPUs); 1 runs in this process.")
+def report_command(scenarios: tuple[str, ...], lang: str, fmt: str, out: str | None, reps: int, seed: int,
+                   effects_dir: str | None, effects_reps: int | None, levers_file: str | None,
+                   decomposition: str | None, workers: int | None) -> None:
+    """Write a policy brief of SCENARIO... in one file: the question, every target's P(met), charts, effects, caveats.
+
+    Runs the scenarios side by side (common random numbers) and the lever effects of the first one, and writes
+    report.<lang>.html (self-contained) or report.<lang>.pdf with the tables behind it (comparison.csv,
+    effects.csv, depends.csv).
+    """
+    import sys
+
+    from parkabm.experiments.report.build import DEFAULT_EFFECTS_REPS, build_report
+
+    context = click.get_current_context()
+    given = [f"{p.opts[0]} {context.params[p.name]}" for p in context.command.params
+             if isinstance(p, click.Option) and p.name is not None
+             and context.get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+    click.echo(f"report of {', '.join(scenarios)} · {reps} replicates each · "
+               + (f"effects from {effects_dir}" if effects_dir else
+                  f"effects of {scenarios[0]} × {effects_reps or DEFAULT_EFFECTS_REPS}")
+               + f" · {lang} {fmt}")
+    result = build_report(scenarios, lang=lang, fmt=fmt, out=out, reps=reps, seed=seed, effects=effects_dir,
+                          effects_reps=effects_reps, levers=levers_file, decomposition=decomposition, workers=workers,
+                          progress=sys.stderr.isatty(), command=" ".join([*scenarios, *given]))
+    click.echo(f"{result.runs} runs · {result.seconds:.0f} s")
+    click.echo(f"results in {result.out}/")
+    for role, path in result.files.items():
+        click.echo(f"  {role:<12} {path}")
