@@ -36,7 +36,7 @@ USER_ERROR_EXIT_CODE = 2
 INTERRUPTED_EXIT_CODE = 130
 """Exit code after Ctrl-C (128 + SIGINT, as shells report it)."""
 
-RESUMABLE_COMMANDS = frozenset({"batch", "compare", "sensitivity", "discover"})
+RESUMABLE_COMMANDS = frozenset({"batch", "compare", "sensitivity", "discover", "decompose"})
 """Commands whose results folder keeps the jobs done, so that the same command again resumes."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])

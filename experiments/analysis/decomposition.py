@@ -322,7 +322,7 @@ def write_decomposition(result: Decomposition, *, langs: tuple[str, ...] = ("en"
             notes.append(f"Chinese chart not drawn: {charts.ZH_FONT_HINT}")
             continue
         with mpl.rc_context(charts.chart_rc(lang)):
-            fig, ax = charts.new_figure((7.2, 0.32 * result.table["indicator"].nunique() + 1.8))
+            fig, ax = charts.new_figure((9.5, 0.32 * result.table["indicator"].nunique() + 1.8))
             title = charts.scenario_label(result.scenario, lang)
             decomposition_chart(result.table, ax=ax, lang=lang, title=title, runs=result.runs)
             files[f"chart_{lang}"] = charts.save_figure(fig, folder / charts.chart_file("decomposition", lang, "png"),
