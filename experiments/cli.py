@@ -36,7 +36,7 @@ USER_ERROR_EXIT_CODE = 2
 INTERRUPTED_EXIT_CODE = 130
 """Exit code after Ctrl-C (128 + SIGINT, as shells report it)."""
 
-RESUMABLE_COMMANDS = frozenset({"batch", "compare", "sensitivity", "discover"})
+RESUMABLE_COMMANDS = frozenset({"batch", "compare", "sensitivity", "discover", "decompose"})
 """Commands whose results folder keeps the jobs done, so that the same command again resumes."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -260,6 +260,11 @@ def run_command(scenario: str, reps: int, seed: int, until: int | None, out: str
     result = project(scenario, reps=reps, seed=seed, until=until, out=out, lang=lang, fmt=fmt,
                      progress=sys.stderr.isatty())
     click.echo(format_target_table(result.summary))
+    click.echo("")
+    from parkabm.experiments.analysis.decomposition import top_sources_lines
+
+    for line in top_sources_lines(result):
+        click.echo(line)
     click.echo("")
     click.echo(f"results in {result.out}/")
     for role, path in result.files.items():
@@ -627,6 +632,53 @@ def sensitivity_command(spec: str, method: str, n: int | None, second_order: boo
     click.echo(f"results in {result.out}/ (analysis in {analysis}/)")
     for role, path in result.files.items():
         click.echo(f"  {role:<28} {path}")
+
+
+@main.command("decompose")
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--n", "n", type=click.IntRange(min=2), default=None,
+              help="Base samples of the grouped Sobol design, a power of two (default 256).")
+@click.option("--reps", type=click.IntRange(min=2), default=None,
+              help="Replicates per design point on common random numbers (default 4).")
+@click.option("--levers", default=None, metavar="SPEC",
+              help="Experiment file or example whose lever factors form the levers group (default sobol_levers).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Results folder (default: results/decompose/<scenario>); an earlier run is resumed.")
+@_executor_options
+def decompose_command(scenario: str, n: int | None, reps: int | None, levers: str | None, seed: int,
+                      out: str | None, workers: int | None, scheduler: str | None, dask_local: int | None) -> None:
+    """Split the variance of every target of SCENARIO by source (base, macro, behaviour, levers, noise).
+
+    The sources: base level and scope, macro shocks and prices, behavioural parameters, policy levers and Monte
+    Carlo noise (replicate seeds). Runs (or resumes) a grouped Sobol design through the batch runner, then
+    writes decomposition.csv, decomposition.md and decomposition.<lang>.png (English and Chinese) to
+    <out>/decomposition/ and prints the three largest sources of each indicator.
+    """
+    import sys
+
+    from parkabm.experiments.analysis import decomposition as dec
+    from parkabm.experiments.execution.executors import make_executor
+
+    n = dec.DEFAULT_N if n is None else n
+    reps = dec.DEFAULT_REPLICATES if reps is None else reps
+    levers = dec.DEFAULT_LEVERS if levers is None else levers
+    experiment = dec.decomposition_experiment(scenario, n=n, replicates=reps, levers=levers, seed=seed)
+    with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        click.echo(f"decomposition of {scenario} · n = {n} · {reps} replicates · {experiment.n_jobs:,} jobs")
+        _print_dashboard(executor)
+        result = dec.decompose(scenario, n=n, replicates=reps, levers=levers, seed=seed, out=out,
+                               executor=executor, progress=sys.stderr.isatty())
+    table = new_table("indicator", "first", "second", "third")
+    for indicator, rows in result.table.groupby("indicator", sort=False):
+        top = [f"{dec.group_label(g, 'en')} {s:.0%}" for g, s in result.top(str(indicator))]
+        table.add_row(rows["label_en"].iloc[0], *(top + ["-"] * 3)[:3]) if top else table.add_row(
+            rows["label_en"].iloc[0], "does not vary", "", "")
+    click.echo(render_table(table))
+    click.echo(f"{result.runs:,} runs in {result.seconds:.0f} s")
+    click.echo(f"results in {result.out}/")
+    for role, path in result.files.items():
+        click.echo(f"  {role:<10} {path}")
 
 
 @main.command("discover")

@@ -27,6 +27,8 @@ class Parameter:
         sampled_in_baseline: Whether the baseline scenario gives it a distribution. The rules' assumed numbers are
             fixed at their defaults there (so the baseline draws what it drew when they were constants) and are
             sampled only when an experiment makes them an uncertainty factor.
+        group: Source of uncertainty the parameter belongs to in a variance decomposition (one of
+            :data:`VARIANCE_GROUPS`); empty means the name rule of :func:`variance_group` decides.
     """
 
     name: str
@@ -38,13 +40,14 @@ class Parameter:
     description: str
     sampled_in_baseline: bool = True
     label: tuple[str, str] = ("", "")
+    group: str = ""
 
 
 _PARAMETERS = [
     Parameter(
         "base_output_multiplier", 1.0, 0.75, 1.30, "×",
-        "scope.csv: the 2021 totals are derived, not reported; all_guishang 16500–25000 around 20152 (0.82–1.24), "
-        "industrial 9800–12700 around 11082 (0.88–1.15)",
+        "scope.csv: the 2021 totals are derived, not reported; all_guishang 16000–25200 around 20152 (0.79–1.25; "
+        "base_level.csv), industrial 9800–12700 around 11082 (0.88–1.15)",
         "Scales every park × sector 2021 output; the scope's range in scope.csv sets its distribution.",
         label=("2021 output base (×)", "2021年产值基数(倍)"),
     ),
@@ -480,3 +483,44 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}
 def defaults() -> dict[str, float]:
     """Return the default value of every behavioural parameter."""
     return {name: p.default for name, p in PARAMETERS.items()}
+
+
+# --- sources of uncertainty (variance decomposition, ``parkabm decompose``) ---
+
+VARIANCE_GROUPS: dict[str, tuple[str, str]] = {
+    "base": ("Base level and scope", "基数与口径"),
+    "macro": ("Macro shocks and prices", "宏观冲击与价格"),
+    "behaviour": ("Behavioural parameters", "行为参数"),
+    "levers": ("Policy levers", "政策杠杆"),
+    "noise": ("Monte Carlo noise (seeds)", "随机噪声(种子)"),
+}
+"""The sources a target's variance is split into, with English and Chinese labels. ``levers`` holds the lever
+factors of a decomposition and ``noise`` the replicates' seeds; parameters fall in the first three."""
+
+BASE_SUFFIX = "_2021"
+"""Name rule: a parameter named ``base_*`` or ``*_2021`` describes the base year's level (group ``base``)."""
+
+MACRO_PREFIXES = ("macro_", "price_growth")
+"""Name rule: a parameter named ``macro_*`` or ``price_growth*`` is a macro shock or price path (group ``macro``)."""
+
+
+def variance_group(name: str) -> str:
+    """Return the source of uncertainty of parameter ``name``: its declared ``group``, else the name rule.
+
+    The rule: ``base_*`` or ``*_2021`` → ``base``; ``macro_*`` or ``price_growth*`` → ``macro``; anything else →
+    ``behaviour``. A parameter added later (e.g. a new macro shock) so falls into place without a second list.
+
+    Raises:
+        KeyError: ``name`` is not a declared parameter.
+        ValueError: A declared ``group`` that is not a parameter group of :data:`VARIANCE_GROUPS`.
+    """
+    declared = PARAMETERS[name].group
+    if declared:
+        if declared not in VARIANCE_GROUPS or declared in ("levers", "noise"):
+            raise ValueError(f"parameter {name}: group {declared!r} is not one of base, macro, behaviour")
+        return declared
+    if name.startswith("base_") or name.endswith(BASE_SUFFIX):
+        return "base"
+    if name.startswith(MACRO_PREFIXES):
+        return "macro"
+    return "behaviour"

@@ -88,6 +88,12 @@ LABELS = {
     "scenario_draft_jul_2022": {"en": "July 2022 draft", "zh": "2022年7月稿"},
     "scenario_combined": {"en": "Combined package", "zh": "政策组合"},
     "scenario_industrial_scope": {"en": "Industrial scope", "zh": "规上工业口径"},
+    # variance decomposition
+    "decomposition_title": {"en": "{scenario}: where the uncertainty of each target comes from",
+                            "zh": "{scenario}：各目标不确定性的来源"},
+    "decomposition_axis": {"en": "Share of the variance of single runs", "zh": "单次模拟方差占比"},
+    "decomposition_constant": {"en": "does not vary", "zh": "无变化"},
+    "decomposition_runs": {"en": "{n} runs", "zh": "{n} 次模拟"},
 }
 """Every chart string, in both languages."""
 
