@@ -608,6 +608,11 @@ class Mechanisms(BaseModel):
         "Entry of service firms (births at a rate per firm).", "docs/ODD.md §7.14; assumed rate",
         label=("service entry", "服务业企业进入"),
     )
+    macro_shocks: float = _mechanism(
+        "City-wide macro shocks: the common AR(1) growth shock and the drift of the trend.",
+        "docs/ODD.md §7.15; DATA-SOURCES history before 2021",
+        label=("macro shocks", "宏观冲击"),
+    )
 
 
 SectorIds = Annotated[list[str], Field(min_length=1, max_length=2)]
