@@ -50,7 +50,7 @@ def backtest_chart(scores: pd.DataFrame, summary: pd.DataFrame, *, axes=None, la
     left.set_xlabel(_label("pit_axis", lang))
     left.set_ylabel(_label("count_axis", lang))
     left.set_title(_label("pit_title", lang))
-    left.legend(loc="upper right")
+    left.legend(loc="upper left")
     by_h = summary[summary["horizon"] != "all"]
     h = by_h["horizon"].astype(int).to_numpy()
     right.plot(h, by_h["crps"] * 100, marker="o", color=COLOUR, label=_label("shock_process", lang))
@@ -60,7 +60,7 @@ def backtest_chart(scores: pd.DataFrame, summary: pd.DataFrame, *, axes=None, la
     right.set_ylabel(_label("crps_axis", lang))
     right.set_title(_label("crps_title", lang))
     right.set_ylim(bottom=0)
-    right.legend(loc="upper left")
+    right.legend(loc="lower left")
     return axes
 
 
