@@ -25,7 +25,7 @@ from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, gener
 from parkabm.model.outputs.registry import CITY_OUTPUTS, CITY_REPORTERS, PARK_OUTPUTS, PARK_REPORTERS
 from parkabm.model.outputs.reporters import CITY_GDP_2021_YI, FISCAL_LEVERS, Tally, group_output_columns, tally
 from parkabm.model.rules import exit as exit_rules
-from parkabm.model.rules import land
+from parkabm.model.rules import land, macro
 from parkabm.model.rules import race as race_rules
 from parkabm.model.schedule import EVALUATE, PHASES
 from parkabm.scenarios.errors import Problem, UserInputError
@@ -462,6 +462,13 @@ class ParkModel(mesa.Model):
         leader: Whether each firm is a chain leader this year.
         has_leader: Parks × sectors: whether the cell hosts a chain leader.
         agglomeration: Parks × sectors: the agglomeration index.
+        macro_innovations: Standard-normal innovations (e, η) of the macro shock and the trend drift, one row per
+            simulated year, drawn when the model is built (docs/ODD.md §7.18).
+        macro_shock: This year's common city-wide growth shock x (docs/ODD.md §7.18).
+        macro_drift: The trend's drift τ since the base year (the trend shift included).
+        macro_growth: This year's macro growth term of each sector, ``m_macro_shocks · (λ_k x + τ)``.
+        service_price: Service price level relative to the base year (the service price path).
+        service_price_prev: Last year's service price level.
         records: Citywide outputs, one dict per recorded year.
         park_records: Per-park outputs (arrays over parks), one dict per recorded year.
         last_tally: The tally of the last recorded year.
@@ -528,6 +535,12 @@ class ParkModel(mesa.Model):
     leader: np.ndarray
     has_leader: np.ndarray
     agglomeration: np.ndarray
+    macro_innovations: np.ndarray
+    macro_shock: float
+    macro_drift: float
+    macro_growth: np.ndarray
+    service_price: float
+    service_price_prev: float
     records: list[dict[str, float]]
     park_records: list[dict[str, Any]]
     last_tally: Tally
@@ -575,6 +588,8 @@ class ParkModel(mesa.Model):
         self.params = check_parameters(parameters) if parameters is not None else policy.parameter_values(self.rng)
         self.rampup_years = self.levers.recruitment.rampup_years
         self.scale = settings.population_scale
+        # The macro path comes first from the generator, so every lever and mechanism sees the same one (§7.18).
+        self.macro_innovations = macro.draw_macro_innovations(self.rng, max(self.horizon - self.base_year, 0))
         self._build_tables()
         self._build_population(settings.population_scale)
         self.year = self.base_year
@@ -606,6 +621,12 @@ class ParkModel(mesa.Model):
         self.energy_quota_granted = np.zeros(self.n_parks)
         self.energy_quota_requested = np.zeros(self.n_parks)
         self.stream_entropy = int(self.rng.integers(2**63))
+        # Macro shocks and the service price path (docs/ODD.md §7.18): the shock starts at zero, the drift at the
+        # run's trend shift; the service price at 1 like the industrial one.
+        self.macro_shock = 0.0
+        self.macro_drift = self.params["macro_trend_shift"]
+        self.macro_growth = np.zeros(self.n_sectors)
+        self.service_price = self.service_price_prev = 1.0
         self.records = []
         self.park_records = []
         self.datacollector = mesa.DataCollector(
@@ -723,7 +744,8 @@ class ParkModel(mesa.Model):
         attrs = draw_firm_attributes(sector, self.sector_table, self.rng)
         attrs.pop("land_productivity")
         ramp = self.rampup_years if rampup_years is None else rampup_years
-        output = target_output_yi / ramp * self.price
+        output = target_output_yi / ramp * np.where(self.sector_table["industrial"][sector], self.price,
+                                                    self.service_price)
         rows = self.firms.append({
             "park": park, "sector": sector, "alive": np.ones(k, dtype=bool),
             "industrial": self.sector_table["industrial"][sector],

@@ -24,6 +24,7 @@ from parkabm.model.rules.land import (
     redevelop_low_efficiency_land,
     supply_new_land,
 )
+from parkabm.model.rules.macro import draw_macro_shocks
 from parkabm.model.rules.prices import advance_price
 from parkabm.model.rules.race import rank_parks
 from parkabm.model.rules.recruitment import recruit_projects
@@ -69,7 +70,9 @@ EVALUATE = Phase("evaluate", (evaluate_mujun, release_unused_land, chain_leaders
 
 PHASES: tuple[Phase, ...] = (
     EVALUATE,
-    Phase("price", (advance_price,), "The price index moves by the year's price growth."),
+    Phase("price", (draw_macro_shocks, advance_price),
+          "The city-wide macro shock and trend drift move; the industrial and service price indices move by the "
+          "year's price growth."),
     Phase("allocate", (rank_parks,), "赛马 ranking sets this year's land and fund quota shares."),
     Phase("supply", (redevelop_low_efficiency_land, deliver_pipeline, build_standard_factories, supply_new_land,
                      clear_exit_parks),

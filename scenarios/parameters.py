@@ -473,6 +473,80 @@ _PARAMETERS = [
         "Share of its unused land a firm releases to its park each year, per unit of its land-tax increase.",
         sampled_in_baseline=False,
         label=("Land release under land-tax surcharge", "差别化地税下闲置土地退还"),
+    # --- macro shocks and prices (docs/ODD.md §7.18): the common city-wide shock, its drifting trend, the
+    # sector-group loadings, the service price path and the trend share the model's channels supply; estimated by
+    # parkabm.model.rules.macro.estimate_shock_process from the pre-2022 history of history.csv ---
+    Parameter(
+        "macro_shock_sd", 0.0145, 0.010, 0.022, "/yr",
+        "estimated: Gaussian MLE of GDP real growth 2006–2021 (history.csv; linear trend + AR(1), gaps allowed; "
+        "docs/ODD.md §7.18) gives σ 0.0145; range 0.010–0.022: 14 years",
+        "sd of the yearly innovation of the city's common growth shock (points of real GDP growth).",
+        label=("Macro shock sd", "宏观冲击标准差"),
+    ),
+    Parameter(
+        "macro_shock_persistence", -0.24, -0.6, 0.4, "",
+        "estimated: the same MLE gives ρ −0.24 (the 2020 dip and 2021 rebound); 14 years do not place it, so "
+        "the range spans mild alternation to moderate persistence",
+        "AR(1) coefficient of the common shock.",
+        label=("Macro shock persistence", "宏观冲击持续性"),
+    ),
+    Parameter(
+        "macro_loading_industry", 1.75, 1.2, 2.3, "×",
+        "estimated: least squares of 规上工业增加值 growth (2009, 2019–2021, history.csv) on the GDP residual of the "
+        "same year gives 1.75 (DATA-SOURCES: industrial growth swings more than GDP); four points, range 1.2–2.3",
+        "Loading of industrial sectors' growth on the common shock.",
+        label=("Industry loading on macro shock", "工业对宏观冲击的载荷"),
+    ),
+    Parameter(
+        "macro_loading_export", 1.2, 1.0, 1.5, "×",
+        "assumed: export-oriented branches (traditional manufacturing, smart IoT) swing with world demand on top "
+        "of the city cycle; DATA-SOURCES give no export shares (range 1.0–1.5)",
+        "Multiple of the industry loading for export-oriented sector groups.",
+        label=("Extra loading of exporters", "出口型行业载荷倍数"),
+    ),
+    Parameter(
+        "macro_loading_services", 0.6, 0.3, 1.0, "×",
+        "assumed: services are less cyclical than industry (DATA-SOURCES: 2009 industry +6% while GDP +10%); "
+        "range 0.3–1.0",
+        "Loading of service sectors' growth on the common shock.",
+        label=("Service loading on macro shock", "服务业对宏观冲击的载荷"),
+    ),
+    Parameter(
+        "macro_trend_drift", -0.0025, -0.0051, 0.0, "/yr per yr",
+        "estimated slope −0.0051/yr of the trend 2006–2021 (same MLE; DATA-SOURCES: ≈14% in 2006–07 to ≈7% in "
+        "2018–19); assumed: whether the decline goes on after 2021 is not known, so from none to all of it",
+        "Mean yearly change of the trend of real growth after the base year.",
+        label=("Drift of trend growth", "趋势增速漂移"),
+    ),
+    Parameter(
+        "macro_trend_drift_sd", 0.003, 0.0, 0.006, "/yr per yr",
+        "assumed: small random-walk drift of the trend (14 years cannot separate it from the AR(1) shock and the "
+        "linear decline); range 0–0.6 points a year",
+        "sd of the yearly random-walk change of the trend.",
+        label=("Random drift of trend", "趋势随机漂移"),
+    ),
+    Parameter(
+        "macro_trend_shift", 0.0, -0.0157, 0.0157, "/yr",
+        "estimated: standard error 0.0064 of the 2021 trend (generalised least squares at the MLE); the baseline "
+        "draws it triangular over ±0.0157, whose sd is that standard error",
+        "Shift of every sector's trend growth for the whole run: how far the trend the world was fitted to may be.",
+        label=("Shift of trend growth", "趋势增速偏移"),
+    ),
+    Parameter(
+        "macro_service_price_growth", 0.02, 0.0, 0.04, "/yr",
+        "assumed: service prices rose by about 2% a year before 2021 (not in DATA-SOURCES, which have no "
+        "Hangzhou price series); range 0–4%",
+        "Nominal price change of service output each projected year (the service price path).",
+        label=("Service price growth", "服务价格变动"),
+    ),
+    Parameter(
+        "macro_trend_channels_industry", 0.044, 0.038, 0.050, "/yr",
+        "derived: status_quo 2022–2025 median real industrial growth minus the estimated 2021 industrial trend "
+        "(docs/ODD.md §7.18; experiments/analysis/calibration.py channel_offset) gives 0.044; range ±0.6 points: "
+        "its Monte Carlo error and its dependence on the channels' uncertain parameters",
+        "Part of the observed industrial trend the model's channels (recruitment, upgrading, exit of weak firms, "
+        "space) already supply; subtracted from every industrial sector's trend.",
+        label=("Trend supplied by channels", "渠道已贡献的趋势"),
     ),
 ]
 

@@ -844,6 +844,11 @@ class Mechanisms(BaseModel):
         "docs/ODD.md §7.16; 制造业高质量发展若干意见 (十九) 差别化用能; 2022年7月征求意见稿 四.2",
         label=("energy-use quota", "用能指标"),
     )
+    macro_shocks: float = _mechanism(
+        "City-wide macro shocks: the common AR(1) growth shock and the drift of the trend.",
+        "docs/ODD.md §7.18; DATA-SOURCES history before 2021",
+        label=("macro shocks", "宏观冲击"),
+    )
 
 
 SectorIds = Annotated[list[str], Field(min_length=1, max_length=2)]

@@ -443,7 +443,8 @@ def test_race_downgrades_a_park_ranked_last_for_the_set_number_of_years():
 ONLY_TREND_GROWTH = {
     f"levers.mechanisms.{m}": 0 for m in (
         "agglomeration", "chain_spillover", "shocks", "upgrading", "space_constraint", "relocation", "exit",
-        "recruitment", "chain_leader_service", "evaluation", "funds", "entry", "energy_quota")
+        "recruitment", "chain_leader_service", "evaluation", "funds", "entry", "energy_quota",
+        "macro_shocks")
 }
 
 
@@ -454,8 +455,11 @@ def test_firms_grow_by_their_sector_trend_and_the_price_path_when_other_growth_t
     model = ParkModel(scenario, parameters=params, rng=2)
     before = model.firms.output_yi.copy()
     model.step()
-    trend = model.sector_trend[model.firms.sector] * 1.3 * trend_scale
-    np.testing.assert_allclose(model.firms.output_yi, before * (1 + trend) * 1.05, rtol=1e-12)
+    f = model.firms
+    channels = params["macro_trend_channels_industry"] * f.industrial
+    trend = (model.sector_trend[f.sector] * 1.3 - channels) * trend_scale
+    price = np.where(f.industrial, 1.05, 1.0 + params["macro_service_price_growth"])
+    np.testing.assert_allclose(f.output_yi, before * (1 + trend) * price, rtol=1e-12)
 
 
 @pytest.mark.parametrize("size_elasticity", [0.2, 0.6])

@@ -112,6 +112,13 @@ NOT_FITTED = {
         ("land_use_tax_yuan_per_m2", "water_m3_per_kwh", "gas_m3_per_kwh", "land_release_response"),
         "an assumed number of the differentiated resource prices (model/rules/resources.py), declared after the "
         "calibration; the city moments carry no information on it; kept at its default"),
+        ("macro_shock_sd", "macro_shock_persistence", "macro_loading_industry", "macro_loading_export",
+         "macro_loading_services", "macro_trend_drift", "macro_trend_drift_sd", "macro_trend_shift"),
+        "the common shock process, estimated on its own from the GDP and 规上工业增加值 history "
+        "(parkabm.model.rules.macro.estimate_shock_process); back-cast years carry no macro term"),
+    "macro_service_price_growth": "prices after 2021; the back-cast runs in 2021 prices",
+    "macro_trend_channels_industry": "derived by channel_offset (a status_quo projection against the estimated "
+                                     "2021 industrial trend); re-derive it when a calibration moves the channels",
 }
 """Every behavioural parameter not fitted, with the reason."""
 
@@ -1049,3 +1056,87 @@ def load_fit(path: str | Path) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.Dat
 def settings_with(settings: CalibrationSettings, **changes) -> CalibrationSettings:
     """Return ``settings`` with some fields changed (None values are ignored)."""
     return replace(settings, **{k: v for k, v in changes.items() if v is not None})
+
+
+# ------------------------------------------------------------------------------------------ trend net of channels
+
+
+def projected_growth(scenario, *, replicates: int, seed: int = 0,
+                     overrides: dict[str, float] | None = None) -> pd.DataFrame:
+    """Real growth of every projected replicate-year of ``scenario``: industrial and total output.
+
+    Industrial output is deflated by the industrial price index, service output (total minus industrial) by the
+    service price path (``macro_service_price_growth`` from 2022).
+
+    Args:
+        scenario: A resolved scenario or a shipped scenario name.
+        replicates: Replicates 0 … ``replicates − 1`` of master ``seed``.
+        seed: Master seed.
+        overrides: Parameter values over the drawn ones.
+
+    Returns:
+        Columns ``replicate``, ``year``, ``industrial_growth``, ``total_growth``, ``industrial_output_yi``,
+        ``total_output_yi`` (nominal levels), one row per projected year.
+    """
+    from parkabm.model.rules.prices import SERVICE_PRICE_FROM_YEAR
+    from parkabm.model.simulate import simulate
+    from parkabm.scenarios.loader import load_scenario
+
+    resolved = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    frames = []
+    for r in range(replicates):
+        run = simulate(resolved, seed=seed, replicate=r, overrides=overrides)
+        y = run.yearly.sort_values("year")
+        years = np.maximum(y["year"].to_numpy() - (SERVICE_PRICE_FROM_YEAR - 1), 0)
+        service_price = (1.0 + run.parameters["macro_service_price_growth"]) ** years
+        real_ind = y["industrial_output_yi"].to_numpy() / y["price_index"].to_numpy()
+        real_total = real_ind + (y["total_output_yi"].to_numpy() - y["industrial_output_yi"].to_numpy()) / service_price
+        frames.append(pd.DataFrame({
+            "replicate": r, "year": y["year"].to_numpy()[1:],
+            "industrial_growth": real_ind[1:] / real_ind[:-1] - 1.0,
+            "total_growth": real_total[1:] / real_total[:-1] - 1.0,
+            "industrial_output_yi": y["industrial_output_yi"].to_numpy()[1:],
+            "total_output_yi": y["total_output_yi"].to_numpy()[1:],
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def channel_offset(*, replicates: int = 100, seed: int = 0, iterations: int = 3) -> dict[str, float]:
+    """Derive ``macro_trend_channels_industry``: the part of the observed industrial trend the channels supply.
+
+    The sector trends of ``sectors.csv`` come from observed growth, which already contains what the model adds on
+    top (recruitment, upgrading, the exit of weak firms, space). The offset ``c`` is the value at which a
+    ``status_quo`` projection without macro shocks grows, at its median over replicate-years of real industrial
+    growth, at the 2021 industrial trend estimated from the history
+    (:func:`parkabm.model.rules.macro.estimate_shock_process`); found by the secant method from ``c = 0``.
+
+    Args:
+        replicates: Replicates per evaluation.
+        seed: Master seed.
+        iterations: Secant steps.
+
+    Returns:
+        ``target`` (the estimated trend), ``offset`` (c) and ``median`` (the status_quo median at c).
+    """
+    from parkabm.model.rules.macro import estimate_shock_process
+    from parkabm.scenarios.loader import apply_changes, load_scenario
+    from parkabm.scenarios.world import load_world
+
+    target = estimate_shock_process(load_world().history).industry_trend
+    scenario = apply_changes(load_scenario(CALIBRATION_POLICY), {"levers.mechanisms.macro_shocks": 0.0},
+                             source="channel_offset")
+
+    def median(c: float) -> float:
+        g = projected_growth(scenario, replicates=replicates, seed=seed,
+                             overrides={"macro_trend_channels_industry": c})
+        return float(g["industrial_growth"].median())
+
+    c0, m0 = 0.0, median(0.0)
+    c1 = m0 - target
+    m1 = median(c1)
+    for _ in range(iterations - 1):
+        if abs(m1 - m0) < 1e-9 or abs(m1 - target) < 1e-4:
+            break
+        c0, m0, c1 = c1, m1, c1 + (target - m1) * (c1 - c0) / (m1 - m0)
+        m1 = median(c1)
+    return {"target": target, "offset": c1, "median": m1}

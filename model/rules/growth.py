@@ -30,8 +30,11 @@ AGGLOMERATION_BOUNDS = (-3.0, 3.0)
 
 
 def agglomeration_index(model: ParkModel) -> None:
-    """Log of each sector's share of its park's output over its share of the city's output, from last year.
+    """Log of each sector's share of its park's output over its share of the city's output, from last year, centred.
 
+    The output-weighted mean of the raw log share ratio is the mutual information of park and sector, never
+    negative, so the raw index would add growth on average; it is centred (after clipping) so that its
+    output-weighted mean is zero and agglomeration only moves growth between cells (docs/ODD.md §7.1, §7.18).
     Sets ``model.agglomeration`` (parks × sectors).
     """
     f = model.firms
@@ -42,20 +45,25 @@ def agglomeration_index(model: ParkModel) -> None:
     city_share = cell.sum(axis=0) / cell.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         idx = np.log(cell / park_total / city_share)
-    model.agglomeration = np.clip(np.nan_to_num(idx, nan=0.0, neginf=0.0, posinf=0.0), *AGGLOMERATION_BOUNDS)
+    clipped = np.clip(np.nan_to_num(idx, nan=0.0, neginf=0.0, posinf=0.0), *AGGLOMERATION_BOUNDS)
+    total = cell.sum()
+    model.agglomeration = clipped - (float((cell * clipped).sum() / total) if total > 0 else 0.0)
 
 
 def grow_firms(model: ParkModel) -> None:
     """Grow every producing firm, subject to space; ramp up new projects.
 
-    Real growth of firm i in sector s and park p::
+    Real growth of firm i in sector s (group k) and park p::
 
-        g = trend_s · m_trend + a · A[p, s] + spill · leader_in(p, s) · (not leader) + boost · leader
+        g = (trend_s − c · industrial_s) · m_trend + m_macro · (λ_k x_t + τ_t) + a · A[p, s]
+            + spill · leader_in(p, s) · (not leader) + boost · leader
             − pass_through · surcharge_share_i + σ_s · m_vol · size_i^(−β) · ε_i
 
-    (each term scaled by its mechanism lever). Capacity per 亩 grows by ``land_productivity_growth`` a year
-    (in-place intensification, with the trend mechanism). An industrial firm whose desired output exceeds its capacity
-    (space × productivity) asks its park for the missing space; parks serve A-class firms first (差别化用地).
+    (each term scaled by its mechanism lever; ``c`` is ``macro_trend_channels_industry``, the part of the
+    observed trend the model's channels supply, and ``λ_k x_t + τ_t`` the macro term of
+    :func:`parkabm.model.rules.macro.draw_macro_shocks`). Capacity per 亩 grows by ``land_productivity_growth``
+    a year (in-place intensification, with the trend mechanism). An industrial firm whose desired output exceeds its
+    capacity (space × productivity) asks its park for the missing space; parks serve A-class firms first (差别化用地).
     规上 firms still missing at least ``relocation_min_shortfall`` of their space may relocate
     (市级统筹); the rest produce at capacity. Service firms hold no industrial
     land and are not space-constrained. Projects in ramp-up produce a rising share of their full scale.
@@ -65,20 +73,24 @@ def grow_firms(model: ParkModel) -> None:
     mech = model.mechanisms
     year = model.year
     sec = f.sector
-    old_real = f.output_yi / model.price_prev
+    # Industrial output is deflated by the industrial (PPI) index, service output by the service index (§7.18).
+    price = np.where(f.industrial, model.price, model.service_price)
+    old_real = f.output_yi / np.where(f.industrial, model.price_prev, model.service_price_prev)
 
     ramping = f.alive & (f.ramp_left > 0) & (f.entry_year < year)
     if ramping.any():
         f.ramp_left[ramping] -= 1
         share = (model.rampup_years - f.ramp_left[ramping]) / model.rampup_years
-        f.output_yi[ramping] = f.target_output_yi[ramping] * share * model.price
+        f.output_yi[ramping] = f.target_output_yi[ramping] * share * price[ramping]
 
     grow = f.alive & (f.ramp_left == 0) & (f.entry_year < year) & ~ramping
     idx = np.flatnonzero(grow)
     s = sec[idx]
     p = f.park[idx]
     real = old_real[idx]
-    g = mech.growth_trend * model.sector_trend[s] * par["trend_growth_multiplier"]
+    channels = par["macro_trend_channels_industry"] * f.industrial[idx]
+    trend = model.sector_trend[s] * par["trend_growth_multiplier"] - channels
+    g = mech.growth_trend * trend + model.macro_growth[s]
     if mech.agglomeration:
         g += mech.agglomeration * par["agglomeration_elasticity"] * model.agglomeration[p, s]
     leader = model.leader[idx]
@@ -112,5 +124,5 @@ def grow_firms(model: ParkModel) -> None:
             capacity = f.space_mu[idx] * f.productivity[idx]
             fixed = np.isin(idx, moved)
             desired = np.where(industrial & ~fixed, np.minimum(desired, capacity), desired)
-    f.output_yi[idx] = desired * model.price
+    f.output_yi[idx] = desired * price[idx]
     f.last_growth[idx] = np.divide(desired, real, out=np.ones_like(real), where=real > 0) - 1.0
