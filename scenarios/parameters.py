@@ -473,6 +473,7 @@ _PARAMETERS = [
         "Share of its unused land a firm releases to its park each year, per unit of its land-tax increase.",
         sampled_in_baseline=False,
         label=("Land release under land-tax surcharge", "差别化地税下闲置土地退还"),
+    ),
     # --- macro shocks and prices (docs/ODD.md §7.18): the common city-wide shock, its drifting trend, the
     # sector-group loadings, the service price path and the trend share the model's channels supply; estimated by
     # parkabm.model.rules.macro.estimate_shock_process from the pre-2022 history of history.csv ---

@@ -112,6 +112,7 @@ NOT_FITTED = {
         ("land_use_tax_yuan_per_m2", "water_m3_per_kwh", "gas_m3_per_kwh", "land_release_response"),
         "an assumed number of the differentiated resource prices (model/rules/resources.py), declared after the "
         "calibration; the city moments carry no information on it; kept at its default"),
+    **dict.fromkeys(
         ("macro_shock_sd", "macro_shock_persistence", "macro_loading_industry", "macro_loading_export",
          "macro_loading_services", "macro_trend_drift", "macro_trend_drift_sd", "macro_trend_shift"),
         "the common shock process, estimated on its own from the GDP and 规上工业增加值 history "
