@@ -523,11 +523,18 @@ def format_comparison_table(table) -> str:
         for s in scenarios:
             r = group[group["scenario"] == s]
             r = r.iloc[0] if len(r) else None
+            status = r.get("status") if r is not None else None
+            if isinstance(status, str) and status != "modelled":  # never shown as a probability
+                cells.append(status)
+                continue
             cells.append("not evaluated" if r is None or not r["n"] else
                          f"{r['p_met']:.0%} [{r['ci_low']:.0%}, {r['ci_high']:.0%}]")
         goal = f"{_goal(first['comparison'], first['target_value'], str(units.get(name, '')))} in {int(first['year'])}"
         rows.add_row(str(first["name_en"]), goal, *cells, str(name))
     text = render_table(rows)
+    if "scope" in targets.columns:  # every P(met) depends on the output scope of the scenario's runs
+        scopes = targets.drop_duplicates("scenario").set_index("scenario")["scope"]
+        text = "scope: " + ", ".join(f"{s} {scopes.get(s, '?')}" for s in scenarios) + "\n" + text
     metrics = table[table["kind"] == "metric"]
     if len(metrics):
         outcomes = new_table(f"in {int(metrics['year'].iloc[0])}: mean [p05, p95]", *scenarios)

@@ -40,8 +40,8 @@ WORKERS = 2
 SIGNS = {"+", "-", "0"}
 KINDS = {"behaviour", "cost", "transfer"}
 DETECT = {"test", "effects", "pending"}
-CITES = ("DATA-SOURCES", "assumed:", "docs/ODD.md", "2022年7月征求意见稿", "杭政函〔2023〕13号", "2022年5月公开征求意见稿",
-         "嘉兴万亩千亿实施意见", "制造业高质量发展若干意见")
+CITES = ("DATA-SOURCES", "assumed:", "docs/ODD.md", "2022年7月征求意见稿", "杭政函〔2023〕13号",
+         "2022年5月公开征求意见稿", "嘉兴万亩千亿实施意见", "制造业高质量发展若干意见")
 
 
 def registry() -> pd.DataFrame:
@@ -133,7 +133,8 @@ def measured(scenario, steps):
 
 def _check(measured, row) -> None:
     m = measured.loc[(row["lever"], row["step"], row["outcome"])]
-    text = f"{row['lever']} {row['step']} on {row['outcome']}: {m['effect']:+.4g} [{m['ci_low']:+.4g}, {m['ci_high']:+.4g}]"
+    text = (f"{row['lever']} {row['step']} on {row['outcome']}: "
+            f"{m['effect']:+.4g} [{m['ci_low']:+.4g}, {m['ci_high']:+.4g}]")
     assert m["n_reps"] == REPS, text
     if row["expected_sign"] == "+":
         assert m["ci_low"] > 0, f"expected an increase: {text}"

@@ -145,7 +145,8 @@ def scope_probabilities(yearly: pd.DataFrame, targets: pd.DataFrame, scope: str)
         simulated = scope == "all_guishang" or name == "industrial"
         t = output.assign(metric=column)
         probability = target_probabilities(targets_met(yearly, t), t).iloc[0]
-        rows.append({"scope": name, "metric": column, "this_run": name == scope, "target": float(output["value"].iloc[0]),
+        rows.append({"scope": name, "metric": column, "this_run": name == scope,
+                     "target": float(output["value"].iloc[0]),
                      "year": int(output["year"].iloc[0]),
                      "p_met": float(probability["p_met"]) if simulated else float("nan"),
                      "ci_low": float(probability["ci_low"]) if simulated else float("nan"),
