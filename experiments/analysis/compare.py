@@ -105,6 +105,7 @@ def comparison_table(out: str | Path, *, variant: str = "2023", year: int | None
     table = pd.concat([targets, pd.DataFrame(rows)], ignore_index=True)
     scopes = run_scope(yearly)
     table["scope"] = table["scenario"].map(scopes)
+    table["status_note"] = table["status_note"].replace("", math.nan)  # as comparison.csv reads back
     table = table.reindex(columns=COLUMNS)
     table["scenario"] = pd.Categorical(table["scenario"], categories=order, ordered=True)
     table = table.sort_values(["scenario", "kind"], ascending=[True, False], kind="stable", ignore_index=True)
