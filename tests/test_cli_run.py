@@ -1,8 +1,8 @@
 """`parkabm run` end to end on a small world: the files it writes, their shape, and its user errors."""
 
 import json
-import re
 import os
+import re
 import stat
 from pathlib import Path
 
