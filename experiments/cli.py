@@ -286,11 +286,37 @@ def format_target_table(summary: dict) -> str:
     table = new_table("target", "goal", "P(met)", "95% CI", "id (targets.csv)", right=("P(met)",))
     for t in summary["targets"]:
         goal = f"{_goal(t['comparison'], t['target'], str(units.get(t['name'], '')))} in {t['year']}"
+        if t.get("status", "modelled") != "modelled":  # never shown as a probability
+            table.add_row(t["name_en"], goal, t["status"], "-", t["name"])
+            continue
         if t["p_met"] is None or t["p_met"] != t["p_met"]:
             table.add_row(t["name_en"], goal, "-", f"not evaluated (the run ends in {summary['until']})", t["name"])
             continue
         table.add_row(t["name_en"], goal, f"{t['p_met']:.0%}", f"[{t['ci_low']:.0%}, {t['ci_high']:.0%}]", t["name"])
-    return head + "\n" + render_table(table)
+    return head + "\n" + render_table(table) + format_scope_lines(summary)
+
+
+def format_scope_lines(summary: dict) -> str:
+    """Return the output target's P(met) under both scopes and the reasons of the targets that are not outcomes.
+
+    The all-规上 and the industrial-only readings of 3万亿元 come from the same replicates (the industrial output of
+    an all-规上 run is its 规上 industrial firms' output); an industrial-scope run has no all-规上 reading.
+    """
+    lines = []
+    scopes = summary.get("output_target_by_scope") or []
+    if scopes:
+        lines += ["", f"P(output ≥ {scopes[0]['target']:,.0f} 亿元 in {scopes[0]['year']}) by scope "
+                  "(from the same replicates):"]
+        for s in scopes:
+            own = " (this run's scope)" if s["this_run"] else ""
+            shown = (f"{s['p_met']:.0%} [{s['ci_low']:.0%}, {s['ci_high']:.0%}]" if s["status"] == "modelled"
+                     and s["p_met"] is not None and s["p_met"] == s["p_met"] else s["status"])
+            lines.append(f"  {s['scope']:<13} {shown}{own}   ({s['metric']})")
+    notes = [t for t in summary["targets"] if t.get("status", "modelled") != "modelled"]
+    if notes:
+        lines += ["", "Targets that are not outcomes of the runs:"]
+        lines += [f"  {t['name']}: {t['status']} — {t.get('status_note', '')}" for t in notes]
+    return "\n".join(lines)
 
 
 def _goal(comparison: str, value: float, unit: str) -> str:
@@ -502,11 +528,18 @@ def format_comparison_table(table) -> str:
         for s in scenarios:
             r = group[group["scenario"] == s]
             r = r.iloc[0] if len(r) else None
+            status = r.get("status") if r is not None else None
+            if isinstance(status, str) and status != "modelled":  # never shown as a probability
+                cells.append(status)
+                continue
             cells.append("not evaluated" if r is None or not r["n"] else
                          f"{r['p_met']:.0%} [{r['ci_low']:.0%}, {r['ci_high']:.0%}]")
         goal = f"{_goal(first['comparison'], first['target_value'], str(units.get(name, '')))} in {int(first['year'])}"
         rows.add_row(str(first["name_en"]), goal, *cells, str(name))
     text = render_table(rows)
+    if "scope" in targets.columns:  # every P(met) depends on the output scope of the scenario's runs
+        scopes = targets.drop_duplicates("scenario").set_index("scenario")["scope"]
+        text = "scope: " + ", ".join(f"{s} {scopes.get(s, '?')}" for s in scenarios) + "\n" + text
     metrics = table[table["kind"] == "metric"]
     if len(metrics):
         outcomes = new_table(f"in {int(metrics['year'].iloc[0])}: mean [p05, p95]", *scenarios)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -63,10 +64,36 @@ def test_run_to_2025_reports_probabilities_with_wilson_intervals(tmp_path):
     names = {t["name"] for t in summary["targets"]}
     assert {"total_output_2023", "leading_share_2023"} <= names
     for t in summary["targets"]:
-        assert 0 <= t["ci_low"] <= t["p_met"] <= t["ci_high"] <= 1
         assert t["source"]
+        if t["status"] != "modelled":  # not an outcome: a status and its reason, never a probability
+            assert t["p_met"] is None and t["ci_low"] is None and t["status_note"], t["name"]
+            continue
+        assert 0 <= t["ci_low"] <= t["p_met"] <= t["ci_high"] <= 1
     assert (out / "fan_total_output.en.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
     assert "total_output_2023" in result.output
+
+
+def test_the_run_summary_gives_the_output_target_under_both_scopes(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text("name: small\nextends: baseline\nworld:\n  population_scale: 0.2\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(path, "--reps", 3, "--out", out, "--format", "svg")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    scopes = {s["scope"]: s for s in summary["output_target_by_scope"]}
+    assert set(scopes) == {"all_guishang", "industrial"} and scopes["all_guishang"]["this_run"]
+    yearly = read_parquet(out / "yearly.parquet")
+    at = yearly[yearly["year"] == 2025]
+    for scope, column in (("all_guishang", "total_output_yi"), ("industrial", "industrial_output_yi")):
+        assert scopes[scope]["metric"] == column and scopes[scope]["n"] == 3
+        assert scopes[scope]["p_met"] == pytest.approx(float((at[column] >= 30000).mean()))
+    assert (at["industrial_output_yi"] < at["total_output_yi"]).all()  # two readings, not one number twice
+    shown = result.output.split("by scope")[1]
+    assert "all_guishang" in shown and "industrial" in shown and "this run's scope" in shown
+    for t in summary["targets"]:
+        if t["status"] != "modelled":
+            line = next(x for x in result.output.splitlines() if x.rstrip().endswith(t["name"]))
+            assert t["status"] in line and not re.search(r"\d+%\s+\[", line), line
 
 
 def test_same_seed_same_numbers(small_scenario, tmp_path):

@@ -52,8 +52,13 @@ def test_compare_writes_a_tidy_table_and_a_chart(compared):
     assert list(dict.fromkeys(table["scenario"])) == ["small_baseline", "small_land_first"]
     targets = table[table["kind"] == "target"]
     assert {"total_output_2023", "leading_share_2023"} <= set(targets["name"])
-    assert (targets["n"] == 3).all()
-    assert ((targets["ci_low"] <= targets["p_met"]) & (targets["p_met"] <= targets["ci_high"])).all()
+    outcomes = targets[targets["status"] == "modelled"]
+    assert (outcomes["n"] == 3).all()
+    assert ((outcomes["ci_low"] <= outcomes["p_met"]) & (outcomes["p_met"] <= outcomes["ci_high"])).all()
+    others = targets[targets["status"] != "modelled"]  # not modelled, met at base year: never a probability
+    assert len(others) and (others["n"] == 0).all() and others["p_met"].isna().all()
+    assert others["status_note"].str.len().gt(20).all()
+    assert set(table["scope"]) == {"all_guishang"}
     metrics = table[table["kind"] == "metric"]
     assert sorted(metrics["name"].unique()) == sorted(OUTCOME_METRICS)
     assert (metrics["year"] == 2025).all()

@@ -24,6 +24,7 @@ FILES = {
     "targets.csv": "target",
     "history.csv": None,
     "concentration.csv": "fact",
+    "clusters.csv": "sector",
 }
 CITY_INDUSTRIAL_LAND_MU = 450_000  # 制造业高质量发展若干意见 (十七): 全市工业用地总规模保持在300平方公里
 ZONE_LAND_TARGET = 0.70  # 杭政函〔2023〕13号 (十)

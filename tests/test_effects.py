@@ -162,7 +162,16 @@ def test_targets_are_reported_per_step_and_unmodelled_ones_say_so(small_effects)
     table = small_effects.table
     targets = table[table["kind"] == "target"]
     assert {"p_met:total_output_2023", "p_met:leading_share_2023"} <= set(targets["outcome"])
-    assert (targets["status"] == "evaluated").all()
+    from parkabm.model.outputs.targets import MODELLED, target_status
+    from parkabm.scenarios.world import load_world
+
+    csv = {r["target"]: target_status(r)[0] for r in load_world().targets.reset_index().to_dict("records")}
+    for r in targets.itertuples(index=False):
+        expected = "evaluated" if csv[r.outcome.removeprefix("p_met:")] == MODELLED else csv[r.outcome[6:]]
+        assert r.status == expected, r.outcome
+        if expected != "evaluated":  # a target that is not an outcome never gets an effect on a probability
+            assert math.isnan(r.effect) and math.isnan(r.ci_low) and r.n_reps == 0, r.outcome
+    assert {"not modelled", "met at base year"} <= set(targets["status"])
     fake = pd.DataFrame([{"target": "unicorns_2023", "metric": "unicorns", "comparison": ">=", "value": 5,
                           "year": 2025, "name_en": "Unicorns", "name_zh": "独角兽", "source": "test"}])
     runs = pd.DataFrame({"arm": [0, 0, 1, 1], "replicate": [0, 1, 0, 1], "year": 2025,

@@ -8,11 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parkabm.model.outputs.clusters import cluster_map
 from parkabm.model.outputs.registry import CITY_REPORTERS
 from parkabm.model.outputs.targets import (
+    MET_AT_BASE_YEAR,
+    MODELLED,
+    NOT_MODELLED,
     VARIANT_FALLBACK,
+    modelled_targets,
+    probability_text,
     select_targets,
     target_probabilities,
+    target_status,
     targets_met,
     wilson_interval,
 )
@@ -188,3 +195,91 @@ def test_wilson_interval_equals_the_closed_form_on_a_grid(n):
 def test_wilson_interval_at_another_level_equals_the_closed_form():
     z = 1.6448536269514722  # 90%
     assert wilson_interval(3, 11, z=z) == pytest.approx(_closed_form_wilson(3, 11, z), abs=1e-9)
+
+
+# --- status: modelled, not modelled, met at base year -------------------------------------------------------------
+
+def test_every_target_is_an_outcome_or_says_why_not(targets):
+    for row in targets.reset_index().to_dict("records"):
+        status, reason = target_status(row)
+        assert status in (MODELLED, NOT_MODELLED, MET_AT_BASE_YEAR), row["target"]
+        if status != MODELLED:
+            cites = ("source", "assumed", "docs/ODD.md", "意见", "征求意见稿", "〔")
+            assert len(reason) > 40 and any(c in reason for c in cites), row["target"]
+
+
+def _hand_made_targets(modelled: str, reason: str = "") -> pd.DataFrame:
+    return pd.DataFrame([{"target": "out", "name_en": "Output", "name_zh": "产值", "metric": "total_output_yi",
+                          "comparison": ">=", "value": 30000.0, "year": 2025, "source": "test",
+                          "modelled": modelled, "not_modelled_reason": reason}])
+
+
+@pytest.mark.parametrize("modelled,status", [("false", NOT_MODELLED), ("base_year", MET_AT_BASE_YEAR)])
+def test_a_target_that_is_not_an_outcome_never_gets_a_probability(modelled, status):
+    t = _hand_made_targets(modelled, "a reason")
+    yearly = hand_made_yearly()
+    assert targets_met(yearly, t).empty  # its metric is in the runs, and still it is not checked
+    row = target_probabilities(targets_met(yearly, t), t).iloc[0]
+    assert row["status"] == status and row["status_note"] == "a reason"
+    assert row["n"] == 0 and math.isnan(row["p_met"]) and math.isnan(row["ci_low"]) and math.isnan(row["ci_high"])
+    assert probability_text(row) == status and "%" not in probability_text(row, with_note=True)
+    assert probability_text(row, "zh") in ("未建模", "基年已达成")
+    same = target_probabilities(targets_met(yearly, _hand_made_targets("true")), _hand_made_targets("true")).iloc[0]
+    assert same["status"] == MODELLED and same["n"] == 2 and probability_text(same).endswith("]")
+
+
+def test_a_target_that_is_not_modelled_needs_a_reason():
+    with pytest.raises(ValueError, match="not_modelled_reason"):
+        target_status(_hand_made_targets("false").iloc[0].to_dict())
+    with pytest.raises(ValueError, match="allowed"):
+        target_status(_hand_made_targets("maybe", "x").iloc[0].to_dict())
+
+
+def test_the_shipped_targets_that_are_outcomes_are_the_ones_the_levers_can_move(targets):
+    chosen = select_targets(targets, "2023")
+    outcomes = set(modelled_targets(chosen)["metric"])
+    assert {"total_output_yi", "leading_share", "rd_to_gdp", "tax_per_mu_wan", "fai_growth",
+            "max_low_efficiency_share", "projects_over_10yi"} == outcomes
+    status = {r["metric"]: target_status(r)[0] for r in chosen.to_dict("records")}
+    assert status["zone_land_share"] == NOT_MODELLED and status["strategic_platforms"] == NOT_MODELLED
+    assert status["guishang_industrial_firms"] == NOT_MODELLED and status["clusters_wanyi"] == NOT_MODELLED
+
+
+# --- clusters as the 1910 system names them ----------------------------------------------------------------------
+
+CLUSTERS_1910 = {"新一代信息技术及应用": "wanyi", "高端装备": "qianyi", "生物医药": "qianyi", "节能环保": "qianyi",
+                 "数字安防": "qianyi", "新能源新材料": "qianyi", "纺织化纤": "qianyi", "精细化工": "qianyi",
+                 "电气机械": "qianyi", "食品饮料": "qianyi"}
+"""制造业高质量发展若干意见 (一)(二): one 万亿级 and nine 千亿级 clusters, by name."""
+
+
+def test_every_sector_maps_to_one_of_the_named_clusters_or_to_none(targets):
+    mapping = cluster_map()
+    world = load_world()
+    assert set(mapping.index) == set(world.sectors.index)
+    named = mapping[mapping["cluster"] != ""]
+    assert dict(zip(named["cluster_zh"], named["level"], strict=True)) == CLUSTERS_1910
+    assert mapping["source"].str.contains("制造业高质量发展若干意见").all()
+
+
+def _base_year_clusters(scope_scenario: str) -> float:
+    from parkabm.model.city import ParkModel
+    from parkabm.scenarios.loader import load_scenario
+    from parkabm.scenarios.parameters import defaults
+
+    model = ParkModel(load_scenario(scope_scenario), parameters=defaults(), rng=0)
+    return float(model.yearly_frame().set_index("year").loc[model.base_year, "clusters_qianyi"])
+
+
+def test_the_clusters_target_says_met_at_base_year_with_the_facts_that_make_it_so(targets):
+    chosen = select_targets(targets, "2023").set_index("metric")
+    status, reason = target_status(chosen.loc["clusters_qianyi"].to_dict())
+    if status == MODELLED:  # an outcome: it must be able to differ between scenarios (then this test changes)
+        pytest.fail("clusters_qianyi is modelled again: test that it differs between scenarios")
+    assert status == MET_AT_BASE_YEAR
+    assert "制造业高质量发展若干意见 (二)" in reason and "clusters.csv" in reason
+    all_guishang, industrial = _base_year_clusters("baseline"), _base_year_clusters("industrial_scope")
+    assert f"holds {all_guishang:.0f} clusters" in reason and f"and {industrial:.0f} in the industrial scope" in reason
+    for variant in ("2023", "2022_jul"):
+        row = targets[(targets["metric"] == "clusters_qianyi") & (targets["variant"].astype(str) == variant)].iloc[0]
+        assert min(all_guishang, industrial) >= row["value"], "met at base year must be true of the base year"

@@ -35,7 +35,8 @@ COMPARISON_YEAR = headline_targets()["total_output_yi"].year
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 
 COLUMNS = ["scenario", "kind", "name", "name_en", "name_zh", "metric", "year", "p_met", "ci_low", "ci_high", "n",
-           "mean", "p05", "p25", "p50", "p75", "p95", "comparison", "target_value", "source"]
+           "mean", "p05", "p25", "p50", "p75", "p95", "comparison", "target_value", "source", "status", "status_note",
+           "scope"]
 """Columns of the comparison table, in order."""
 
 
@@ -82,10 +83,13 @@ def comparison_table(out: str | Path, *, variant: str = "2023", year: int | None
         95% interval — ``n`` and the target's ``comparison``, ``target_value``, ``year`` and ``source``) and per
         scenario × outcome of :data:`OUTCOME_METRICS` (``kind == "metric"``: ``mean`` and ``p05`` … ``p95`` over
         the replicates in ``year``, ``n`` replicates). Columns as in :data:`COLUMNS`; scenarios in their order.
+        ``status`` is ``modelled``, ``not modelled`` or ``met at base year`` (targets.csv; the last two without a
+        probability, ``status_note`` giving the reason), and ``scope`` the output scope of the scenario's runs
+        (:func:`run_scope`), which every P(met) depends on.
     """
     targets = summarise_results(out, variant)
     targets = targets.assign(kind="target", name=targets["target"])
-    yearly = load_results(out, metrics=list(OUTCOME_METRICS))
+    yearly = load_results(out, metrics=[*OUTCOME_METRICS, "industrial_output_yi"])
     order = list(dict.fromkeys(yearly["scenario"])) if len(yearly) else list(dict.fromkeys(targets["scenario"]))
     rows = []
     if len(yearly):
@@ -99,12 +103,28 @@ def comparison_table(out: str | Path, *, variant: str = "2023", year: int | None
                 rows.append({"scenario": scenario, "kind": "metric", "name": metric, "metric": metric, "year": at,
                              "n": len(values), "mean": float(values.mean()) if len(values) else math.nan, **stats})
     table = pd.concat([targets, pd.DataFrame(rows)], ignore_index=True)
+    scopes = run_scope(yearly)
+    table["scope"] = table["scenario"].map(scopes)
+    table["status_note"] = table["status_note"].replace("", math.nan)  # as comparison.csv reads back
     table = table.reindex(columns=COLUMNS)
     table["scenario"] = pd.Categorical(table["scenario"], categories=order, ordered=True)
     table = table.sort_values(["scenario", "kind"], ascending=[True, False], kind="stable", ignore_index=True)
     table["scenario"] = table["scenario"].astype(str)
     table["n"] = table["n"].astype("int64")
     return table
+
+
+def run_scope(yearly: pd.DataFrame) -> dict[str, str]:
+    """Return each scenario's output scope, read from its runs: ``industrial`` when total output is industrial output.
+
+    A run of the all-规上 scope simulates 规上 service firms, so its total output exceeds its industrial output; a
+    run of the industrial scope has none (``world.scope``, docs/ODD.md §2).
+    """
+    if not len(yearly) or "industrial_output_yi" not in yearly.columns:
+        return {}
+    services = (yearly["total_output_yi"] - yearly["industrial_output_yi"]).abs() > 1e-6 * yearly["total_output_yi"]
+    return {str(k): "all_guishang" if bool(v) else "industrial"
+            for k, v in services.groupby(yearly["scenario"], sort=False).any().items()}
 
 
 @dataclass

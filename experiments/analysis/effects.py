@@ -32,8 +32,9 @@ of all levers summed over the years after the base year (2022–2025). **Targets
 the met indicators (−1, 0 or 1 per replicate) with the same t interval — the Wald interval of a difference of two
 paired proportions, with the t quantile. When no replicate changes its met status the interval is [0, 0]: with few
 discordant replicates it is too narrow, so read small P(met) effects with the outcome effects beside them. A target
-whose output the model does not produce is reported as ``not modelled``, one whose year the runs do not reach as
-``not evaluated`` — never as 0.
+whose output the model does not produce, or that targets.csv marks as not modelled or met at the base year
+(:func:`~parkabm.model.outputs.targets.target_status`), is reported with that status (``not modelled``, ``met at base
+year``), one whose year the runs do not reach as ``not evaluated`` — never as 0.
 
 **Per 亿**: where the step changes the cumulative fiscal cost (its interval excludes zero), ``effect_per_yi`` is the
 effect divided by the mean extra fiscal cost (亿元, 2022–2025); it is a ratio of means, without an interval.
@@ -503,7 +504,7 @@ def effect_table(runs: pd.DataFrame, steps: Sequence[LeverStep], targets: pd.Dat
     Returns:
         One row per step × outcome (:data:`COLUMNS`).
     """
-    from parkabm.model.outputs.targets import targets_met
+    from parkabm.model.outputs.targets import MODELLED, target_status, targets_met
 
     at = runs[runs["year"] == year].set_index(["arm", "replicate"]).sort_index()
     fiscal = (runs[(runs["year"] > base_year) & (runs["year"] <= year)]
@@ -537,6 +538,10 @@ def effect_table(runs: pd.DataFrame, steps: Sequence[LeverStep], targets: pd.Dat
         for t in targets.itertuples(index=False):
             row = {**common, "outcome": f"p_met:{t.target}", "kind": "target", "unit": "probability",
                    "year": int(t.year)}
+            status, _ = target_status(t)
+            if status != MODELLED:  # not an outcome of the runs: never an effect on a probability
+                rows.append({**row, "status": status, "n_reps": 0})
+                continue
             if t.metric not in runs.columns:
                 rows.append({**row, "status": "not modelled", "n_reps": 0})
                 continue
@@ -773,11 +778,16 @@ REPORT_TEXT = {
     "none": {"en": "none", "zh": "无"},
     "targets": {"en": "Targets", "zh": "目标"},
     "targets_intro": {"en": ("Effect on P(target met) in percentage points, for every target of targets.csv "
-                             "(not modelled / not evaluated where the model cannot tell); only steps with an "
-                             "interval excluding zero on some target are listed."),
-                      "zh": ("各目标达标概率的效应（百分点）；模型无法判断的目标标为未建模/未评估；"
+                             "(not modelled / met at base year / not evaluated where the model cannot tell); only "
+                             "steps with an interval excluding zero on some target are listed."),
+                      "zh": ("各目标达标概率的效应（百分点）；模型无法判断的目标标为未建模/基年已达成/未评估；"
                              "仅列出至少一个目标区间不含零的变化。")},
     "not_modelled": {"en": "not modelled", "zh": "未建模"},
+    "met_at_base_year": {"en": "met at base year", "zh": "基年已达成"},
+    "scope": {"en": "Output scope of every P(met): `{scope}` (world.scope of the scenario).",
+              "zh": "各达标概率的产值口径：`{scope}`（情景的world.scope）。"},
+    "not_outcomes": {"en": "Targets that are not outcomes of the runs (no P(met) effect is computed):",
+                     "zh": "非模拟结果的目标（不计算达标概率效应）："},
     "not_evaluated": {"en": "not evaluated", "zh": "未评估"},
     "method": {"en": "Method", "zh": "方法"},
     "method_text": {
@@ -830,7 +840,7 @@ def _md_row(cells: Sequence[str]) -> str:
 
 def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int, base_year: int,
                     lang: str = "en", channels: pd.DataFrame | None = None, slack: dict[str, float] | None = None,
-                    fund_cap_yi: float | None = None) -> str:
+                    fund_cap_yi: float | None = None, scope: str | None = None) -> str:
     """Return ``effects.md``: the headline effects per lever step, the inert levers, the target effects, the method.
 
     Args:
@@ -843,6 +853,7 @@ def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int,
         channels: Output of :func:`channel_effects`, for the channels section (none when omitted).
         slack: Output of :func:`fund_slack`, for the section on whether the manufacturing fund binds.
         fund_cap_yi: The unchanged scenario's manufacturing fund cap (with ``slack``).
+        scope: The scenario's output scope (``world.scope``), stated under the introduction when given.
     """
     from parkabm.model.outputs.registry import display_unit
 
@@ -864,6 +875,8 @@ def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int,
 
     lines = [f"# {_text('title', lang, scenario=scenario)}", "",
              _text("intro", lang, scenario=scenario, reps=reps, seed=seed, year=year, first=base_year + 1), ""]
+    if scope is not None:
+        lines += [_text("scope", lang, scope=scope), ""]
     first_step = table[table["status"] == "evaluated"].drop_duplicates("outcome").set_index("outcome")
     shown = []
     for o in headline:
@@ -916,8 +929,25 @@ def format_markdown(table: pd.DataFrame, *, scenario: str, reps: int, seed: int,
             cells.append(_cell(row, percent=True) if row["status"] == "evaluated" else _text(
                 row["status"].replace(" ", "_"), lang))
         lines.append(_md_row(cells))
+    lines += _not_outcome_lines(targets, lang)
     lines += ["", f"## {_text('method', lang)}", "", _text("method_text", lang), ""]
     return "\n".join(lines)
+
+
+def _not_outcome_lines(targets: pd.DataFrame, lang: str) -> list[str]:
+    """Return the list of the targets that are not outcomes of the runs, each with its status and reason."""
+    from parkabm.model.outputs.targets import MODELLED, target_status
+    from parkabm.scenarios.world import load_world
+
+    shown = set(targets["outcome"].str.removeprefix("p_met:"))
+    rows = [r for r in load_world().targets.reset_index().to_dict("records") if r["target"] in shown]
+    lines = []
+    for r in rows:
+        status, reason = target_status(r)
+        if status != MODELLED:
+            lines.append(f"- {_target_label('p_met:' + r['target'], lang)}: "
+                         f"{_text(status.replace(' ', '_'), lang)} — {reason}")
+    return ["", _text("not_outcomes", lang), "", *lines] if lines else []
 
 
 def _target_label(outcome: str, lang: str) -> str:
@@ -1048,7 +1078,7 @@ def run_effects(ref: str | Path, *, reps: int = DEFAULT_REPS, seed: int = 0, out
         (staging / names["report"]).write_text(
             format_markdown(table, scenario=scenario.name, reps=reps, seed=seed,
                             base_year=scenario.world.base_year, lang=lang, channels=channels, slack=slack,
-                            fund_cap_yi=cap), encoding="utf-8")
+                            fund_cap_yi=cap, scope=scenario.world.scope), encoding="utf-8")
         charts_written = write_effect_charts(table, staging, langs=chart_langs, scenario=scenario.name)
     files = {role: out / name for role, name in names.items()}
     files.update({role: out / path.name for role, path in charts_written.items()})

@@ -2,8 +2,10 @@
 
 Written to the output folder:
 
-- ``summary.json`` — scenario, seed, replicates, horizon, scope, per-metric yearly mean/p05/p50/p95, and per target
-  P(met) with a Wilson 95% interval and its source clause;
+- ``summary.json`` — scenario, seed, replicates, horizon, scope, per-metric yearly mean/p05/p50/p95, per target
+  P(met) with a Wilson 95% interval and its source clause (or its status, ``not modelled`` or ``met at base year``,
+  with the reason: such a target is never given a probability), and P(3万亿) under both output scopes
+  (:func:`scope_probabilities`);
 - ``yearly.parquet`` — one row per replicate × year, one column per metric;
 - ``parks.parquet`` — one row per replicate × year × park;
 - ``fan_total_output.<lang>.<fmt>`` and ``fan_leading_share.<lang>.<fmt>`` — fan charts with target lines and P(target).
@@ -115,6 +117,45 @@ def metric_quantiles(yearly: pd.DataFrame) -> dict:
     return out
 
 
+SCOPE_METRICS = {"all_guishang": "total_output_yi", "industrial": "industrial_output_yi"}
+"""The yearly column holding each scope's output. ``industrial_output_yi`` is the output of the 规上 industrial
+firms in either scope, so the industrial-only P(3万亿) comes from the same replicates as the all-规上 one; the
+all-规上 output exists only in runs of the all-规上 scope (an industrial-scope run simulates no service firm)."""
+
+
+def scope_probabilities(yearly: pd.DataFrame, targets: pd.DataFrame, scope: str) -> list[dict]:
+    """Return P(met) of the output target (``total_output_yi``) under both scopes, from the same replicates.
+
+    Args:
+        yearly: The replicates' yearly outputs.
+        targets: The selected targets (:func:`~parkabm.model.outputs.targets.select_targets`).
+        scope: The runs' scope (``world.scope``).
+
+    Returns:
+        One entry per scope of :data:`SCOPE_METRICS`: ``scope``, ``metric`` (the column compared), ``this_run``
+        (whether it is the runs' own scope), ``target``, ``year``, ``p_met``, ``ci_low``, ``ci_high``, ``n`` and
+        ``status`` (``modelled``, or ``not simulated`` for the all-规上 reading of an industrial-scope run, then
+        without a probability). Empty when the output target is not modelled.
+    """
+    output = targets[targets["metric"] == "total_output_yi"]
+    if not len(output):
+        return []
+    rows = []
+    for name, column in SCOPE_METRICS.items():
+        simulated = scope == "all_guishang" or name == "industrial"
+        t = output.assign(metric=column)
+        probability = target_probabilities(targets_met(yearly, t), t).iloc[0]
+        rows.append({"scope": name, "metric": column, "this_run": name == scope,
+                     "target": float(output["value"].iloc[0]),
+                     "year": int(output["year"].iloc[0]),
+                     "p_met": float(probability["p_met"]) if simulated else float("nan"),
+                     "ci_low": float(probability["ci_low"]) if simulated else float("nan"),
+                     "ci_high": float(probability["ci_high"]) if simulated else float("nan"),
+                     "n": int(probability["n"]) if simulated else 0,
+                     "status": probability["status"] if simulated else "not simulated"})
+    return rows
+
+
 def summarise(scenario, reps: Replicates, *, seed: int, world: World, variant: str = "2023") -> dict:
     """Build the content of ``summary.json`` (see the module docstring)."""
     targets = select_targets(world.targets, variant)
@@ -131,9 +172,11 @@ def summarise(scenario, reps: Replicates, *, seed: int, world: World, variant: s
         "targets": [
             {"name": r.target, "name_en": r.name_en, "name_zh": r.name_zh, "metric": r.metric,
              "comparison": r.comparison, "target": r.target_value, "year": r.year, "p_met": r.p_met,
-             "ci_low": r.ci_low, "ci_high": r.ci_high, "source": r.source}
+             "ci_low": r.ci_low, "ci_high": r.ci_high, "source": r.source, "status": r.status,
+             "status_note": r.status_note}
             for r in probabilities.itertuples(index=False)
         ],
+        "output_target_by_scope": scope_probabilities(reps.yearly, targets, scenario.world.scope),
     }
 
 

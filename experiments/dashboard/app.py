@@ -112,6 +112,7 @@ def _points(x: float) -> str:
 
 def _target_rows(update: runs.Update, lang: str) -> str:
     from parkabm.experiments import charts
+    from parkabm.model.outputs.targets import status_text
 
     ref = charts.scenario_label(update.reference_name, lang)
     head = "".join(f"<th>{html.escape(h)}</th>" for h in (
@@ -122,7 +123,11 @@ def _target_rows(update: runs.Update, lang: str) -> str:
         name = r.name_zh if lang == "zh" else r.name_en
         cmp = {">=": "≥", "<=": "≤"}.get(r.comparison, r.comparison)
         value = f"{cmp} {charts.format_value(r.metric, r.target_value)} ({r.year})"
-        if r.n == 0:
+        status = getattr(r, "status", "modelled")
+        if status != "modelled":  # not an outcome of the runs: its status and reason, never a probability
+            shown = f"{status_text(status, lang)} ({getattr(r, 'status_note', '')})"
+            cells = f'<td class="p-met status" colspan="3">{html.escape(shown)}</td>'
+        elif r.n == 0:
             cells = f'<td class="p-met" colspan="3">{html.escape(text("not_evaluated", lang, year=r.year))}</td>'
         else:
             cells = (f'<td class="p-met" data-value="{r.p_met:.6f}">{_percent(r.p_met)} '

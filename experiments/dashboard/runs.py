@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from parkabm.experiments.analysis.projection import Replicates
-from parkabm.model.outputs.targets import DEFAULT_VARIANT, select_targets, targets_met, wilson_interval
+from parkabm.model.outputs.targets import DEFAULT_VARIANT, select_targets, target_status, targets_met, wilson_interval
 from parkabm.model.simulate import simulate
 from parkabm.scenarios.schema import Scenario
 from parkabm.scenarios.world import World
@@ -145,7 +145,9 @@ def target_table(yearly: pd.DataFrame, reference: pd.DataFrame, targets: pd.Data
     Returns:
         One row per target: ``target``, ``name_en``, ``name_zh``, ``metric``, ``comparison``, ``target_value``,
         ``year``, ``source``, ``n``, ``p_met``, ``ci_low``, ``ci_high``, ``ref_p_met``, ``diff``, ``diff_low``,
-        ``diff_high``. Targets the runs do not reach (horizon before the target year) have ``n = 0`` and NaNs.
+        ``diff_high``, ``status`` and ``status_note`` (:func:`~parkabm.model.outputs.targets.target_status`).
+        Targets the runs do not reach (horizon before the target year) and targets that are not outcomes of the
+        runs (not modelled, met at base year) have ``n = 0`` and NaNs.
     """
     mine = targets_met(yearly, targets)
     theirs = targets_met(reference, targets)
@@ -159,7 +161,9 @@ def target_table(yearly: pd.DataFrame, reference: pd.DataFrame, targets: pd.Data
         k = int(pairs["met"].sum()) if n else 0
         low, high = wilson_interval(k, n)
         diff = paired_difference(pairs["met"].to_numpy(), pairs["met_ref"].to_numpy()) if n else (math.nan,) * 3
+        status, note = target_status(t)
         rows.append({
+            "status": status, "status_note": note,
             "target": t.target, "name_en": t.name_en, "name_zh": t.name_zh, "metric": t.metric,
             "comparison": t.comparison, "target_value": float(t.value), "year": int(t.year), "source": t.source,
             "n": n, "p_met": k / n if n else math.nan, "ci_low": low, "ci_high": high,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.parks import ParkState
+from parkabm.model.outputs.clusters import cluster_outputs
 from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU, LOW_EFFICIENCY_CAP, low_efficiency_land_mu
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class Tally:
     park_guishang: np.ndarray
     group_output: np.ndarray
     cluster_group: np.ndarray
+    sector_output: np.ndarray
+    sector_ids: list[str]
     tax: float
     value_added: float
     rd: float
@@ -128,6 +131,8 @@ def tally(model: ParkModel) -> Tally:
         park_guishang=np.bincount(park[gi], minlength=p),
         group_output=np.bincount(model.sector_group, weights=cell.sum(axis=0), minlength=model.n_groups),
         cluster_group=model.cluster_group_mask,
+        sector_output=cell.sum(axis=0),
+        sector_ids=model.sector_ids,
         tax=float(tax_i[gi].sum()),
         value_added=value_added,
         rd=float((out * f.rd_intensity)[gs].sum()),
@@ -175,14 +180,15 @@ def price_index(t: Tally) -> float:
 
 
 def clusters_qianyi(t: Tally) -> float:
-    """Number of policy clusters with output in [1000亿, 1万亿) (千亿级产业集群)."""
-    g = t.group_output[t.cluster_group]
+    """Number of the 1910 clusters (``clusters.csv``) with output in the zones in [1000亿, 1万亿) (千亿级产业集群)."""
+    g = np.array(list(cluster_outputs(t.sector_output, t.sector_ids).values()))
     return float(((g >= QIANYI_YI) & (g < WANYI_YI)).sum())
 
 
 def clusters_wanyi(t: Tally) -> float:
-    """Number of policy clusters with output ≥ 1万亿 (万亿级产业集群)."""
-    return float((t.group_output[t.cluster_group] >= WANYI_YI).sum())
+    """Number of the 1910 clusters (``clusters.csv``) with output in the zones ≥ 1万亿 (万亿级产业集群)."""
+    g = np.array(list(cluster_outputs(t.sector_output, t.sector_ids).values()))
+    return float((g >= WANYI_YI).sum())
 
 
 def strategic_platforms(t: Tally) -> float:

@@ -22,6 +22,21 @@ WILSON_Z = 1.959963984540054
 HEADLINE_METRICS = ("total_output_yi", "leading_share")
 """The two headline targets' indicators: 3万亿元 of output and a ≥60% leading-industry share."""
 
+MODELLED = "modelled"
+NOT_MODELLED = "not modelled"
+MET_AT_BASE_YEAR = "met at base year"
+STATUS_OF = {"true": MODELLED, "false": NOT_MODELLED, "base_year": MET_AT_BASE_YEAR}
+"""Status of a target by the value of its ``modelled`` column in targets.csv: ``true`` (an outcome of the runs: P(met)
+is reported), ``false`` (not modelled: the reason is in ``not_modelled_reason``) or ``base_year`` (met at the base
+year by a sourced fact, stated in ``not_modelled_reason``). A target without the column is modelled."""
+
+STATUS_TEXT = {
+    MODELLED: {"en": "modelled", "zh": "已建模"},
+    NOT_MODELLED: {"en": "not modelled", "zh": "未建模"},
+    MET_AT_BASE_YEAR: {"en": "met at base year", "zh": "基年已达成"},
+}
+"""How each status is written in tables, in English and Chinese."""
+
 VARIANT_FALLBACK = ("2023", "2022_jul", "2022_may")
 """Order in which texts fill metrics a variant does not state: the 2023 opinions, then the July and May 2022
 drafts (the low-efficiency cap and the 60 projects ≥10亿 appear only in the drafts)."""
@@ -45,6 +60,37 @@ def select_targets(targets: pd.DataFrame, variant: str = DEFAULT_VARIANT) -> pd.
         chosen.append(rows)
         seen.update(rows["metric"])
     return pd.concat(chosen)
+
+
+def target_status(row) -> tuple[str, str]:
+    """Return ``(status, reason)`` of one target row (a mapping or a namedtuple of targets.csv).
+
+    Raises:
+        ValueError: The ``modelled`` value is not one of :data:`STATUS_OF`, or a target that is not modelled has
+            no reason.
+    """
+    get = row.get if hasattr(row, "get") else lambda k, d=None: getattr(row, k, d)
+    raw = get("modelled", True)
+    text = "true" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw).strip().lower()
+    if text not in STATUS_OF:
+        raise ValueError(f"targets.csv modelled: {raw!r} — allowed: " + ", ".join(STATUS_OF))
+    status = STATUS_OF[text]
+    reason = get("not_modelled_reason", "")
+    reason = "" if reason is None or (isinstance(reason, float) and np.isnan(reason)) else str(reason)
+    if status != MODELLED and not reason:
+        raise ValueError(f"targets.csv {get('target', '?')}: a target that is {status} needs a not_modelled_reason")
+    return status, reason
+
+
+def status_text(status: str, lang: str = "en") -> str:
+    """Return a target status (:data:`STATUS_TEXT`) as written in ``lang`` (``en`` or ``zh``)."""
+    return STATUS_TEXT[status]["zh" if lang == "zh" else "en"]
+
+
+def modelled_targets(targets: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of ``targets`` whose status is :data:`MODELLED` (outcomes of the runs)."""
+    keep = [target_status(r)[0] == MODELLED for r in targets.to_dict("records")]
+    return targets[np.array(keep, dtype=bool)] if len(targets) else targets
 
 
 @dataclass(frozen=True)
@@ -90,7 +136,7 @@ def targets_met(yearly: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     Args:
         yearly: Yearly outputs with a ``year`` column and one column per metric; a ``replicate`` column (or any
             other run identifier listed in ``run_keys``) separates runs.
-        targets: Rows of targets.csv to check.
+        targets: Rows of targets.csv to check; only the modelled ones (:func:`modelled_targets`) are checked.
 
     Returns:
         One row per run × target: the run keys, ``target``, ``metric``, ``value`` (the run's value in the target
@@ -100,7 +146,7 @@ def targets_met(yearly: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in ("scenario", "replicate", "job") if c in yearly.columns]
     runs = yearly[keys].drop_duplicates().reset_index(drop=True) if keys else pd.DataFrame(index=[0])
     rows = []
-    for t in targets.itertuples(index=False):
+    for t in modelled_targets(targets).itertuples(index=False):
         if t.metric not in yearly.columns:
             continue
         at = yearly.loc[yearly["year"] == int(t.year), [*keys, t.metric]]
@@ -151,8 +197,11 @@ def target_probabilities(met: pd.DataFrame, targets: pd.DataFrame, by: list[str]
 
     Returns:
         One row per group × target: ``target``, ``name_en``, ``name_zh``, ``metric``, ``comparison``, ``target``
-        value as ``target_value``, ``year``, ``p_met``, ``ci_low``, ``ci_high``, ``n``, ``source``. A target no
-        run reached (the runs stop before its year) has ``n = 0`` and NaN probability and interval.
+        value as ``target_value``, ``year``, ``p_met``, ``ci_low``, ``ci_high``, ``n``, ``source``, ``status``
+        (:data:`MODELLED`, :data:`NOT_MODELLED` or :data:`MET_AT_BASE_YEAR`) and ``status_note`` (the reason or the
+        source of a target that is not an outcome). A target no run reached (the runs stop before its year) and a
+        target that is not modelled have ``n = 0`` and NaN probability and interval: a target that is not an
+        outcome is never given a probability.
     """
     by = list(by or [])
     groups = [()] if not by else list(met.groupby(by, sort=False).groups) if len(met) else []
@@ -163,7 +212,8 @@ def target_probabilities(met: pd.DataFrame, targets: pd.DataFrame, by: list[str]
         for column, value in zip(by, key, strict=True):
             mine = mine[mine[column] == value]
         for t in targets.itertuples(index=False):
-            group = mine[(mine["target"] == t.target) & mine["evaluated"]]
+            status, note = target_status(t)
+            group = mine[(mine["target"] == t.target) & mine["evaluated"]] if status == MODELLED else mine.iloc[0:0]
             n = len(group)
             k = int(group["met"].sum())
             low, high = wilson_interval(k, n)
@@ -172,5 +222,31 @@ def target_probabilities(met: pd.DataFrame, targets: pd.DataFrame, by: list[str]
                 "target": t.target, "name_en": t.name_en, "name_zh": t.name_zh, "metric": t.metric,
                 "comparison": t.comparison, "target_value": float(t.value), "year": int(t.year),
                 "p_met": k / n if n else float("nan"), "ci_low": low, "ci_high": high, "n": n, "source": t.source,
+                "status": status, "status_note": note,
             })
     return pd.DataFrame(rows)
+
+
+def probability_text(row, lang: str = "en", *, with_note: bool = False) -> str:
+    """Return a target's P(met) cell: ``43% [36%, 50%]``, or its status where it is not an outcome of the runs.
+
+    Args:
+        row: A mapping with ``p_met``, ``ci_low``, ``ci_high`` and optionally ``status`` and ``status_note`` (a row
+            of :func:`target_probabilities` or of a projection summary's targets).
+        lang: ``en`` or ``zh``.
+        with_note: Add the reason or source of a target that is not modelled or met at the base year, in brackets.
+
+    Returns:
+        The probability with its interval; ``not modelled`` / ``未建模`` or ``met at base year`` / ``基年已达成``
+        (never a probability) for a target that is not an outcome; ``-`` when no run reached the target's year.
+    """
+    get = row.get if hasattr(row, "get") else lambda k, d=None: getattr(row, k, d)
+    status = get("status") or MODELLED
+    if status != MODELLED:
+        text = status_text(status, lang)
+        note = get("status_note") or ""
+        return f"{text} ({note})" if with_note and note else text
+    p = get("p_met")
+    if p is None or p != p:
+        return "-"
+    return f"{p:.0%} [{get('ci_low'):.0%}, {get('ci_high'):.0%}]"
