@@ -48,7 +48,7 @@ def exit_firms(model: ParkModel) -> None:
     acceptance = compensation_acceptance(compensation, par["phaseout_acceptance_elasticity"])
     hazard += overdue * enforcement * (par["exit_d_multiplier"] - 1.0) * acceptance
     hazard *= model.mechanisms.exit * h0
-    leave = model.rng.random(len(idx)) < hazard
+    leave = model.rng.random(f.n)[idx] < hazard  # one draw per firm row: paired runs keep each firm's draw
     enforced = leave & overdue & (enforcement > 0)
     remove_firms(model, idx[leave & ~enforced], enforced=False, land_to="idle")
     # 腾笼换鸟: the land of enforced exits is cleared for redevelopment in their park (idle if redevelopment is off).

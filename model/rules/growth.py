@@ -102,7 +102,8 @@ def grow_firms(model: ParkModel) -> None:
     if mech.shocks:
         size = np.maximum(real * model.scale, MIN_SIZE_FOR_VOLATILITY_YI)
         vol = model.sector_volatility[s] * par["volatility_multiplier"] * size ** (-par["size_volatility_exponent"])
-        g += mech.shocks * vol * model.rng.standard_normal(len(idx))
+        # One draw per firm row, indexed, so a firm keeps its shock whichever other firms grow (common random numbers).
+        g += mech.shocks * vol * model.rng.standard_normal(f.n)[idx]
     np.clip(g, *GROWTH_BOUNDS, out=g)
     desired = real * (1.0 + g)
     desired = cap_energy_growth(model, idx, real, desired)  # 用能指标 (resources.py)

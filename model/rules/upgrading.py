@@ -68,7 +68,7 @@ def upgrade_firms(model: ParkModel) -> None:
     pressure = f.industrial[idx] & (output > par["capacity_pressure_utilisation"] * capacity)
     prob[pressure] *= par["capacity_pressure_upgrade_factor"]
     np.minimum(prob, UPGRADE_MAX_PROBABILITY, out=prob)
-    do = model.rng.random(len(idx)) < prob
+    do = model.rng.random(f.n)[idx] < prob  # one draw per firm row: paired runs keep each firm's draw
     up = idx[do]
     gain = par["upgrade_productivity_gain"]
     f.productivity[up] *= 1.0 + gain
