@@ -47,8 +47,11 @@ from parkabm.model.rules.entry import enter_service_firms
 from parkabm.model.rules.evaluation import evaluate_mujun
 from parkabm.model.rules.exit import EXIT_SIZE_REFERENCE_YI
 from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, settle_fund
+from parkabm.model.rules.macro import draw_macro_shocks
+from parkabm.model.rules.prices import advance_price
 from parkabm.model.rules.race import rank_parks
 from parkabm.model.rules.recruitment import recruit_projects
+from parkabm.model.rules.resources import release_unused_land
 from parkabm.model.rules.upgrading import UPGRADE_MAX_PROBABILITY, expected_upgrade_return, investment_acceptance
 
 _MILESTONES = [float(m) for m in MILESTONES_YI]
@@ -72,6 +75,7 @@ class FirmAgent(mesa.Agent):
         self.__dict__.update(values)
         self.score = 0.0
         self.surcharge_share = 0.0
+        self.resource_share = 0.0
         self.leader = False
         self.request = 0.0
         self.desired = 0.0
@@ -83,20 +87,23 @@ class FirmAgent(mesa.Agent):
         """Move a project in ramp-up one year closer to full scale."""
         m = self.model
         self.ramp_left -= 1
-        self.output_yi = self.target_output_yi * (m.rampup_years - self.ramp_left) / m.rampup_years * m.price
+        price = m.price if self.industrial else m.service_price
+        self.output_yi = self.target_output_yi * (m.rampup_years - self.ramp_left) / m.rampup_years * price
 
     def plan_growth(self, c: dict) -> None:
         """Draw this year's real growth and, for an industrial firm short of capacity, the space to ask for."""
         m = self.model
         p, s = self.park, self.sector
-        real = self.output_yi / m.price_prev
-        g = c["trend"] * m.trend_list[s]
+        price_prev = m.price_prev if self.industrial else m.service_price_prev
+        real = self.output_yi / price_prev
+        g = c["trend"] * (m.trend_list[s] * c["trend_multiplier"] - c["channels"] * self.industrial)
+        g += m.macro_list[s]
         g += c["agglomeration"] * m.agglomeration_list[p][s]
         if (p, s) in m.leader_cells and not self.leader:
             g += c["spillover"]
         if self.leader:
             g += c["service"]
-        g -= c["pass_through"] * self.surcharge_share
+        g -= c["pass_through"] * (self.surcharge_share + self.resource_share)
         if c["shocks"]:
             size = max(real * m.scale, fr.MIN_SIZE_FOR_VOLATILITY_YI)
             vol = m.volatility_list[s] * c["volatility"] * size ** (-c["size_exponent"])
@@ -149,7 +156,8 @@ class FirmAgent(mesa.Agent):
         desired = self.desired
         if c["space"] and self.industrial and not self.moved:
             desired = min(desired, (self.land_mu + self.floor_mu) * self.productivity)
-        self.output_yi = desired * self.model.price
+        m = self.model
+        self.output_yi = desired * (m.price if self.industrial else m.service_price)
         self.last_growth = desired / self.real - 1.0 if self.real > 0 else 0.0
 
     # --- other rules ---------------------------------------------------------------------------------------------
@@ -273,9 +281,13 @@ class ReferenceModel(ParkModel):
         years = self.firms.years_in_d.tolist()
         score = self.score.tolist()
         surcharge = self.surcharge_share.tolist()
+        resource = self.resource_share.tolist()
+        land_mu = self.firms.land_mu.tolist()  # release_unused_land hands unused land back
         for a in self.firm_agents:
             i = a.row
+            a.land_mu = land_mu[i]
             a.mujun_class, a.years_in_d, a.score, a.surcharge_share = cls[i], years[i], score[i], surcharge[i]
+            a.resource_share = resource[i] if i < len(resource) else 0.0
 
     def _pull_clearances(self) -> None:
         """Mark the agents of firms the redevelopment rule cleared (腾笼换鸟) as exited."""
@@ -309,12 +321,16 @@ class ReferenceModel(ParkModel):
             for j in range(s):
                 if cell[q][j] > 0 and park_total[q] > 0 and city > 0:
                     index[q][j] = min(max(math.log(cell[q][j] / park_total[q] / (sector_total[j] / city)), -3.0), 3.0)
-        self.agglomeration_list = index
+        # Centred so that its output-weighted mean is zero (agglomeration_index of the fast engine).
+        mean = sum(cell[q][j] * index[q][j] for q in range(p) for j in range(s)) / city if city > 0 else 0.0
+        self.agglomeration_list = [[value - mean for value in row] for row in index]
 
     def _grow(self) -> None:
         par, mech = self.params, self.mechanisms
         c = {
-            "trend": mech.growth_trend * par["trend_growth_multiplier"],
+            "trend": mech.growth_trend,
+            "trend_multiplier": par["trend_growth_multiplier"],
+            "channels": par["macro_trend_channels_industry"],
             "agglomeration": mech.agglomeration * par["agglomeration_elasticity"] if mech.agglomeration else 0.0,
             "spillover": mech.chain_spillover * par["chain_spillover"],
             "service": mech.chain_leader_service * self.levers.chain_leaders.service_boost,
@@ -447,17 +463,21 @@ class ReferenceModel(ParkModel):
         self.year += 1
         self._reset_year()
         evaluate_mujun(self)  # reads the arrays, which the last _push left current
+        release_unused_land(self)
         self._pull_evaluation()
         self._chain_leaders()
         self._agglomeration()
-        self.price_prev = self.price
-        self.price *= 1.0 + self.price_growth(self.year)
+        draw_macro_shocks(self)
+        advance_price(self)
+        self.macro_list = self.macro_growth.tolist()
         rank_parks(self)
         land.redevelop_low_efficiency_land(self)
         self._pull_clearances()
         land.deliver_pipeline(self)
         land.build_standard_factories(self)
         land.supply_new_land(self)
+        land.clear_exit_parks(self)
+        self._pull_clearances()
         start = len(self.firm_agents)
         recruit_projects(self)
         self._adopt_rows(start)

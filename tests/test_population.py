@@ -261,7 +261,10 @@ def test_entrant_sizes_stay_within_their_bounds_and_scale():
 
 
 def test_base_year_rd_over_gdp_does_not_depend_on_the_size_of_the_base():
-    shares = [built(scenario_with({}, scale=0.5), 4, base_output_multiplier=m).yearly_frame()["rd_to_gdp"].iloc[0]
+    # A GDP fixed while R&D scales with the base would make the 1.2 share 1.5 times the 0.8 share. One population
+    # at scale 0.5 varies by ±14% between seeds (a few large firms carry the R&D): the means of eight seeds compared.
+    shares = [np.mean([built(scenario_with({}, scale=0.5), seed, base_output_multiplier=m)
+                       .yearly_frame()["rd_to_gdp"].iloc[0] for seed in range(8)])
               for m in (0.8, 1.2)]
     assert shares[1] == pytest.approx(shares[0], rel=0.05), shares
     assert 0.03 < shares[0] < 0.045

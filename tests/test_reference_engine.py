@@ -34,7 +34,9 @@ def outcomes(engine, scenario):
 
 
 def test_reference_engine_matches_fast_engine(reference_model):
-    scenario = apply_changes(load_scenario("baseline"), {"world.population_scale": 0.1, "world.horizon": 2023})
+    # The reference does not carry the 用能指标 cap yet (docs/ODD.md §7.16): it is off in both engines here.
+    scenario = apply_changes(load_scenario("baseline"), {"world.population_scale": 0.1, "world.horizon": 2023,
+                                                         "levers.mechanisms.energy_quota": 0})
     fast_output, fast_firms = outcomes(ParkModel, scenario)
     ref_output, ref_firms = outcomes(reference_model, scenario)
     assert ref_output == pytest.approx(fast_output, rel=0.03)

@@ -176,7 +176,8 @@ def test_every_probability_matches_the_comparison_and_unmodelled_targets_have_no
     assert build.probability_cell(evaluated["p_met"], evaluated["ci_low"], evaluated["ci_high"]) in html
     # a `modelled` column saying false turns a target's P into "not modelled"
     marked = world.targets.copy()
-    marked["modelled"] = [i != evaluated["name"] for i in marked.index]
+    marked["modelled"] = ["false" if i == evaluated["name"] else "true" for i in marked.index]
+    marked["not_modelled_reason"] = ["a reason" if i == evaluated["name"] else "" for i in marked.index]
     shown = build.target_rows(targets, ["baseline", "land_first"], _with_targets(world, marked), "zh")
     cells = {r["id"]: r["cells"] for r in shown}
     assert cells[evaluated["name"]] == ["未建模", "未建模"]
@@ -191,11 +192,16 @@ def _with_targets(world, targets):
 
 def test_modelled_column_and_unproduced_indicators():
     targets = load_world().targets.reset_index()
+    targets = targets.assign(modelled="true", not_modelled_reason="")
     flags = build.modelled_targets(targets)
     assert all(flags.values())  # every shipped target's indicator is an output
-    marked = targets.assign(modelled=["false" if i == 0 else "" for i in range(len(targets))])
+    marked = targets.assign(modelled=["false" if i == 0 else "true" for i in range(len(targets))],
+                            not_modelled_reason=["a reason" if i == 0 else "" for i in range(len(targets))])
     flags = build.modelled_targets(marked)
     assert not flags[targets["target"].iloc[0]] and all(flags[t] for t in targets["target"].iloc[1:])
+    shipped = build.target_statuses(load_world().targets)
+    assert shipped["clusters_qianyi_2023"] == "met at base year"
+    assert shipped["strategic_platforms_2023"] == "not modelled"
     unknown = targets.assign(metric=["no_such_output", *list(targets["metric"].iloc[1:])])
     assert not build.modelled_targets(unknown)[targets["target"].iloc[0]]
 

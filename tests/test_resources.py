@@ -166,7 +166,7 @@ def test_each_rule_draws_from_its_own_stream_whatever_the_rules_before_it_drew()
 
 def test_a_lever_that_changes_classes_keeps_the_draws_of_later_rules():
     """Changing the 亩均 weights (hence some firms' classes) leaves the recruitment draws of 2022 as they were."""
-    w = {"levers.evaluation.weights.tax_per_mu": 0.33, "levers.evaluation.weights.value_added_per_mu": 0.17}
+    w = {"levers.evaluation.weights.tax_per_mu": 0.45, "levers.evaluation.weights.value_added_per_mu": 0.05}
     a = run_model(scenario_with(scale=0.2, horizon=2022), 5)
     b = run_model(scenario_with(w, scale=0.2, horizon=2022), 5)
     assert (a.firms.mujun_class != b.firms.mujun_class).any()

@@ -106,6 +106,8 @@ NOT_FITTED = {
          "entry_size_ratio", "entry_max_size_yi", "upgrade_margin", "upgrade_hurdle_rate", "upgrade_return_sd",
          "industry_fund_deployment_years", "industry_fund_stake_share"),
         "an assumed number of the rules, declared as a parameter after the calibration; kept at its default"),
+    "phaseout_acceptance_elasticity": "the response of 腾退 to the city's compensation share; the back-cast years "
+                                      "carry no enforcement figure; kept at its default",
     "low_efficiency_tax_share": "the threshold of the 低效用地 definition; no low-efficiency land figure before 2022 "
                                 "in the sources; kept at its default",
     **dict.fromkeys(

@@ -146,22 +146,25 @@ def read_decomposition(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame({"group": table["group"].astype(str), "what": table[what].astype(str), "share": shares})
 
 
-def modelled_targets(targets: pd.DataFrame) -> dict[str, bool]:
-    """Return, by target id, whether the model produces the target.
+def target_statuses(targets: pd.DataFrame) -> dict[str, str]:
+    """Return, by target id, the target's status: modelled, not modelled or met at base year.
 
-    A target is modelled when its indicator is an output of the registry and, if ``targets.csv`` has a
-    ``modelled`` column, that column does not say false (``false``, ``no``, ``0``; an empty cell counts as true).
+    The status is the ``modelled`` column of targets.csv (:func:`parkabm.model.outputs.targets.target_status`); a
+    target whose indicator is not an output of the registry is not modelled whatever the column says.
     """
     from parkabm.model.outputs.registry import CITY_OUTPUTS
+    from parkabm.model.outputs.targets import NOT_MODELLED, target_status
 
     table = targets.reset_index() if "target" not in targets.columns else targets
-    found = {}
-    for _, row in table.iterrows():
-        flag = row.get("modelled", True)
-        said_false = (flag is False or (isinstance(flag, int | float | np.bool_) and not pd.isna(flag) and not flag)
-                      or str(flag).strip().lower() in FALSE_WORDS)
-        found[str(row["target"])] = (str(row["metric"]) in CITY_OUTPUTS) and not said_false
-    return found
+    return {str(row["target"]): target_status(row)[0] if str(row["metric"]) in CITY_OUTPUTS else NOT_MODELLED
+            for row in table.to_dict("records")}
+
+
+def modelled_targets(targets: pd.DataFrame) -> dict[str, bool]:
+    """Return, by target id, whether the runs decide the target (its status is modelled, :func:`target_statuses`)."""
+    from parkabm.model.outputs.targets import MODELLED
+
+    return {target: status == MODELLED for target, status in target_statuses(targets).items()}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -314,7 +317,10 @@ def question_section(scenarios: Sequence[str], scopes: dict[str, str], world, la
 
 def target_rows(table: pd.DataFrame, scenarios: Sequence[str], world, lang: str) -> list[dict[str, Any]]:
     """Every target with its goal, source and, per scenario, P(met) [95% CI] or why there is none."""
-    modelled = modelled_targets(world.targets)
+    from parkabm.model.outputs.targets import MODELLED, status_text
+
+    statuses = target_statuses(world.targets)
+    modelled = {target: status == MODELLED for target, status in statuses.items()}
     targets = table[table["kind"] == "target"]
     name = "name_zh" if lang == "zh" else "name_en"
     rows = []
@@ -324,7 +330,7 @@ def target_rows(table: pd.DataFrame, scenarios: Sequence[str], world, lang: str)
         for s in scenarios:
             r = group[group["scenario"] == s]
             if not modelled.get(str(target), True):
-                cells.append(text("not_modelled", lang))
+                cells.append(status_text(statuses[str(target)], lang))
             elif not len(r) or int(r.iloc[0]["n"]) == 0:
                 cells.append(text("not_evaluated", lang))
             else:

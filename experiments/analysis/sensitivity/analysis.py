@@ -156,14 +156,22 @@ def run_outputs(results: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def noise_shares(runs: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
-    """Return, per scenario and output, the share of single-run variance that lies within design points."""
+    """Return, per scenario and output, the share of single-run variance that lies within design points.
+
+    The shares are one-way variance components: ``within`` is the mean of the within-point variances and the
+    between-point component ``max(0, var(point means) − within / r)`` for ``r`` replicates a point, so the share
+    ``within / (between + within)`` stays in [0, 1] (the ratio of the within-point variance to the pooled variance of
+    single runs can exceed 1 in small designs, when the points hardly differ).
+    """
     rows = []
     for scenario, group in runs.groupby("scenario", sort=False):
         replicates = int(group.groupby("sample").size().min())
         for output in outputs:
-            total = group[output].var(ddof=1)
-            within = group.groupby("sample")[output].var(ddof=1).mean() if replicates > 1 else np.nan
-            share = within / total if total and total > 0 else np.nan
+            by_point = group.groupby("sample")[output]
+            within = by_point.var(ddof=1).mean() if replicates > 1 else np.nan
+            between = max(0.0, by_point.mean().var(ddof=1) - within / replicates) if replicates > 1 else np.nan
+            single = between + within
+            share = within / single if single and single > 0 else np.nan
             rows.append({"scenario": scenario, "output": output, "replicates": replicates,
                          "noise_share_single_run": share,
                          "noise_share_averaged": share / replicates if replicates > 1 else np.nan})
