@@ -5,8 +5,7 @@ row. A row with ``detect = test`` is checked here: the scenario is run with the 
 replicate seeds and parameter draws (common random numbers, the machinery of ``parkabm effects``), and the paired
 effect on the row's outcome must have the documented sign with its 95% interval excluding zero. A row with
 ``detect = effects`` states an effect too small to detect at this size (checked by ``parkabm effects`` at full
-size, with the reason in its source); a row with ``detect = pending`` belongs to a lever whose rule is being made to
-act, and is listed, with its reason, as an expected failure until then.
+size, with the reason in its source).
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ WORKERS = 2
 """Local worker processes running the replicates (two tasks of 20 replicates, every arm in each)."""
 SIGNS = {"+", "-", "0"}
 KINDS = {"behaviour", "cost", "transfer"}
-DETECT = {"test", "effects", "pending"}
+DETECT = {"test", "effects"}
 CITES = ("DATA-SOURCES", "assumed:", "docs/ODD.md", "2022年7月征求意见稿", "杭政函〔2023〕13号",
          "2022年5月公开征求意见稿", "嘉兴万亩千亿实施意见", "制造业高质量发展若干意见")
 
@@ -93,7 +92,7 @@ def test_a_pure_transfer_says_so_and_is_documented_by_its_cost():
 def test_rows_that_are_not_tested_here_give_their_reason():
     table = registry()
     for r in table[table["detect"] != "test"].itertuples():
-        assert f"{r.detect}" in r.source or "pending" in r.source, f"{r.lever} {r.step}: no reason for {r.detect}"
+        assert f"{r.detect}" in r.source, f"{r.lever} {r.step}: no reason for {r.detect}"
 
 
 def _measured(scenario, steps, rows: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +126,7 @@ def _measured(scenario, steps, rows: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def measured(scenario, steps):
     table = registry()
-    rows = table[table["detect"].isin(["test", "pending"])]
+    rows = table[table["detect"] == "test"]
     return _measured(scenario, steps, rows).set_index(["lever", "change", "outcome"])
 
 
@@ -145,15 +144,8 @@ def _check(measured, row) -> None:
 
 
 TESTED = [r for r in registry().to_dict("records") if r["detect"] == "test"]
-PENDING = [r for r in registry().to_dict("records") if r["detect"] == "pending"]
 
 
 @pytest.mark.parametrize("row", TESTED, ids=[f"{r['lever']} {r['step']} {r['outcome']}" for r in TESTED])
 def test_a_lever_has_its_documented_effect(measured, row):
-    _check(measured, row)
-
-
-@pytest.mark.parametrize("row", PENDING, ids=[f"{r['lever']} {r['step']} {r['outcome']}" for r in PENDING])
-@pytest.mark.xfail(reason="pending: the lever's rule is being made to act (the row's source says which)", strict=False)
-def test_a_pending_lever_has_its_documented_effect(measured, row):
     _check(measured, row)

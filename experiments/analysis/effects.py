@@ -81,11 +81,15 @@ ZERO_STEPS: dict[str, float] = {
     "levers.evaluation.surcharge_yuan_per_kwh.a": 0.1,
     "levers.evaluation.surcharge_yuan_per_kwh.b": 0.1,
     "levers.race.downgrade_after_years": 3,
+    "levers.platforms.wanmu_priority": 0.3,
+    "levers.platforms.exit_weakest": 2,
+    "levers.platforms.top_count": 6,
 }
 """Step up of levers whose value is 0 (×2 would not move them), by path. assumed: 0.1元/kWh is the C-class
-surcharge of the baseline; 3 years reads 嘉兴万亩千亿实施意见 三(三) 连续几年 as three. Other zero levers step up by 10%
-of their
-schema range."""
+surcharge of the baseline; 3 years reads 嘉兴万亩千亿实施意见 三(三) 连续几年 as three; the platform steps are the
+values of scenario ``jiaxing_platforms`` (a 0.3 priority, the two weakest parks 退出型, the top 6 of
+嘉兴万亩千亿实施意见).
+Other zero levers step up by 10% of their schema range."""
 
 NOT_STEPPED = {"levers.parks": "per-park overrides are choices for one park, not citywide levers"}
 """Parts of the lever schema that are not stepped, with the reason."""
