@@ -61,20 +61,26 @@ _PARAMETERS = [
         label=("Sector trend growth (×)", "行业趋势增速(倍)"),
     ),
     Parameter(
-        "price_growth_2022", 0.03, -0.01, 0.07, "/yr",
-        "assumed: national PPI rose strongly in 2022 (not in DATA-SOURCES); range wide",
+        "price_growth_2022", 0.0, -0.04, 0.05, "/yr",
+        "assumed: industrial prices as seen from 2021, without any later figure: no Hangzhou PPI series "
+        "(DATA-SOURCES: Zhejiang PPI 2014 −1.2%); centred on no change, the range spanning the falls and rises of "
+        "the years before 2021 (−4% to +5%)",
         "Nominal industrial price change in 2022.",
         label=("Price growth 2022", "2022年价格变动"),
     ),
     Parameter(
-        "price_growth_2023", -0.025, -0.05, 0.01, "/yr",
-        "assumed: national PPI fell in 2023 (not in DATA-SOURCES); range wide",
+        "price_growth_2023", 0.0, -0.04, 0.05, "/yr",
+        "assumed: industrial prices as seen from 2021, without any later figure: no Hangzhou PPI series "
+        "(DATA-SOURCES: Zhejiang PPI 2014 −1.2%); centred on no change, the range spanning the falls and rises of "
+        "the years before 2021 (−4% to +5%)",
         "Nominal industrial price change in 2023.",
         label=("Price growth 2023", "2023年价格变动"),
     ),
     Parameter(
-        "price_growth_2024", -0.02, -0.05, 0.01, "/yr",
-        "assumed: national PPI fell in 2024 (not in DATA-SOURCES); range wide",
+        "price_growth_2024", 0.0, -0.04, 0.05, "/yr",
+        "assumed: industrial prices as seen from 2021, without any later figure: no Hangzhou PPI series "
+        "(DATA-SOURCES: Zhejiang PPI 2014 −1.2%); centred on no change, the range spanning the falls and rises of "
+        "the years before 2021 (−4% to +5%)",
         "Nominal industrial price change in 2024.",
         label=("Price growth 2024", "2024年价格变动"),
     ),

@@ -104,13 +104,18 @@ def decomposition_factors(scenario, levers: str | Path = DEFAULT_LEVERS) -> list
 
 
 def modelled_targets(world=None, variant: str = "2023") -> pd.DataFrame:
-    """Return the targets the model evaluates (one per metric, :func:`select_targets`) with their labels."""
+    """Return the targets the model evaluates (one per metric, :func:`select_targets`) with their labels.
+
+    Targets that targets.csv marks as not modelled or met at the base year are left out: their indicator is not an
+    outcome of the runs, so a split of its variance would say nothing about the target.
+    """
+    from parkabm.model.outputs.targets import modelled_targets as outcome_targets
     from parkabm.model.outputs.targets import select_targets
     from parkabm.scenarios.world import load_world
 
     world = world if world is not None else load_world()
     table = world.targets.reset_index() if "target" not in world.targets.columns else world.targets
-    return select_targets(table, variant).reset_index(drop=True)
+    return outcome_targets(select_targets(table, variant)).reset_index(drop=True)
 
 
 def decomposition_experiment(ref, *, n: int = DEFAULT_N, replicates: int = DEFAULT_REPLICATES,
