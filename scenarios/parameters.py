@@ -177,10 +177,9 @@ _PARAMETERS = [
     ),
     Parameter(
         "recruitment_rate", 2.0, 0.5, 4.0, "projects per 100 亩 per year",
-        "assumed: gives about 200 sited projects a year citywide in the baseline, ~10 of them ≥10亿 "
-        "(2022年7月征求意见稿 三.3 targets 60 a year)"
-        "; calibration: bounded below by the 2019–2021 moments (95% interval 0.92–4, docs/calibration/report.md), "
-        "prior default kept",
+        "calibrated (docs/calibration/report.md): bounded below by the 2019–2021 moments (95% interval 0.92–4), "
+        "prior default kept; assumed: gives about 200 sited projects a year citywide in the baseline, ~10 of them "
+        "≥10亿 (2022年7月征求意见稿 三.3 targets 60 a year)",
         "Expected new projects per 100 亩 of available space at effort 1, while space is scarce.",
         label=("Project arrival rate", "项目落地率"),
     ),
