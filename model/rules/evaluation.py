@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.firms import NOT_EVALUATED
-from parkabm.model.rules.resources import set_resource_costs
+from parkabm.model.rules.resources import class_values, set_resource_costs
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -112,8 +112,7 @@ def evaluate_mujun(model: ParkModel) -> None:
     f.mujun_class[:] = cls
     f.years_in_d[:] = np.where(cls == 3, f.years_in_d + 1, 0)
     s = lev.surcharge_yuan_per_kwh
-    per_class = np.array([s.a, s.b, s.c, s.d, 0.0])
-    surcharge = per_class[cls]
+    surcharge = class_values(s.a, s.b, s.c, s.d)[cls]
     persistent = (cls == 3) & (f.years_in_d > PERSISTENT_D_YEARS)
     surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
     model.surcharge_share = scale * surcharge * f.electricity / 1e4

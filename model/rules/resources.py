@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.firms import NOT_EVALUATED
+from parkabm.agents.parks import MU_PER_M2
 from parkabm.model.rules.race import race_factor
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
 
-M2_PER_MU = 666.667
-"""Square metres per 亩."""
 
 YUAN_PER_YI = 1e8
 """元 per 亿元."""
@@ -69,7 +68,7 @@ def set_resource_costs(model: ParkModel, cls: np.ndarray) -> None:
     land_change = class_values(t.a, t.b, t.c, t.d)[cls]
     per_kwh = (class_values(w.a, w.b, w.c, w.d)[cls] * par["water_m3_per_kwh"]
                + class_values(g.a, g.b, g.c, g.d)[cls] * par["gas_m3_per_kwh"])
-    land_yuan = land_change * par["land_use_tax_yuan_per_m2"] * M2_PER_MU * f.land_mu
+    land_yuan = land_change * par["land_use_tax_yuan_per_m2"] / MU_PER_M2 * f.land_mu
     output_yuan = f.output_yi * YUAN_PER_YI
     land_share = np.divide(land_yuan, output_yuan, out=np.zeros(f.n), where=output_yuan > 0)
     model.resource_share = scale * (land_share + per_kwh * f.electricity / 1e4)
