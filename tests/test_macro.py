@@ -162,3 +162,18 @@ def test_backtest_writes_its_report_and_scores_on_a_small_setting(tmp_path):
     assert len(scores) > 5 and scores["pit"].between(0, 1).all() and (scores["year"] <= 2021).all()
     assert (scores["year"] - scores["origin"]).isin([1, 2, 3, 4]).all()
     assert files["chart_en"].name == "backtest.en.png" and files["chart_en"].stat().st_size > 0
+
+
+def test_backtest_refuses_a_folder_it_did_not_write_and_changes_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from parkabm.experiments.cli import main
+
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(main, ["backtest", "--out", str(tmp_path), "--paths", "200"])
+    assert result.exit_code == 2, result.output
+    assert "--out" in result.output and "parkabm did not write it" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    again = tmp_path / "bt"
+    assert CliRunner().invoke(main, ["backtest", "--out", str(again), "--paths", "200"]).exit_code == 0
+    assert CliRunner().invoke(main, ["backtest", "--out", str(again), "--paths", "200"]).exit_code == 0  # replaced

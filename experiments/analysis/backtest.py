@@ -32,6 +32,9 @@ from parkabm.model.rules.macro import (
 )
 from parkabm.scenarios.parameters import PARAMETERS
 
+KIND = "backtest"
+"""The kind of result folder ``parkabm backtest`` writes, as its ownership marker records it."""
+
 HORIZONS = (1, 2, 3, 4)
 """Forecast horizons, years ahead of the origin."""
 
@@ -233,22 +236,25 @@ def backtest(out: str | Path = "docs/backtest", *, settings: BacktestSettings = 
         Paths written, by name.
     """
     from parkabm.experiments.charts.backtest import write_backtest_chart
+    from parkabm.experiments.execution.files import check_output_folder, staged_folder
 
     if history is None:
         from parkabm.scenarios.world import load_world
 
         history = load_world().history
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out, kind=KIND)
     scores = run_backtest(history, settings)
     summary = summarise(scores)
-    files: dict[str, Path] = {}
-    for lang in langs:
-        files[f"chart_{lang}"] = write_backtest_chart(scores, summary, folder, lang=lang, fmt=fmt)
-    scores.to_csv(folder / "scores.csv", index=False)
-    files["scores"] = folder / "scores.csv"
-    report = render_report(scores, summary, history, settings, [p.name for k, p in files.items()
-                                                                 if k.startswith("chart_")])
-    (folder / "report.md").write_text(report, encoding="utf-8")
-    files["report"] = folder / "report.md"
-    return files
+    names: dict[str, str] = {}
+    # Written into a staging folder that replaces ``out`` whole: a folder parkabm did not write is refused, and an
+    # interrupted run leaves the earlier backtest as it was.
+    with staged_folder(out, kind=KIND) as folder:
+        for lang in langs:
+            names[f"chart_{lang}"] = write_backtest_chart(scores, summary, folder, lang=lang, fmt=fmt).name
+        scores.to_csv(folder / "scores.csv", index=False)
+        names["scores"] = "scores.csv"
+        report = render_report(scores, summary, history, settings,
+                               [name for k, name in names.items() if k.startswith("chart_")])
+        (folder / "report.md").write_text(report, encoding="utf-8")
+        names["report"] = "report.md"
+    return {k: Path(out) / name for k, name in names.items()}
