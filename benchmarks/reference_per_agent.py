@@ -84,7 +84,7 @@ RECORDED = ("total_output_yi", "industrial_output_yi", "leading_share", "price_i
             "chain_leaders", "entries", "service_entries", "exits", "enforced_exits", "relocations", "upgrades",
             "projects_signed", "projects_unsited", "class_a_share", "class_b_share", "class_c_share", "class_d_share",
             "land_firms_mu", "land_vacant_mu", "land_idle_mu", "land_pipeline_mu", "fai_yi", "surcharge_revenue_yi",
-            "fiscal_total_yi")
+            "fiscal_total_yi", "fiscal_tech_upgrade_subsidy_yi")
 """The outputs the reference records each year (same names and definitions as the registry's)."""
 
 
@@ -1196,6 +1196,7 @@ class ReferenceModel(mesa.Model):
             "land_firms_mu": t["firm_land"], "land_vacant_mu": parks.agg("vacant_mu", sum),
             "land_idle_mu": parks.agg("idle_mu", sum), "land_pipeline_mu": sum(map(sum, parks.get("pipeline"))),
             "surcharge_revenue_yi": t["surcharge_revenue"], "fiscal_total_yi": sum(self.ledger.values()),
+            "fiscal_tech_upgrade_subsidy_yi": self.ledger["tech_upgrade_subsidy"],
         }
         self.records.append(row)
         self.park_records.append({"year": self.year, **{name: parks.get(attr) for name, attr in (
