@@ -489,6 +489,7 @@ class ParkAgent(mesa.Agent):
         self.output_prev: float | None = None
         self.growth = self.tax_per_mu_wan = self.leading_share = 0.0
         self.low_efficiency_firm_mu = self.low_mu = self.excess_mu = self.redevelopment_mu = 0.0
+        self.on_idle_mu = self.leftover_mu = 0.0
         self.space_requests: list[tuple[float, FirmAgent]] = []
         self.energy_firms: list[FirmAgent] = []
         self.energy_use = self.energy_granted = 0.0
