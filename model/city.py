@@ -603,12 +603,11 @@ class ParkModel(mesa.Model):
         # The zones' GDP moves with the value added of the modelled firms, from the 2021 tables' value added.
         table_value_added = self.tables.cell_output_2021 * self.sector_table["value_added_rate"][self.cell_sector]
         self.value_added_2021 = float(table_value_added.sum())
-        n = self.firms.n
-        self.score = np.zeros(n)
-        self.surcharge_share = np.zeros(n)
+        self.score = self.firms.new_column()
+        self.surcharge_share = self.firms.new_column()
         self.mujun_benchmark = None
         self.mujun_cutoffs = None
-        self.leader = np.zeros(n, dtype=bool)
+        self.leader = self.firms.new_column(bool)
         self.has_leader = np.zeros((self.n_parks, self.n_sectors), dtype=bool)
         self.agglomeration = np.zeros((self.n_parks, self.n_sectors))
         # Differentiated resource prices, energy-use quotas (docs/ODD.md §7.11, §7.16) and the per-rule random
@@ -616,7 +615,7 @@ class ParkModel(mesa.Model):
         # share of output (firms added later in the year count 0); energy_quota_bound: firms whose growth the
         # 用能指标 capped this year; energy_quota_granted / _requested: energy-use increments per park, in kWh
         # of base-year prices' output (万元 × kWh/万元); stream_entropy: seeds every rule's stream, drawn once here.
-        self.resource_share = np.zeros(n)
+        self.resource_share = self.firms.new_column()
         self.energy_quota_bound = 0
         self.energy_quota_granted = np.zeros(self.n_parks)
         self.energy_quota_requested = np.zeros(self.n_parks)
@@ -756,9 +755,10 @@ class ParkModel(mesa.Model):
             **attrs,
         })
         self.counts["entries"] += k
-        self.score = np.concatenate([self.score, np.zeros(k)])
-        self.surcharge_share = np.concatenate([self.surcharge_share, np.zeros(k)])
-        self.leader = np.concatenate([self.leader, np.zeros(k, dtype=bool)])
+        # The per-firm model arrays gain zero rows for the new firms (in place while their buffers have room).
+        self.score = self.firms.extend_column(self.score)
+        self.surcharge_share = self.firms.extend_column(self.surcharge_share)
+        self.leader = self.firms.extend_column(self.leader)
         return rows
 
     def remove_firms(self, idx: np.ndarray, *, enforced: bool, land_to: Literal["idle", "pipeline"]) -> None:
