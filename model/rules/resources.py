@@ -71,7 +71,11 @@ def set_resource_costs(model: ParkModel, cls: np.ndarray) -> None:
     land_yuan = land_change * par["land_use_tax_yuan_per_m2"] / MU_PER_M2 * f.land_mu
     output_yuan = f.output_yi * YUAN_PER_YI
     land_share = np.divide(land_yuan, output_yuan, out=np.zeros(f.n), where=output_yuan > 0)
-    model.resource_share = scale * (land_share + per_kwh * f.electricity / 1e4)
+    per_kwh *= f.electricity
+    per_kwh /= 1e4
+    land_share += per_kwh
+    model.resource_share = f.new_column()
+    np.multiply(scale, land_share, out=model.resource_share)  # scale · (land share + per_kwh · e / 10⁴)
 
 
 def price_cost_share(model: ParkModel, idx: np.ndarray) -> np.ndarray:
@@ -80,9 +84,13 @@ def price_cost_share(model: ParkModel, idx: np.ndarray) -> np.ndarray:
     Growth subtracts ``surcharge_pass_through`` times this. Firms added since the evaluation (this year's projects)
     pay no difference yet.
     """
-    share = model.surcharge_share[idx].copy()
-    known = idx < len(model.resource_share)
-    share[known] += model.resource_share[idx[known]]
+    share = model.surcharge_share[idx]
+    resource = model.resource_share
+    if len(idx) == 0 or idx.max() < len(resource):
+        share += resource[idx]
+    else:
+        known = idx < len(resource)
+        share[known] += resource[idx[known]]
     return share
 
 
