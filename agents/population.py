@@ -144,7 +144,18 @@ def draw_entrant_sizes(
     return np.exp(log_median + SIZE_SIGMA * ndtri(np.clip(u, 1e-12, 1 - 1e-12))) / scale
 
 
-def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+ATTRIBUTES = ("land_productivity", "value_added_rate", "tax_ratio", "electricity", "emission", "rd_intensity",
+              "labour_productivity")
+"""The attributes :func:`draw_firm_attributes` returns, in the order of :data:`ATTRIBUTE_DISPERSION`."""
+
+_SECTOR_COLUMN = {"value_added_rate": "value_added_rate", "tax_ratio": "tax_ratio",
+                  "electricity": "electricity_kwh_per_wan", "emission": "emission_index",
+                  "rd_intensity": "rd_intensity", "labour_productivity": "labour_productivity_wan"}
+_CLIPPED = {"value_added_rate": (0.05, 0.7), "rd_intensity": (0.0, 0.3)}
+
+
+def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator,
+                         names: tuple[str, ...] = ATTRIBUTES) -> dict:
     """Draw the efficiency attributes of firms in the given sectors around their sector values.
 
     A latent quality ``z ~ N(0, 1)`` loads on every attribute (:data:`ATTRIBUTE_DISPERSION`), so efficient firms
@@ -156,6 +167,8 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
         sector: Sector index of each firm.
         sectors: Per-sector arrays (see :func:`generate_firms`).
         rng: The run's generator.
+        names: The attributes to return (default: all). The draws are the same whatever is asked for, so the
+            generator's stream does not depend on it.
 
     Returns:
         Arrays ``land_productivity`` (relative to the sector), ``value_added_rate``, ``tax_ratio``,
@@ -164,19 +177,28 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
     n = len(sector)
     quality = rng.standard_normal(n)
     noise = rng.standard_normal((len(ATTRIBUTE_DISPERSION), n))
-    factor = {}
+    rows = np.asarray(sector, dtype=np.intp)
+    loaded = np.empty(n)
+    out = {}
     for k, (name, (sd, loading)) in enumerate(ATTRIBUTE_DISPERSION.items()):
-        # Mean-corrected: E[exp(sd·N − sd²/2)] = 1, so the population's means are the sector values.
-        factor[name] = np.exp(sd * (loading * quality + np.sqrt(1 - loading**2) * noise[k]) - sd**2 / 2)
-    return {
-        "land_productivity": factor["land_productivity"],
-        "value_added_rate": np.clip(sectors["value_added_rate"][sector] * factor["value_added_rate"], 0.05, 0.7),
-        "tax_ratio": sectors["tax_ratio"][sector] * factor["tax_ratio"],
-        "electricity": sectors["electricity_kwh_per_wan"][sector] * factor["electricity"],
-        "emission": sectors["emission_index"][sector] * factor["emission"],
-        "rd_intensity": np.clip(sectors["rd_intensity"][sector] * factor["rd_intensity"], 0.0, 0.3),
-        "labour_productivity": sectors["labour_productivity_wan"][sector] * factor["labour_productivity"],
-    }
+        if name not in names:
+            continue
+        # Mean-corrected: E[exp(sd·N − sd²/2)] = 1, so the population's means are the sector values. Computed in
+        # place in the row of its noise: exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2).
+        factor = noise[k]
+        factor *= np.sqrt(1 - loading**2)
+        factor += np.multiply(loading, quality, out=loaded)
+        factor *= sd
+        factor -= sd**2 / 2
+        np.exp(factor, out=factor)
+        if name in _SECTOR_COLUMN:
+            value = sectors[_SECTOR_COLUMN[name]][rows]
+            value *= factor
+            if name in _CLIPPED:
+                np.clip(value, *_CLIPPED[name], out=value)
+            factor = value
+        out[name] = factor
+    return out
 
 
 def generate_firms(

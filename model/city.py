@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from parkabm.agents.firms import Firms
 from parkabm.agents.parks import Park, ParkState
-from parkabm.agents.population import MILESTONES_YI, draw_firm_attributes, generate_firms
+from parkabm.agents.population import ATTRIBUTES, MILESTONES_YI, draw_firm_attributes, generate_firms
 from parkabm.model.outputs.registry import CITY_OUTPUTS, CITY_REPORTERS, PARK_OUTPUTS, PARK_REPORTERS
 from parkabm.model.outputs.reporters import CITY_GDP_2021_YI, FISCAL_LEVERS, Tally, group_output_columns, tally
 from parkabm.model.rules import exit as exit_rules
@@ -718,7 +718,8 @@ class ParkModel(mesa.Model):
 
     def draw_land_productivity(self, k: int) -> np.ndarray:
         """Draw relative land productivities for ``k`` new firms (same dispersion as the initial population)."""
-        return draw_firm_attributes(np.zeros(k, dtype=np.int64), self.sector_table, self.rng)["land_productivity"]
+        return draw_firm_attributes(np.zeros(k, dtype=np.int64), self.sector_table, self.rng,
+                                    names=("land_productivity",))["land_productivity"]
 
     def add_firms(self, park: np.ndarray, sector: np.ndarray, target_output_yi: np.ndarray, productivity: np.ndarray,
                   floor_mu: np.ndarray, land_mu: np.ndarray, rampup_years: int | None = None) -> np.ndarray:
@@ -740,8 +741,7 @@ class ParkModel(mesa.Model):
         k = len(park)
         if k == 0:
             return np.zeros(0, dtype=np.int64)
-        attrs = draw_firm_attributes(sector, self.sector_table, self.rng)
-        attrs.pop("land_productivity")
+        attrs = draw_firm_attributes(sector, self.sector_table, self.rng, names=ATTRIBUTES[1:])  # land: their own
         ramp = self.rampup_years if rampup_years is None else rampup_years
         output = target_output_yi / ramp * np.where(self.sector_table["industrial"][sector], self.price,
                                                     self.service_price)
