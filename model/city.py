@@ -11,6 +11,10 @@ from the output registry, and stops (``running = False``) at the scenario's hori
 
 from __future__ import annotations
 
+import ctypes
+import os
+import platform
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -68,6 +72,41 @@ def release_agent_id_counter(model: mesa.Model) -> None:
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
+
+
+_MALLOC_SETTINGS = {-3: 32 << 20, -1: 1 << 30, -2: 64 << 20}
+"""glibc ``mallopt`` settings of :func:`retain_freed_memory`: ``M_MMAP_THRESHOLD`` (-3) at 32 MiB, the largest glibc
+allows, ``M_TRIM_THRESHOLD`` (-1) at 1 GiB and ``M_TOP_PAD`` (-2) at 64 MiB (the heap grows in steps of that much
+rather than by each request)."""
+_malloc_tuned: bool | None = None  # decided once per process
+
+
+def retain_freed_memory() -> bool:
+    """Let the C allocator keep freed array memory for reuse instead of handing it back to the kernel (glibc only).
+
+    Every rule builds temporary arrays of one value per firm, about 8 MB each at 10⁶ firms. With glibc's default
+    settings a block that size is mapped fresh from the kernel when allocated and unmapped when freed, so each new
+    temporary is page-faulted in again, page by page: at 10⁶ firms that cost more than the arithmetic (stepping at
+    ``population_scale`` 170 took 40% less time with the blocks kept). Raising the mmap and trim thresholds
+    (:data:`_MALLOC_SETTINGS`) makes freed blocks stay in the heap, where the next temporary reuses them; the
+    price is that a process keeps the memory of its largest run until it exits. Applied once per process, when the
+    first model is built; a no-op off glibc and when ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` is
+    set in the environment (the user's own choice wins).
+
+    Returns:
+        Whether the settings are in force.
+    """
+    global _malloc_tuned
+    if _malloc_tuned is None:
+        _malloc_tuned = False
+        user_set = os.environ.get("MALLOC_MMAP_THRESHOLD_") or os.environ.get("MALLOC_TRIM_THRESHOLD_")
+        if not user_set and sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+            try:
+                libc = ctypes.CDLL(None)
+                _malloc_tuned = all(libc.mallopt(option, value) == 1 for option, value in _MALLOC_SETTINGS.items())
+            except (OSError, AttributeError):
+                pass
+    return _malloc_tuned
 
 
 def check_parameters(values: dict[str, float]) -> dict[str, float]:
@@ -574,6 +613,7 @@ class ParkModel(mesa.Model):
         """
         if seed is not None and rng is not None:
             raise ValueError("give seed or rng, not both")
+        retain_freed_memory()
         policy = resolve_scenario(scenario, levers)
         # One numpy generator for everything; Mesa draws the seed of its stdlib ``random`` from it.
         super().__init__(rng=np.random.default_rng(seed if seed is not None else rng))
