@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from parkabm.agents.firms import GUISHANG_THRESHOLD_YI, NOT_EVALUATED, Firms
+from parkabm.agents.firms import GUISHANG_THRESHOLD_YI, HEADROOM, NOT_EVALUATED, Firms
 from parkabm.scenarios.parameters import PARAMETERS
 
 SIZE_MEDIAN_YI = 0.3
@@ -214,6 +214,7 @@ def generate_firms(
     scale: float = 1.0,
     utilisation_sd: float = UTILISATION_SD,
     small_floor: float = SMALL_FIRM_FLOOR_YI,
+    headroom: float = HEADROOM,
 ) -> Firms:
     """Generate the base-year firm population.
 
@@ -231,6 +232,7 @@ def generate_firms(
         scale: Firm-count multiplier (``population_scale``).
         utilisation_sd: Firm-level spread of base-year utilisation (``utilisation_sd``).
         small_floor: Smallest 规下 firm at scale 1, 亿元 (``small_firm_floor_yi``).
+        headroom: Spare rows to reserve for entrants, as a share of the population (:class:`Firms`).
 
     Returns:
         The population, with totals per cell equal to ``cell_output``.
@@ -264,6 +266,6 @@ def generate_firms(
         "mujun_class": np.full(n, NOT_EVALUATED, dtype=np.int8),
         "entry_year": np.full(n, base_year, dtype=np.int16),
         "reward_level": np.searchsorted(MILESTONES_YI, output * scale, side="right").astype(np.int8),
-    })
+    }, headroom=headroom)
     firms.guishang_threshold_yi = GUISHANG_THRESHOLD_YI / scale
     return firms

@@ -50,6 +50,11 @@ not."""
 PHASEOUT_COMPENSATION_WAN_PER_MU = PARAMETERS["phaseout_compensation_wan_per_mu"].default
 """Default of the parameter ``phaseout_compensation_wan_per_mu`` (a run reads its own value from ``params``)."""
 
+ENTRANT_ROWS_PER_YEAR = 0.1
+"""Spare firm rows reserved per simulated year, as a share of the initial population: entrants (projects and
+service firms) add 4–7% a year, so a run rarely outgrows the reserve and its firm arrays are never copied
+(:class:`parkabm.agents.firms.Firms`)."""
+
 _COUNTS = ("entries", "exits", "enforced_exits", "relocations", "upgrades", "projects_signed", "projects_unsited",
            "projects_over_10yi", "fai_yi", "standard_factory_m2", "service_entries",
            "space_requested_a_mu", "space_granted_a_mu", "redevelopment_mu", "redevelopment_top_half_mu",
@@ -747,6 +752,7 @@ class ParkModel(mesa.Model):
             sectors=self.sector_table, park_occupied_mu=occupied,
             utilisation=self.params["initial_utilisation"], base_year=self.base_year, rng=self.rng, scale=scale,
             utilisation_sd=self.params["utilisation_sd"], small_floor=self.params["small_firm_floor_yi"],
+            headroom=ENTRANT_ROWS_PER_YEAR * max(self.horizon - self.base_year, 1),
         )
         held = np.bincount(self.firms.park, weights=self.firms.land_mu, minlength=self.n_parks)
         # Occupied land of a park without industrial firms in the scope is idle, so the land balance holds.

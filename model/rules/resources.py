@@ -65,10 +65,14 @@ def set_resource_costs(model: ParkModel, cls: np.ndarray) -> None:
     t = lev.land_tax_change
     w = lev.water_surcharge_yuan_per_m3
     g = lev.gas_surcharge_yuan_per_m3
-    land_change = class_values(t.a, t.b, t.c, t.d)[cls]
-    per_kwh = (class_values(w.a, w.b, w.c, w.d)[cls] * par["water_m3_per_kwh"]
-               + class_values(g.a, g.b, g.c, g.d)[cls] * par["gas_m3_per_kwh"])
-    land_yuan = land_change * par["land_use_tax_yuan_per_m2"] / MU_PER_M2 * f.land_mu
+    # Per-class coefficients first (the same arithmetic, done on the five class values), then one lookup per firm.
+    land_per_mu = class_values(t.a, t.b, t.c, t.d) * par["land_use_tax_yuan_per_m2"] / MU_PER_M2
+    per_kwh_class = (class_values(w.a, w.b, w.c, w.d) * par["water_m3_per_kwh"]
+                     + class_values(g.a, g.b, g.c, g.d) * par["gas_m3_per_kwh"])
+    code = cls.astype(np.intp)
+    land_yuan = land_per_mu[code]
+    land_yuan *= f.land_mu
+    per_kwh = per_kwh_class[code]
     output_yuan = f.output_yi * YUAN_PER_YI
     land_share = np.divide(land_yuan, output_yuan, out=np.zeros(f.n), where=output_yuan > 0)
     per_kwh *= f.electricity
