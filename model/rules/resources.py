@@ -111,17 +111,21 @@ def release_unused_land(model: ParkModel) -> None:
     if model.year <= model.base_year or model.mechanisms.evaluation <= 0:
         return
     t = model.levers.evaluation.land_tax_change
-    change = class_values(t.a, t.b, t.c, t.d)[f.mujun_class]
-    rate = np.minimum(model.params["land_release_response"] * min(model.mechanisms.evaluation, 1.0)
-                      * np.maximum(change, 0.0), 1.0)
+    # The release rate of each class (the same arithmetic on the five class values), then one lookup per firm.
+    class_rate = np.minimum(model.params["land_release_response"] * min(model.mechanisms.evaluation, 1.0)
+                            * np.maximum(class_values(t.a, t.b, t.c, t.d), 0.0), 1.0)
+    if not (class_rate > 0).any():
+        return
+    rate = class_rate[f.mujun_class.astype(np.intp)]
     eligible = f.alive & f.industrial & (f.ramp_left == 0) & (rate > 0) & (f.land_mu > 0)
     idx = np.flatnonzero(eligible)
     if len(idx) == 0:
         return
-    capacity = f.space_mu[idx] * f.productivity[idx]
+    space = f.land_mu[idx] + f.floor_mu[idx]
+    capacity = space * f.productivity[idx]
     real = f.output_yi[idx] / model.price
     unused = np.clip(1.0 - np.divide(real, capacity, out=np.ones(len(idx)), where=capacity > 0), 0.0, 1.0)
-    released = np.minimum(rate[idx] * unused * f.space_mu[idx], f.land_mu[idx])
+    released = np.minimum(rate[idx] * unused * space, f.land_mu[idx])
     f.land_mu[idx] -= released
     model.park_state.vacant_mu += np.bincount(f.park[idx], weights=released, minlength=model.n_parks)
 
