@@ -127,10 +127,12 @@ def grow_firms(model: ParkModel) -> None:
             guishang = f.alive[ask] & (f.output_yi[ask] >= f.guishang_threshold_yi)
             still = (missing > par["relocation_min_shortfall"] * held) & guishang
             moved = relocate_firms(model, ask[still], missing[still])
-            # Only the firms that asked hold different space now (granted, or moved with their whole space).
-            capacity[short] = (f.land_mu[ask] + f.floor_mu[ask]) * productivity[short]
-            fixed = np.zeros(len(idx), dtype=bool)
-            fixed[np.searchsorted(idx, moved)] = True  # moved ⊂ ask ⊂ idx, and idx is sorted
-            desired = np.where(industrial & ~fixed, np.minimum(desired, capacity), desired)
+            # Only the firms that asked can want more than their capacity (the others' desired output is within it,
+            # so capping them changes nothing); those that did not move produce at most at their new capacity.
+            moved_pos = np.zeros(len(ask), dtype=bool)
+            moved_pos[np.searchsorted(ask, moved)] = True  # moved ⊂ ask, and ask is sorted
+            capped = ~moved_pos
+            at = np.flatnonzero(short)[capped]
+            desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
     f.output_yi[idx] = desired * price[idx]
     f.last_growth[idx] = np.divide(desired, real, out=np.ones_like(real), where=real > 0) - 1.0

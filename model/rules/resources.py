@@ -185,14 +185,15 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
     if m <= 0 or len(idx) == 0:
         return desired
     f = model.firms
-    heavy = energy_intensive(model, idx)
-    if not heavy.any():
+    heavy = np.flatnonzero(energy_intensive(model, idx))  # positions in idx
+    if len(heavy) == 0:
         return desired
     rows = idx[heavy]
     e = f.electricity[rows]
     park = f.park[rows].astype(np.int64)
-    quota = park_energy_quota(model, real[heavy] * 1e4 * e, park)
-    need = np.maximum(desired[heavy] - real[heavy], 0.0) * 1e4 * e
+    real_h, desired_h = real[heavy], desired[heavy]
+    quota = park_energy_quota(model, real_h * 1e4 * e, park)
+    need = np.maximum(desired_h - real_h, 0.0) * 1e4 * e
     cls = f.mujun_class[rows].astype(np.int64)
     cls[cls == NOT_EVALUATED] = 2
     grant = np.zeros(len(rows))
@@ -207,7 +208,7 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
     cut = m * (need - grant) / (1e4 * e)
     bound = need - grant > BIND_TOLERANCE * np.maximum(need, 1e-12)
     out = desired.copy()
-    out[heavy] = np.maximum(desired[heavy] - cut, np.minimum(real[heavy], desired[heavy]))
+    out[heavy] = np.maximum(desired_h - cut, np.minimum(real_h, desired_h))
     model.energy_quota_bound = int(bound.sum())
     model.energy_quota_requested = np.bincount(park, weights=need, minlength=model.n_parks)
     model.energy_quota_granted = np.bincount(park, weights=grant, minlength=model.n_parks)
