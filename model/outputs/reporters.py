@@ -104,13 +104,12 @@ def tally(model: ParkModel) -> Tally:
     alive_rows = np.flatnonzero(alive)
     gs_rows = alive_rows[f.output_yi[alive_rows] >= f.guishang_threshold_yi]
     gi_rows = gs_rows[f.industrial[gs_rows]]
-    park = f.park.astype(np.intp)
-    cell_of_firm = park * s + f.sector
     out_gs = f.output_yi[gs_rows]
-    cell = np.bincount(cell_of_firm[gs_rows], weights=out_gs, minlength=p * s).reshape(p, s)
+    cell_gs = f.park[gs_rows].astype(np.intp) * s + f.sector[gs_rows]
+    cell = np.bincount(cell_gs, weights=out_gs, minlength=p * s).reshape(p, s)
     park_output = cell.sum(axis=1)
     park_leading = (cell * model.lead_mask).sum(axis=1)
-    park_gi = park[gi_rows]
+    park_gi = f.park[gi_rows]
     tax_gi = f.output_yi[gi_rows] * f.tax_ratio[gi_rows]
     space_gi = f.land_mu[gi_rows] + f.floor_mu[gi_rows]
     park_tax = np.bincount(park_gi, weights=tax_gi, minlength=p)
@@ -119,8 +118,8 @@ def tally(model: ParkModel) -> Tally:
     low = low_efficiency_land_mu(model) / state.industrial_land_mu
     prev = model.park_output_prev if model.park_output_prev is not None else park_output
     real = f.output_yi[alive_rows] / model.price
-    leaders = ((real * model.scale >= model.levers.chain_leaders.threshold_yi)
-               & model.lead_mask.ravel()[cell_of_firm[alive_rows]])
+    big = alive_rows[real * model.scale >= model.levers.chain_leaders.threshold_yi]  # few: look up only these
+    leaders = model.lead_mask.ravel()[f.park[big].astype(np.intp) * s + f.sector[big]]
     value_added = float((out_gs * f.value_added_rate[gs_rows]).sum())
     out = np.zeros(f.n)
     out[gs_rows] = out_gs  # 规上 output, zero elsewhere: the industrial total is summed over every industrial row
@@ -135,7 +134,7 @@ def tally(model: ParkModel) -> Tally:
         park_tax_per_mu=np.divide(park_tax * 1e4, park_space, out=np.zeros(p), where=park_space > 0),
         park_leading_share=np.divide(park_leading, park_output, out=np.zeros(p), where=park_output > 0),
         park_low_efficiency_share=low,
-        park_firms=np.bincount(park[alive_rows], minlength=p),
+        park_firms=np.bincount(f.park[alive_rows], minlength=p),
         park_guishang=np.bincount(park_gi, minlength=p),
         group_output=np.bincount(model.sector_group, weights=cell.sum(axis=0), minlength=model.n_groups),
         cluster_group=model.cluster_group_mask,
