@@ -177,27 +177,32 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
     n = len(sector)
     quality = rng.standard_normal(n)
     noise = rng.standard_normal((len(ATTRIBUTE_DISPERSION), n))
-    rows = np.asarray(sector, dtype=np.intp)
-    loaded = np.empty(n)
-    out = {}
-    for k, (name, (sd, loading)) in enumerate(ATTRIBUTE_DISPERSION.items()):
-        if name not in names:
-            continue
-        # Mean-corrected: E[exp(sd·N − sd²/2)] = 1, so the population's means are the sector values. Computed in
-        # place in the row of its noise: exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2).
-        factor = noise[k]
-        factor *= np.sqrt(1 - loading**2)
-        factor += np.multiply(loading, quality, out=loaded)
-        factor *= sd
-        factor -= sd**2 / 2
-        np.exp(factor, out=factor)
-        if name in _SECTOR_COLUMN:
-            value = sectors[_SECTOR_COLUMN[name]][rows]
-            value *= factor
+    wanted = [k for k, name in enumerate(ATTRIBUTE_DISPERSION) if name in names]
+    if not wanted:
+        return {}
+    # All wanted attributes at once, one row each (a slice of the noise when they are consecutive, so in place):
+    # exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2), with each row's constants computed as scalars.
+    if wanted == list(range(wanted[0], wanted[-1] + 1)):
+        factor = noise[wanted[0]:wanted[-1] + 1]
+    else:
+        factor = noise[wanted]
+    spec = [ATTRIBUTE_DISPERSION[ATTRIBUTES[k]] for k in wanted]
+    factor *= np.array([[np.sqrt(1 - loading**2)] for _, loading in spec])
+    factor += np.array([[loading] for _, loading in spec]) * quality
+    factor *= np.array([[sd] for sd, _ in spec])
+    factor -= np.array([[sd**2 / 2] for sd, _ in spec])
+    np.exp(factor, out=factor)
+    out = {ATTRIBUTES[k]: factor[j] for j, k in enumerate(wanted)}
+    valued = [j for j, k in enumerate(wanted) if ATTRIBUTES[k] in _SECTOR_COLUMN]
+    if valued:
+        value_names = [ATTRIBUTES[wanted[j]] for j in valued]
+        values = np.stack([sectors[_SECTOR_COLUMN[name]] for name in value_names])[:, np.asarray(sector, np.intp)]
+        consecutive = valued == list(range(valued[0], valued[-1] + 1))
+        values *= factor[valued[0]:valued[-1] + 1] if consecutive else factor[valued]
+        for name, row in zip(value_names, values, strict=True):
             if name in _CLIPPED:
-                np.clip(value, *_CLIPPED[name], out=value)
-            factor = value
-        out[name] = factor
+                np.clip(row, *_CLIPPED[name], out=row)
+            out[name] = row
     return out
 
 
