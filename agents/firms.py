@@ -125,9 +125,9 @@ class Firms:
         capacity = max(16, self.n + int(headroom * self.n))
         self._buffers: dict[str, np.ndarray] = {}
         for name, dtype in FIELDS.items():
-            buf = np.zeros(capacity, dtype=dtype)
-            if name in columns:
-                buf[: self.n] = columns[name]
+            # The spare rows are left unwritten (not even zeroed): append() writes every field of the rows it adds.
+            buf = np.empty(capacity, dtype=dtype)
+            buf[: self.n] = columns[name] if name in columns else 0
             self._buffers[name] = buf
         self._bind()
 
@@ -146,7 +146,9 @@ class Firms:
         For per-firm model arrays (scores, surcharges, chain leaders) that must grow with the population:
         :meth:`extend_column` then lengthens them without copying.
         """
-        return np.zeros(self.capacity, dtype=dtype)[: self.n]
+        column = np.empty(self.capacity, dtype=dtype)[: self.n]  # spare rows are zeroed when extended into
+        column[:] = 0
+        return column
 
     def extend_column(self, column: np.ndarray) -> np.ndarray:
         """Return ``column`` lengthened to :attr:`n` rows, the new rows zero.
@@ -162,7 +164,7 @@ class Firms:
                 and column.__array_interface__["data"][0] == base.__array_interface__["data"][0]):
             out = base[: self.n]
         else:
-            out = np.zeros(max(self.capacity, self.n), dtype=column.dtype)[: self.n]
+            out = np.empty(max(self.capacity, self.n), dtype=column.dtype)[: self.n]
             out[:k] = column
         out[k:] = 0
         return out
@@ -175,18 +177,24 @@ class Firms:
 
         Returns:
             The row indices of the new firms.
+
+        Raises:
+            ValueError: Unknown field names.
         """
+        unknown = set(columns) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown firm fields: {sorted(unknown)}")
         k = len(next(iter(columns.values()))) if columns else 0
         start, stop = self.n, self.n + k
         capacity = self.capacity
         if stop > capacity:
             new_capacity = max(stop, 2 * capacity)
             for name, buf in self._buffers.items():
-                grown = np.zeros(new_capacity, dtype=buf.dtype)
+                grown = np.empty(new_capacity, dtype=buf.dtype)
                 grown[: self.n] = buf[: self.n]
                 self._buffers[name] = grown
-        for name, values in columns.items():
-            self._buffers[name][start:stop] = values
+        for name, buf in self._buffers.items():
+            buf[start:stop] = columns[name] if name in columns else 0
         self.n = stop
         self._bind()
         return np.arange(start, stop)

@@ -1,6 +1,7 @@
 """The firm arrays' spare rows: entrants are appended without copying, per-firm model arrays grow alongside."""
 
 import numpy as np
+import pytest
 from model_fixtures import firms_of, scenario_with
 
 from parkabm.agents.population import ATTRIBUTES, draw_firm_attributes
@@ -69,3 +70,10 @@ def test_drawing_some_attributes_draws_the_same_numbers_as_drawing_all():
     for name in part:
         np.testing.assert_array_equal(part[name], full[name])
     assert full_rng.random() == part_rng.random()  # the generator moved on by the same draws
+
+
+def test_appending_an_unknown_field_is_refused():
+    firms = firms_of(output_yi=[1.0])
+    with pytest.raises(ValueError, match="unknown firm fields"):
+        firms.append({"turnover": np.array([2.0])})
+    assert firms.n == 1
