@@ -152,6 +152,8 @@ _SECTOR_COLUMN = {"value_added_rate": "value_added_rate", "tax_ratio": "tax_rati
                   "electricity": "electricity_kwh_per_wan", "emission": "emission_index",
                   "rd_intensity": "rd_intensity", "labour_productivity": "labour_productivity_wan"}
 _CLIPPED = {"value_added_rate": (0.05, 0.7), "rd_intensity": (0.0, 0.3)}
+_BLOCK_ELEMENTS = 1 << 16
+"""Largest block of attribute draws :func:`draw_firm_attributes` puts through one array operation."""
 
 
 def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator,
@@ -180,29 +182,36 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
     wanted = [k for k, name in enumerate(ATTRIBUTE_DISPERSION) if name in names]
     if not wanted:
         return {}
-    # All wanted attributes at once, one row each (a slice of the noise when they are consecutive, so in place):
-    # exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2), with each row's constants computed as scalars.
+    # exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2) for every wanted attribute, in place in its rows of
+    # the noise (a slice when they are consecutive), its constants computed as scalars. Several rows go through each
+    # array operation while that stays small (fewer calls for a year's few entrants), one row at a time for a large
+    # population (no temporary of the whole block).
     if wanted == list(range(wanted[0], wanted[-1] + 1)):
         factor = noise[wanted[0]:wanted[-1] + 1]
     else:
         factor = noise[wanted]
-    spec = [ATTRIBUTE_DISPERSION[ATTRIBUTES[k]] for k in wanted]
-    factor *= np.array([[np.sqrt(1 - loading**2)] for _, loading in spec])
-    factor += np.array([[loading] for _, loading in spec]) * quality
-    factor *= np.array([[sd] for sd, _ in spec])
-    factor -= np.array([[sd**2 / 2] for sd, _ in spec])
-    np.exp(factor, out=factor)
-    out = {ATTRIBUTES[k]: factor[j] for j, k in enumerate(wanted)}
-    valued = [j for j, k in enumerate(wanted) if ATTRIBUTES[k] in _SECTOR_COLUMN]
-    if valued:
-        value_names = [ATTRIBUTES[wanted[j]] for j in valued]
-        values = np.stack([sectors[_SECTOR_COLUMN[name]] for name in value_names])[:, np.asarray(sector, np.intp)]
-        consecutive = valued == list(range(valued[0], valued[-1] + 1))
-        values *= factor[valued[0]:valued[-1] + 1] if consecutive else factor[valued]
-        for name, row in zip(value_names, values, strict=True):
+    constants = np.array([[np.sqrt(1 - loading**2), loading, sd, sd**2 / 2]
+                          for sd, loading in (ATTRIBUTE_DISPERSION[ATTRIBUTES[k]] for k in wanted)])
+    per_block = max(1, _BLOCK_ELEMENTS // max(n, 1))
+    for b in range(0, len(wanted), per_block):
+        block, c = factor[b:b + per_block], constants[b:b + per_block]
+        block *= c[:, 0:1]
+        block += c[:, 1:2] * quality
+        block *= c[:, 2:3]
+        block -= c[:, 3:4]
+        np.exp(block, out=block)
+    rows = np.asarray(sector, dtype=np.intp)
+    out = {}
+    for j, k in enumerate(wanted):
+        name = ATTRIBUTES[k]
+        if name in _SECTOR_COLUMN:
+            value = sectors[_SECTOR_COLUMN[name]][rows]
+            value *= factor[j]
             if name in _CLIPPED:
-                np.clip(row, *_CLIPPED[name], out=row)
-            out[name] = row
+                np.clip(value, *_CLIPPED[name], out=value)
+            out[name] = value
+        else:
+            out[name] = factor[j]
     return out
 
 
