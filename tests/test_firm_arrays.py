@@ -77,3 +77,16 @@ def test_appending_an_unknown_field_is_refused():
     with pytest.raises(ValueError, match="unknown firm fields"):
         firms.append({"turnover": np.array([2.0])})
     assert firms.n == 1
+
+
+def test_memory_settings_are_decided_once_and_numpy_asks_no_huge_pages():
+    import os
+
+    from parkabm.model.city import retain_freed_memory
+
+    ParkModel(scenario_with(horizon=2022, scale=0.1), parameters=defaults(), rng=1)
+    first = retain_freed_memory()
+    assert retain_freed_memory() is first
+    multiarray = getattr(getattr(np, "_core", None), "multiarray", None)
+    if "NUMPY_MADVISE_HUGEPAGE" not in os.environ and hasattr(multiarray, "_get_madvise_hugepage"):
+        assert not multiarray._get_madvise_hugepage()
