@@ -3,7 +3,9 @@
 Firms are many (≥6,000 in the baseline world, 10⁶ must be possible), so their state lives in NumPy arrays, one entry
 per firm, and every firm rule in ``parkabm.model`` is a vectorised operation over them. Rows are never reordered or
 deleted during a run: an exiting firm is marked not ``alive`` and keeps its row, so a row index identifies a firm
-for the whole run. New firms (recruited projects) are appended; the arrays grow by doubling.
+for the whole run. New firms (recruited projects) are appended into spare rows reserved behind the arrays
+(:data:`HEADROOM`); only when those run out do the buffers grow, by doubling, so appending a year's entrants does not
+copy the population.
 
 Per-firm views for inspection: :meth:`Firms.to_frame` and :meth:`Firms.firm`.
 """
@@ -21,6 +23,10 @@ from parkabm.scenarios.world import GUISHANG_THRESHOLD_YI
 CLASS_LABELS = ("A", "B", "C", "D", "-")
 """亩均 classes by code; code 4 (``-``) means not evaluated (not covered, or evaluation switched off)."""
 NOT_EVALUATED = 4
+
+HEADROOM = 0.25
+"""Spare rows reserved behind the arrays, as a share of the initial population: room for the entrants of a typical
+run (about 4% of the population a year), so that appending them copies nothing. Beyond it the buffers double."""
 
 
 # name -> dtype; the order is the column order of to_frame().
@@ -98,11 +104,12 @@ class Firms:
     reward_level: np.ndarray
     last_growth: np.ndarray
 
-    def __init__(self, columns: dict[str, np.ndarray]):
+    def __init__(self, columns: dict[str, np.ndarray], *, headroom: float = HEADROOM):
         """Build the population from equally long arrays.
 
         Args:
             columns: One array per name in :data:`FIELDS`; missing fields start at zero.
+            headroom: Spare rows to reserve for entrants, as a share of the initial rows.
 
         Raises:
             ValueError: Columns of unequal length or unknown names.
@@ -115,18 +122,52 @@ class Firms:
             raise ValueError(f"firm fields have different lengths: {sorted(lengths)}")
         self.n = lengths.pop() if lengths else 0
         self.guishang_threshold_yi = GUISHANG_THRESHOLD_YI
-        capacity = max(16, self.n)
+        capacity = max(16, self.n + int(headroom * self.n))
         self._buffers: dict[str, np.ndarray] = {}
         for name, dtype in FIELDS.items():
-            buf = np.zeros(capacity, dtype=dtype)
-            if name in columns:
-                buf[: self.n] = columns[name]
+            # The spare rows are left unwritten (not even zeroed): append() writes every field of the rows it adds.
+            buf = np.empty(capacity, dtype=dtype)
+            buf[: self.n] = columns[name] if name in columns else 0
             self._buffers[name] = buf
         self._bind()
 
     def _bind(self) -> None:
         for name, buf in self._buffers.items():
             setattr(self, name, buf[: self.n])
+
+    @property
+    def capacity(self) -> int:
+        """Rows the buffers hold (in use or spare)."""
+        return len(self._buffers["alive"])
+
+    def new_column(self, dtype: Any = np.float64) -> np.ndarray:
+        """Return a zero array of one value per firm row, with spare rows behind it like the state arrays.
+
+        For per-firm model arrays (scores, surcharges, chain leaders) that must grow with the population:
+        :meth:`extend_column` then lengthens them without copying.
+        """
+        column = np.empty(self.capacity, dtype=dtype)[: self.n]  # spare rows are zeroed when extended into
+        column[:] = 0
+        return column
+
+    def extend_column(self, column: np.ndarray) -> np.ndarray:
+        """Return ``column`` lengthened to :attr:`n` rows, the new rows zero.
+
+        A column made by :meth:`new_column` (or lengthened before) is lengthened in place, as a longer view of its
+        own buffer, while that buffer has room; any other array is copied into a new buffer of :attr:`capacity`
+        rows. The rows it already had keep their values.
+        """
+        k = len(column)
+        base = column.base
+        if (isinstance(base, np.ndarray) and base.ndim == 1 and base.dtype == column.dtype and len(base) >= self.n
+                and column.strides == base.strides
+                and column.__array_interface__["data"][0] == base.__array_interface__["data"][0]):
+            out = base[: self.n]
+        else:
+            out = np.empty(max(self.capacity, self.n), dtype=column.dtype)[: self.n]
+            out[:k] = column
+        out[k:] = 0
+        return out
 
     def append(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Add new firms at the end.
@@ -136,18 +177,24 @@ class Firms:
 
         Returns:
             The row indices of the new firms.
+
+        Raises:
+            ValueError: Unknown field names.
         """
+        unknown = set(columns) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown firm fields: {sorted(unknown)}")
         k = len(next(iter(columns.values()))) if columns else 0
         start, stop = self.n, self.n + k
-        capacity = len(self._buffers["alive"])
+        capacity = self.capacity
         if stop > capacity:
             new_capacity = max(stop, 2 * capacity)
             for name, buf in self._buffers.items():
-                grown = np.zeros(new_capacity, dtype=buf.dtype)
+                grown = np.empty(new_capacity, dtype=buf.dtype)
                 grown[: self.n] = buf[: self.n]
                 self._buffers[name] = grown
-        for name, values in columns.items():
-            self._buffers[name][start:stop] = values
+        for name, buf in self._buffers.items():
+            buf[start:stop] = columns[name] if name in columns else 0
         self.n = stop
         self._bind()
         return np.arange(start, stop)

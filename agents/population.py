@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from parkabm.agents.firms import GUISHANG_THRESHOLD_YI, NOT_EVALUATED, Firms
+from parkabm.agents.firms import GUISHANG_THRESHOLD_YI, HEADROOM, NOT_EVALUATED, Firms
 from parkabm.scenarios.parameters import PARAMETERS
 
 SIZE_MEDIAN_YI = 0.3
@@ -144,7 +144,20 @@ def draw_entrant_sizes(
     return np.exp(log_median + SIZE_SIGMA * ndtri(np.clip(u, 1e-12, 1 - 1e-12))) / scale
 
 
-def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+ATTRIBUTES = ("land_productivity", "value_added_rate", "tax_ratio", "electricity", "emission", "rd_intensity",
+              "labour_productivity")
+"""The attributes :func:`draw_firm_attributes` returns, in the order of :data:`ATTRIBUTE_DISPERSION`."""
+
+_SECTOR_COLUMN = {"value_added_rate": "value_added_rate", "tax_ratio": "tax_ratio",
+                  "electricity": "electricity_kwh_per_wan", "emission": "emission_index",
+                  "rd_intensity": "rd_intensity", "labour_productivity": "labour_productivity_wan"}
+_CLIPPED = {"value_added_rate": (0.05, 0.7), "rd_intensity": (0.0, 0.3)}
+_BLOCK_ELEMENTS = 1 << 16
+"""Largest block of attribute draws :func:`draw_firm_attributes` puts through one array operation."""
+
+
+def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator,
+                         names: tuple[str, ...] = ATTRIBUTES) -> dict:
     """Draw the efficiency attributes of firms in the given sectors around their sector values.
 
     A latent quality ``z ~ N(0, 1)`` loads on every attribute (:data:`ATTRIBUTE_DISPERSION`), so efficient firms
@@ -156,6 +169,8 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
         sector: Sector index of each firm.
         sectors: Per-sector arrays (see :func:`generate_firms`).
         rng: The run's generator.
+        names: The attributes to return (default: all). The draws are the same whatever is asked for, so the
+            generator's stream does not depend on it.
 
     Returns:
         Arrays ``land_productivity`` (relative to the sector), ``value_added_rate``, ``tax_ratio``,
@@ -164,19 +179,40 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
     n = len(sector)
     quality = rng.standard_normal(n)
     noise = rng.standard_normal((len(ATTRIBUTE_DISPERSION), n))
-    factor = {}
-    for k, (name, (sd, loading)) in enumerate(ATTRIBUTE_DISPERSION.items()):
-        # Mean-corrected: E[exp(sd·N − sd²/2)] = 1, so the population's means are the sector values.
-        factor[name] = np.exp(sd * (loading * quality + np.sqrt(1 - loading**2) * noise[k]) - sd**2 / 2)
-    return {
-        "land_productivity": factor["land_productivity"],
-        "value_added_rate": np.clip(sectors["value_added_rate"][sector] * factor["value_added_rate"], 0.05, 0.7),
-        "tax_ratio": sectors["tax_ratio"][sector] * factor["tax_ratio"],
-        "electricity": sectors["electricity_kwh_per_wan"][sector] * factor["electricity"],
-        "emission": sectors["emission_index"][sector] * factor["emission"],
-        "rd_intensity": np.clip(sectors["rd_intensity"][sector] * factor["rd_intensity"], 0.0, 0.3),
-        "labour_productivity": sectors["labour_productivity_wan"][sector] * factor["labour_productivity"],
-    }
+    wanted = [k for k, name in enumerate(ATTRIBUTE_DISPERSION) if name in names]
+    if not wanted:
+        return {}
+    # exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2) for every wanted attribute, in place in its rows of
+    # the noise (a slice when they are consecutive), its constants computed as scalars. Several rows go through each
+    # array operation while that stays small (fewer calls for a year's few entrants), one row at a time for a large
+    # population (no temporary of the whole block).
+    if wanted == list(range(wanted[0], wanted[-1] + 1)):
+        factor = noise[wanted[0]:wanted[-1] + 1]
+    else:
+        factor = noise[wanted]
+    constants = np.array([[np.sqrt(1 - loading**2), loading, sd, sd**2 / 2]
+                          for sd, loading in (ATTRIBUTE_DISPERSION[ATTRIBUTES[k]] for k in wanted)])
+    per_block = max(1, _BLOCK_ELEMENTS // max(n, 1))
+    for b in range(0, len(wanted), per_block):
+        block, c = factor[b:b + per_block], constants[b:b + per_block]
+        block *= c[:, 0:1]
+        block += c[:, 1:2] * quality
+        block *= c[:, 2:3]
+        block -= c[:, 3:4]
+        np.exp(block, out=block)
+    rows = np.asarray(sector, dtype=np.intp)
+    out = {}
+    for j, k in enumerate(wanted):
+        name = ATTRIBUTES[k]
+        if name in _SECTOR_COLUMN:
+            value = sectors[_SECTOR_COLUMN[name]][rows]
+            value *= factor[j]
+            if name in _CLIPPED:
+                np.clip(value, *_CLIPPED[name], out=value)
+            out[name] = value
+        else:
+            out[name] = factor[j]
+    return out
 
 
 def generate_firms(
@@ -192,6 +228,7 @@ def generate_firms(
     scale: float = 1.0,
     utilisation_sd: float = UTILISATION_SD,
     small_floor: float = SMALL_FIRM_FLOOR_YI,
+    headroom: float = HEADROOM,
 ) -> Firms:
     """Generate the base-year firm population.
 
@@ -209,6 +246,7 @@ def generate_firms(
         scale: Firm-count multiplier (``population_scale``).
         utilisation_sd: Firm-level spread of base-year utilisation (``utilisation_sd``).
         small_floor: Smallest 规下 firm at scale 1, 亿元 (``small_firm_floor_yi``).
+        headroom: Spare rows to reserve for entrants, as a share of the population (:class:`Firms`).
 
     Returns:
         The population, with totals per cell equal to ``cell_output``.
@@ -242,6 +280,6 @@ def generate_firms(
         "mujun_class": np.full(n, NOT_EVALUATED, dtype=np.int8),
         "entry_year": np.full(n, base_year, dtype=np.int16),
         "reward_level": np.searchsorted(MILESTONES_YI, output * scale, side="right").astype(np.int8),
-    })
+    }, headroom=headroom)
     firms.guishang_threshold_yi = GUISHANG_THRESHOLD_YI / scale
     return firms

@@ -38,9 +38,21 @@ def rule_stream_state(entropy: int, year: int, rule: int, n_rules: int) -> dict:
         rule: Index of the rule among the year's rules.
         n_rules: Number of rules in a year.
     """
-    w = _year_words(entropy, year, n_rules)[STREAM_WORDS * rule:STREAM_WORDS * (rule + 1)]
-    return {"bit_generator": "PCG64", "state": {"state": (w[0] << 64) | w[1], "inc": ((w[2] << 64) | w[3]) | 1},
-            "has_uint32": 0, "uinteger": 0}
+    state = _year_states(entropy, year, n_rules)[rule]
+    return {**state, "state": dict(state["state"])}  # a copy: the cached one is shared by the year's rules
+
+
+@lru_cache(maxsize=64)
+def _year_states(entropy: int, year: int, n_rules: int) -> tuple[dict, ...]:
+    """PCG64 states of every rule of one year (cached: the year's rules start their streams one after another)."""
+    words = _year_words(entropy, year, n_rules)
+    states = []
+    for rule in range(n_rules):
+        w = words[STREAM_WORDS * rule:STREAM_WORDS * (rule + 1)]
+        states.append({"bit_generator": "PCG64",
+                       "state": {"state": (w[0] << 64) | w[1], "inc": ((w[2] << 64) | w[3]) | 1},
+                       "has_uint32": 0, "uinteger": 0})
+    return tuple(states)
 
 
 @lru_cache(maxsize=64)
@@ -58,5 +70,5 @@ def start_rule_stream(model: _Streamed, rule: int, n_rules: int) -> None:
     """
     bit_generator = model.rng.bit_generator
     if isinstance(bit_generator, np.random.PCG64) and getattr(model, "stream_entropy", None) is not None:
-        state: Any = rule_stream_state(model.stream_entropy, model.year, rule, n_rules)
-        bit_generator.state = state
+        state: Any = _year_states(model.stream_entropy, model.year, n_rules)[rule]
+        bit_generator.state = state  # the setter reads the dict and keeps no reference to it

@@ -98,24 +98,31 @@ def tally(model: ParkModel) -> Tally:
     f = model.firms
     p = model.n_parks
     s = model.n_sectors
-    gs = f.guishang
-    gi = gs & f.industrial
-    out = np.where(gs, f.output_yi, 0.0)  # 规上 statistics count 规上 firms only
-    park = f.park.astype(np.int64)
-    cell = np.bincount(park * s + f.sector, weights=out, minlength=p * s).reshape(p, s)
+    # Rows of the alive, 规上 and 规上 industrial firms (规上 statistics count 规上 firms only). Sums over them are
+    # taken over the same rows in the same order as over the masked arrays, so they come out the same to the bit.
+    alive = f.alive
+    alive_rows = np.flatnonzero(alive)
+    gs_rows = alive_rows[f.output_yi[alive_rows] >= f.guishang_threshold_yi]
+    gi_rows = gs_rows[f.industrial[gs_rows]]
+    out_gs = f.output_yi[gs_rows]
+    cell_gs = f.park[gs_rows].astype(np.intp) * s + f.sector[gs_rows]
+    cell = np.bincount(cell_gs, weights=out_gs, minlength=p * s).reshape(p, s)
     park_output = cell.sum(axis=1)
     park_leading = (cell * model.lead_mask).sum(axis=1)
-    tax_i = out * f.tax_ratio
-    space = f.space_mu
-    park_tax = np.bincount(park[gi], weights=tax_i[gi], minlength=p)
-    park_space = np.bincount(park[gi], weights=space[gi], minlength=p)
+    park_gi = f.park[gi_rows]
+    tax_gi = f.output_yi[gi_rows] * f.tax_ratio[gi_rows]
+    space_gi = f.land_mu[gi_rows] + f.floor_mu[gi_rows]
+    park_tax = np.bincount(park_gi, weights=tax_gi, minlength=p)
+    park_space = np.bincount(park_gi, weights=space_gi, minlength=p)
     state = model.park_state
     low = low_efficiency_land_mu(model) / state.industrial_land_mu
     prev = model.park_output_prev if model.park_output_prev is not None else park_output
-    real = f.output_yi / model.price
-    leaders = (f.alive & (real * model.scale >= model.levers.chain_leaders.threshold_yi)
-               & model.lead_mask[f.park, f.sector])
-    value_added = float((out * f.value_added_rate)[gs].sum())
+    real = f.output_yi[alive_rows] / model.price
+    big = alive_rows[real * model.scale >= model.levers.chain_leaders.threshold_yi]  # few: look up only these
+    leaders = model.lead_mask.ravel()[f.park[big].astype(np.intp) * s + f.sector[big]]
+    value_added = float((out_gs * f.value_added_rate[gs_rows]).sum())
+    out = np.zeros(f.n)
+    out[gs_rows] = out_gs  # 规上 output, zero elsewhere: the industrial total is summed over every industrial row
     return Tally(
         year=model.year,
         price=model.price,
@@ -127,22 +134,22 @@ def tally(model: ParkModel) -> Tally:
         park_tax_per_mu=np.divide(park_tax * 1e4, park_space, out=np.zeros(p), where=park_space > 0),
         park_leading_share=np.divide(park_leading, park_output, out=np.zeros(p), where=park_output > 0),
         park_low_efficiency_share=low,
-        park_firms=np.bincount(park[f.alive], minlength=p),
-        park_guishang=np.bincount(park[gi], minlength=p),
+        park_firms=np.bincount(f.park[alive_rows], minlength=p),
+        park_guishang=np.bincount(park_gi, minlength=p),
         group_output=np.bincount(model.sector_group, weights=cell.sum(axis=0), minlength=model.n_groups),
         cluster_group=model.cluster_group_mask,
         sector_output=cell.sum(axis=0),
         sector_ids=model.sector_ids,
-        tax=float(tax_i[gi].sum()),
+        tax=float(tax_gi.sum()),
         value_added=value_added,
-        rd=float((out * f.rd_intensity)[gs].sum()),
-        space_guishang=float(space[gi].sum()),
-        guishang_industrial=int(gi.sum()),
-        guishang=int(gs.sum()),
-        alive=int(f.alive.sum()),
-        hightech=int((gs & (f.rd_intensity >= HIGHTECH_RD_THRESHOLD)).sum()),
-        chain_leaders=int(leaders.sum()),
-        class_counts=np.bincount(f.mujun_class[f.alive], minlength=5)[:4],
+        rd=float((out_gs * f.rd_intensity[gs_rows]).sum()),
+        space_guishang=float(space_gi.sum()),
+        guishang_industrial=len(gi_rows),
+        guishang=len(gs_rows),
+        alive=len(alive_rows),
+        hightech=int(np.count_nonzero(f.rd_intensity[gs_rows] >= HIGHTECH_RD_THRESHOLD)),
+        chain_leaders=int(np.count_nonzero(leaders)),
+        class_counts=np.bincount(f.mujun_class[alive_rows], minlength=5)[:4],
         firm_land=float(f.land_mu.sum()),
         surcharge_revenue=float((model.surcharge_share * f.output_yi).sum()),
         parks=state,

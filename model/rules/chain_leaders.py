@@ -23,9 +23,11 @@ def chain_leaders(model: ParkModel) -> None:
     """
     f = model.firms
     real = f.output_yi / model.price
-    model.leader = (f.alive & (real * model.scale >= model.levers.chain_leaders.threshold_yi)
-                    & model.lead_mask[f.park, f.sector])
     s = model.n_sectors
-    cells = np.bincount(f.park[model.leader].astype(np.int64) * s + f.sector[model.leader],
-                        minlength=model.n_parks * s)
+    cell = f.park.astype(np.intp) * s + f.sector
+    leader = f.new_column(bool)  # spare rows behind it: this year's entrants extend it without a copy
+    np.logical_and(f.alive, real * model.scale >= model.levers.chain_leaders.threshold_yi, out=leader)
+    leader &= model.lead_mask.ravel()[cell]
+    model.leader = leader
+    cells = np.bincount(cell[leader], minlength=model.n_parks * s)
     model.has_leader = cells.reshape(model.n_parks, s) > 0

@@ -31,11 +31,18 @@ PERSISTENT_D_YEARS = 3
 """Consecutive D years after which the higher surcharge applies (DATA-SOURCES: +0.4元/kWh after three years)."""
 
 
-def indicator_values(model: ParkModel, covered: np.ndarray) -> np.ndarray:
-    """Return the six indicators for the covered firms (6 × covered), in :data:`INDICATORS` order."""
+def indicator_values(model: ParkModel, covered: np.ndarray, space: np.ndarray | None = None) -> np.ndarray:
+    """Return the six indicators for the covered firms (6 × covered), in :data:`INDICATORS` order.
+
+    Args:
+        model: The city model.
+        covered: The covered firms (a mask over the firm arrays, or their rows).
+        space: Their space (land + floor), when the caller has it already.
+    """
     f = model.firms
     out = f.output_yi[covered]
-    space = f.space_mu[covered]
+    if space is None:
+        space = f.land_mu[covered] + f.floor_mu[covered]
     va_rate = f.value_added_rate[covered]
     return np.stack([
         out * f.tax_ratio[covered] / space,
@@ -81,19 +88,21 @@ def evaluate_mujun(model: ParkModel) -> None:
     lev = model.levers.evaluation
     scale = model.mechanisms.evaluation
     n = f.n
-    model.score = np.zeros(n)
-    model.surcharge_share = np.zeros(n)
-    model.resource_share = np.zeros(n)
+    # Per-firm arrays with spare rows behind them, so that this year's entrants extend them without a copy.
+    model.score = f.new_column()
+    model.surcharge_share = f.new_column()
+    model.resource_share = f.new_column()
     cls = np.full(n, NOT_EVALUATED, dtype=np.int8)
     covered = f.alive & f.industrial & (f.ramp_left == 0) & (f.space_mu >= max(lev.min_land_mu, 1e-9))
     if lev.coverage == "guishang":
-        covered &= f.guishang
+        covered &= f.output_yi >= f.guishang_threshold_yi  # f.guishang, the alive test already made
     idx = np.flatnonzero(covered)
+    space = f.land_mu[idx] + f.floor_mu[idx]
     weights = np.array([getattr(lev.weights, k) for k in INDICATORS])
     cap = model.params["mujun_score_cap"]
     # The benchmarks are fixed even when the evaluation is off: the low-efficiency land threshold reads them.
     if model.mujun_benchmark is None and len(idx) >= 4:
-        values = indicator_values(model, covered)
+        values = indicator_values(model, idx, space)
         medians = np.median(values, axis=1, keepdims=True)
         medians[medians <= 0] = 1.0
         model.mujun_benchmark = medians / np.where(PRICE_INDEXED, model.price, 1.0)[:, None]
@@ -105,7 +114,7 @@ def evaluate_mujun(model: ParkModel) -> None:
         f.years_in_d[:] = 0
         return
     if model.mujun_benchmark is not None and model.mujun_cutoffs is not None and len(idx):
-        score = weights @ np.minimum(indicator_values(model, covered) / benchmarks(model), cap)
+        score = weights @ np.minimum(indicator_values(model, idx, space) / benchmarks(model), cap)
         qa, qb, qc = model.mujun_cutoffs
         cls[idx] = np.where(score >= qa, 0, np.where(score >= qb, 1, np.where(score >= qc, 2, 3)))
         model.score[idx] = score
@@ -115,5 +124,8 @@ def evaluate_mujun(model: ParkModel) -> None:
     surcharge = class_values(s.a, s.b, s.c, s.d)[cls]
     persistent = (cls == 3) & (f.years_in_d > PERSISTENT_D_YEARS)
     surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
-    model.surcharge_share = scale * surcharge * f.electricity / 1e4
+    share = model.surcharge_share
+    np.multiply(scale, surcharge, out=share)
+    share *= f.electricity
+    share /= 1e4  # scale · surcharge · electricity / 10⁴, in place
     set_resource_costs(model, cls)

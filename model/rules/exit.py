@@ -94,10 +94,12 @@ def exit_size_age_factor(model: ParkModel, idx: np.ndarray) -> np.ndarray:
     size = np.maximum(f.output_yi[idx] / model.price * model.scale, GUISHANG_THRESHOLD_YI)
     factor = (size / EXIT_SIZE_REFERENCE_YI) ** (-par["exit_size_elasticity"])
     # Base-year firms are of unknown age and counted as established; firms that entered during the run are young.
-    entrant = f.entry_year[idx] > model.base_year
-    age = model.year - f.entry_year[idx]
+    entry_year = f.entry_year[idx]
+    entrant = np.flatnonzero(entry_year > model.base_year)
+    age = model.year - entry_year[entrant]
     newness = 1.0 + (par["exit_young_multiplier"] - 1.0) * np.exp(-age / par["exit_young_years"])
-    return np.where(entrant, factor * newness, factor)
+    factor[entrant] *= newness
+    return factor
 
 
 def remove_firms(model: ParkModel, idx: np.ndarray, *, enforced: bool, land_to: Literal["idle", "pipeline"]) -> None:

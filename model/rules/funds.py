@@ -26,12 +26,14 @@ def pay_milestone_rewards(model: ParkModel) -> None:
     """Output-milestone rewards (制造业高质量发展若干意见 三): pay the difference when a firm first reaches a level."""
     reward_scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
     f = model.firms
-    level = np.searchsorted(MILESTONES_YI, f.output_yi * model.scale, side="right").astype(np.int8)
-    up = f.alive & f.industrial & (level > f.reward_level)
-    if up.any():
-        paid = MILESTONE_REWARDS_YI[level[up]] - MILESTONE_REWARDS_YI[f.reward_level[up]]
+    rows = np.flatnonzero(f.alive & f.industrial)
+    level = np.searchsorted(MILESTONES_YI, f.output_yi[rows] * model.scale, side="right").astype(np.int8)
+    reached = level > f.reward_level[rows]
+    if reached.any():
+        up = rows[reached]
+        paid = MILESTONE_REWARDS_YI[level[reached]] - MILESTONE_REWARDS_YI[f.reward_level[up]]
         model.ledger["milestone_rewards"] += reward_scale * paid.sum() / model.scale
-        f.reward_level[up] = level[up]
+        f.reward_level[up] = level[reached]
 
 
 def support_innovation(model: ParkModel) -> None:
@@ -45,11 +47,13 @@ def support_innovation(model: ParkModel) -> None:
     if budget <= 0:
         return
     f = model.firms
-    target = f.guishang & f.industrial & model.lead_mask[f.park, f.sector]
-    idx = np.flatnonzero(target)
+    rows = np.flatnonzero(f.alive & f.industrial & (f.output_yi >= f.guishang_threshold_yi))  # 规上 industrial
+    park = f.park[rows].astype(np.intp)
+    leading = model.lead_mask.ravel()[park * model.n_sectors + f.sector[rows]]
+    idx = rows[leading]
     if len(idx) == 0:
         return
-    park_output = np.bincount(f.park[idx], weights=f.output_yi[idx], minlength=model.n_parks)
+    park_output = np.bincount(park[leading], weights=f.output_yi[idx], minlength=model.n_parks)
     pot = budget * model.park_state.quota_share
     per_output = np.divide(pot, park_output, out=np.zeros_like(pot), where=park_output > 0)
     leverage = model.params["innovation_rd_leverage"]

@@ -72,30 +72,33 @@ def grow_firms(model: ParkModel) -> None:
     par = model.params
     mech = model.mechanisms
     year = model.year
-    sec = f.sector
+    industrial_all = f.industrial
     # Industrial output is deflated by the industrial (PPI) index, service output by the service index (§7.18).
-    price = np.where(f.industrial, model.price, model.service_price)
-    old_real = f.output_yi / np.where(f.industrial, model.price_prev, model.service_price_prev)
+    price = np.where(industrial_all, model.price, model.service_price)
+    old_real = f.output_yi / np.where(industrial_all, model.price_prev, model.service_price_prev)
 
-    ramping = f.alive & (f.ramp_left > 0) & (f.entry_year < year)
+    established = f.alive & (f.entry_year < year)
+    at_scale = f.ramp_left == 0  # read before this year's ramp-up step: firms ramping this year do not also grow
+    ramping = established & ~at_scale
     if ramping.any():
         f.ramp_left[ramping] -= 1
         share = (model.rampup_years - f.ramp_left[ramping]) / model.rampup_years
         f.output_yi[ramping] = f.target_output_yi[ramping] * share * price[ramping]
 
-    grow = f.alive & (f.ramp_left == 0) & (f.entry_year < year) & ~ramping
+    grow = established & at_scale
     idx = np.flatnonzero(grow)
-    s = sec[idx]
-    p = f.park[idx]
+    s = f.sector[idx].astype(np.intp)
+    cell = f.park[idx].astype(np.intp) * model.n_sectors + s  # flat index into the parks × sectors tables
     real = old_real[idx]
-    channels = par["macro_trend_channels_industry"] * f.industrial[idx]
+    industrial = industrial_all[idx]
+    channels = par["macro_trend_channels_industry"] * industrial
     trend = model.sector_trend[s] * par["trend_growth_multiplier"] - channels
     g = mech.growth_trend * trend + model.macro_growth[s]
     if mech.agglomeration:
-        g += mech.agglomeration * par["agglomeration_elasticity"] * model.agglomeration[p, s]
+        g += mech.agglomeration * par["agglomeration_elasticity"] * model.agglomeration.ravel()[cell]
     leader = model.leader[idx]
     if mech.chain_spillover:
-        g += mech.chain_spillover * par["chain_spillover"] * (model.has_leader[p, s] & ~leader)
+        g += mech.chain_spillover * par["chain_spillover"] * (model.has_leader.ravel()[cell] & ~leader)
     if mech.chain_leader_service:
         g += mech.chain_leader_service * model.levers.chain_leaders.service_boost * leader
     g -= par["surcharge_pass_through"] * price_cost_share(model, idx)  # electricity, land, water, gas by class
@@ -108,22 +111,28 @@ def grow_firms(model: ParkModel) -> None:
     desired = real * (1.0 + g)
     desired = cap_energy_growth(model, idx, real, desired)  # 用能指标 (resources.py)
 
-    industrial = f.industrial[idx]
-    f.productivity[idx] *= 1.0 + mech.growth_trend * par["land_productivity_growth"]
+    productivity = f.productivity[idx] * (1.0 + mech.growth_trend * par["land_productivity_growth"])
+    f.productivity[idx] = productivity
     if mech.space_constraint > 0:
-        capacity = f.space_mu[idx] * f.productivity[idx]
+        capacity = (f.land_mu[idx] + f.floor_mu[idx]) * productivity
         short = industrial & (desired > capacity)
         if short.any():
             ask = idx[short]
-            need = (desired[short] - capacity[short]) / f.productivity[ask]
+            need = (desired[short] - capacity[short]) / productivity[short]
             floor, land = grant_space_by_class(model, ask, need)
             f.floor_mu[ask] += floor
             f.land_mu[ask] += land
             missing = need - floor - land
-            still = (missing > par["relocation_min_shortfall"] * f.space_mu[ask]) & f.guishang[ask]
+            held = f.land_mu[ask] + f.floor_mu[ask]
+            guishang = f.alive[ask] & (f.output_yi[ask] >= f.guishang_threshold_yi)
+            still = (missing > par["relocation_min_shortfall"] * held) & guishang
             moved = relocate_firms(model, ask[still], missing[still])
-            capacity = f.space_mu[idx] * f.productivity[idx]
-            fixed = np.isin(idx, moved)
-            desired = np.where(industrial & ~fixed, np.minimum(desired, capacity), desired)
+            # Only the firms that asked can want more than their capacity (the others' desired output is within it,
+            # so capping them changes nothing); those that did not move produce at most at their new capacity.
+            moved_pos = np.zeros(len(ask), dtype=bool)
+            moved_pos[np.searchsorted(ask, moved)] = True  # moved ⊂ ask, and ask is sorted
+            capped = ~moved_pos
+            at = np.flatnonzero(short)[capped]
+            desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
     f.output_yi[idx] = desired * price[idx]
     f.last_growth[idx] = np.divide(desired, real, out=np.ones_like(real), where=real > 0) - 1.0

@@ -29,7 +29,8 @@ LOW_EFFICIENCY_CAP = 0.30
 def firm_tax_per_mu(model: ParkModel) -> np.ndarray:
     """Return each firm's 亩均税收 in the evaluation's units (亿元 per 亩 of land and floor; 0 without space)."""
     f = model.firms
-    return np.divide(f.output_yi * f.tax_ratio, f.space_mu, out=np.zeros(f.n), where=f.space_mu > 0)
+    space = f.space_mu
+    return np.divide(f.output_yi * f.tax_ratio, space, out=np.zeros(f.n), where=space > 0)
 
 
 def low_efficiency_firms(model: ParkModel) -> np.ndarray:
@@ -43,11 +44,16 @@ def low_efficiency_firms(model: ParkModel) -> np.ndarray:
     benchmark, only the deadline test applies.
     """
     f = model.firms
-    weak = (f.mujun_class == 3) & (f.years_in_d > model.levers.evaluation.rectification_years)
+    # The tests run on the alive industrial firms holding land only (they hold space, so 亩均税收 is defined).
+    rows = np.flatnonzero(f.alive & f.industrial & (f.land_mu > 0))
+    weak = (f.mujun_class[rows] == 3) & (f.years_in_d[rows] > model.levers.evaluation.rectification_years)
     if model.mujun_benchmark is not None:
         threshold = model.params["low_efficiency_tax_share"] * model.mujun_benchmark[0, 0] * model.price
-        weak |= (f.ramp_left == 0) & (firm_tax_per_mu(model) < threshold)
-    return weak & f.alive & f.industrial & (f.land_mu > 0)
+        tax_per_mu = f.output_yi[rows] * f.tax_ratio[rows] / (f.land_mu[rows] + f.floor_mu[rows])
+        weak |= (f.ramp_left[rows] == 0) & (tax_per_mu < threshold)
+    mask = np.zeros(f.n, dtype=bool)
+    mask[rows[weak]] = True
+    return mask
 
 
 def low_efficiency_land_mu(model: ParkModel) -> np.ndarray:
@@ -124,7 +130,8 @@ def redevelop_low_efficiency_land(model: ParkModel) -> None:
         f = model.firms
         d = np.flatnonzero(low_efficiency_firms(model) & (f.entry_year < model.year))
         if len(d):
-            order = d[np.lexsort((firm_tax_per_mu(model)[d], f.park[d]))]
+            tax_per_mu = f.output_yi[d] * f.tax_ratio[d] / (f.land_mu[d] + f.floor_mu[d])  # they hold land
+            order = d[np.lexsort((tax_per_mu, f.park[d]))]
             land = f.land_mu[order]
             pk = f.park[order]
             before = np.cumsum(land) - land

@@ -31,9 +31,8 @@ def mark_platforms(model: ParkModel) -> None:
     Receivers: :func:`assign_receivers`. Reads the base-year tally, so it runs after the base year is recorded.
     """
     state = model.park_state
-    parks = model.world.parks.loc[model.park_ids]
-    wanmu = _flag(parks["wanmu_qianyi_platform"]) if "wanmu_qianyi_platform" in parks else np.zeros(model.n_parks, bool)
-    exit_type = _flag(parks["exit_type"]) if "exit_type" in parks else np.zeros(model.n_parks, bool)
+    listed_wanmu, listed_exit, districts = park_flags(model.world.parks, model.park_ids)
+    wanmu, exit_type = listed_wanmu.copy(), listed_exit.copy()
     for pid, override in model.levers.parks.items():
         p = model.park_ids.index(pid)
         if override.wanmu_platform is not None:
@@ -46,8 +45,32 @@ def mark_platforms(model: ParkModel) -> None:
         exit_type[np.argsort(tax, kind="stable")[:k]] = True
     state.wanmu_platform[:] = wanmu & ~exit_type
     state.exit_type[:] = exit_type
-    districts = parks["district_zh"].astype(str).to_numpy() if "district_zh" in parks else np.zeros(model.n_parks)
     state.receiver[:] = assign_receivers(state, districts, model.lead_mask)
+
+
+_PARK_FLAGS: dict[int, tuple[pd.DataFrame, tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+
+def park_flags(parks: pd.DataFrame, park_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return parks.csv's 万亩千亿 and 退出型 flags and districts of ``park_ids``, read once per parks table.
+
+    Every run of a batch shares the world's parks table; reading the flags through pandas at each run's set-up
+    costs more than the rest of :func:`mark_platforms`, so they are kept per table object (callers copy what
+    they change).
+    """
+    key = id(parks)
+    cached = _PARK_FLAGS.get(key)
+    if cached is not None and cached[0] is parks and cached[1] == tuple(park_ids):
+        return cached[2]
+    rows = parks.loc[park_ids]
+    n = len(park_ids)
+    flags = (
+        _flag(rows["wanmu_qianyi_platform"]) if "wanmu_qianyi_platform" in rows else np.zeros(n, bool),
+        _flag(rows["exit_type"]) if "exit_type" in rows else np.zeros(n, bool),
+        rows["district_zh"].astype(str).to_numpy() if "district_zh" in rows else np.zeros(n),
+    )
+    _PARK_FLAGS[key] = (parks, tuple(park_ids), flags)
+    return flags
 
 
 def assign_receivers(state: ParkState, districts: np.ndarray, lead_mask: np.ndarray) -> np.ndarray:

@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from parkabm.model.rules.funds import co_invest_industry_fund
-from parkabm.model.rules.space import allocate_space
+from parkabm.model.rules.space import SpaceStocks, allocate_space
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -109,7 +108,7 @@ def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading:
     reserve = np.minimum(state.reserved_mu, state.vacant_mu)
     state.reserved_mu[:] = 0.0
     if reserve.sum() > 0 and leading.any():
-        pool = replace(state, vacant_mu=reserve.copy(), factory_space_mu=np.zeros_like(reserve))
+        pool = SpaceStocks(vacant_mu=reserve.copy(), factory_space_mu=np.zeros_like(reserve))
         first = np.flatnonzero(leading)
         _, got = allocate_space(need[first], park[first], order_key[first], pool, floor_first=False)
         ok = got >= need[first] * (1 - 1e-9)

@@ -65,13 +65,21 @@ def set_resource_costs(model: ParkModel, cls: np.ndarray) -> None:
     t = lev.land_tax_change
     w = lev.water_surcharge_yuan_per_m3
     g = lev.gas_surcharge_yuan_per_m3
-    land_change = class_values(t.a, t.b, t.c, t.d)[cls]
-    per_kwh = (class_values(w.a, w.b, w.c, w.d)[cls] * par["water_m3_per_kwh"]
-               + class_values(g.a, g.b, g.c, g.d)[cls] * par["gas_m3_per_kwh"])
-    land_yuan = land_change * par["land_use_tax_yuan_per_m2"] / MU_PER_M2 * f.land_mu
+    # Per-class coefficients first (the same arithmetic, done on the five class values), then one lookup per firm.
+    land_per_mu = class_values(t.a, t.b, t.c, t.d) * par["land_use_tax_yuan_per_m2"] / MU_PER_M2
+    per_kwh_class = (class_values(w.a, w.b, w.c, w.d) * par["water_m3_per_kwh"]
+                     + class_values(g.a, g.b, g.c, g.d) * par["gas_m3_per_kwh"])
+    code = cls.astype(np.intp)
+    land_yuan = land_per_mu[code]
+    land_yuan *= f.land_mu
+    per_kwh = per_kwh_class[code]
     output_yuan = f.output_yi * YUAN_PER_YI
     land_share = np.divide(land_yuan, output_yuan, out=np.zeros(f.n), where=output_yuan > 0)
-    model.resource_share = scale * (land_share + per_kwh * f.electricity / 1e4)
+    per_kwh *= f.electricity
+    per_kwh /= 1e4
+    land_share += per_kwh
+    model.resource_share = f.new_column()
+    np.multiply(scale, land_share, out=model.resource_share)  # scale · (land share + per_kwh · e / 10⁴)
 
 
 def price_cost_share(model: ParkModel, idx: np.ndarray) -> np.ndarray:
@@ -80,9 +88,13 @@ def price_cost_share(model: ParkModel, idx: np.ndarray) -> np.ndarray:
     Growth subtracts ``surcharge_pass_through`` times this. Firms added since the evaluation (this year's projects)
     pay no difference yet.
     """
-    share = model.surcharge_share[idx].copy()
-    known = idx < len(model.resource_share)
-    share[known] += model.resource_share[idx[known]]
+    share = model.surcharge_share[idx]
+    resource = model.resource_share
+    if len(idx) == 0 or idx.max() < len(resource):
+        share += resource[idx]
+    else:
+        known = idx < len(resource)
+        share[known] += resource[idx[known]]
     return share
 
 
@@ -99,17 +111,21 @@ def release_unused_land(model: ParkModel) -> None:
     if model.year <= model.base_year or model.mechanisms.evaluation <= 0:
         return
     t = model.levers.evaluation.land_tax_change
-    change = class_values(t.a, t.b, t.c, t.d)[f.mujun_class]
-    rate = np.minimum(model.params["land_release_response"] * min(model.mechanisms.evaluation, 1.0)
-                      * np.maximum(change, 0.0), 1.0)
+    # The release rate of each class (the same arithmetic on the five class values), then one lookup per firm.
+    class_rate = np.minimum(model.params["land_release_response"] * min(model.mechanisms.evaluation, 1.0)
+                            * np.maximum(class_values(t.a, t.b, t.c, t.d), 0.0), 1.0)
+    if not (class_rate > 0).any():
+        return
+    rate = class_rate[f.mujun_class.astype(np.intp)]
     eligible = f.alive & f.industrial & (f.ramp_left == 0) & (rate > 0) & (f.land_mu > 0)
     idx = np.flatnonzero(eligible)
     if len(idx) == 0:
         return
-    capacity = f.space_mu[idx] * f.productivity[idx]
+    space = f.land_mu[idx] + f.floor_mu[idx]
+    capacity = space * f.productivity[idx]
     real = f.output_yi[idx] / model.price
     unused = np.clip(1.0 - np.divide(real, capacity, out=np.ones(len(idx)), where=capacity > 0), 0.0, 1.0)
-    released = np.minimum(rate[idx] * unused * f.space_mu[idx], f.land_mu[idx])
+    released = np.minimum(rate[idx] * unused * space, f.land_mu[idx])
     f.land_mu[idx] -= released
     model.park_state.vacant_mu += np.bincount(f.park[idx], weights=released, minlength=model.n_parks)
 
@@ -169,14 +185,15 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
     if m <= 0 or len(idx) == 0:
         return desired
     f = model.firms
-    heavy = energy_intensive(model, idx)
-    if not heavy.any():
+    heavy = np.flatnonzero(energy_intensive(model, idx))  # positions in idx
+    if len(heavy) == 0:
         return desired
     rows = idx[heavy]
     e = f.electricity[rows]
     park = f.park[rows].astype(np.int64)
-    quota = park_energy_quota(model, real[heavy] * 1e4 * e, park)
-    need = np.maximum(desired[heavy] - real[heavy], 0.0) * 1e4 * e
+    real_h, desired_h = real[heavy], desired[heavy]
+    quota = park_energy_quota(model, real_h * 1e4 * e, park)
+    need = np.maximum(desired_h - real_h, 0.0) * 1e4 * e
     cls = f.mujun_class[rows].astype(np.int64)
     cls[cls == NOT_EVALUATED] = 2
     grant = np.zeros(len(rows))
@@ -191,7 +208,7 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
     cut = m * (need - grant) / (1e4 * e)
     bound = need - grant > BIND_TOLERANCE * np.maximum(need, 1e-12)
     out = desired.copy()
-    out[heavy] = np.maximum(desired[heavy] - cut, np.minimum(real[heavy], desired[heavy]))
+    out[heavy] = np.maximum(desired_h - cut, np.minimum(real_h, desired_h))
     model.energy_quota_bound = int(bound.sum())
     model.energy_quota_requested = np.bincount(park, weights=need, minlength=model.n_parks)
     model.energy_quota_granted = np.bincount(park, weights=grant, minlength=model.n_parks)

@@ -5,18 +5,36 @@ Parks hand out standard-factory floor first, then vacant land; under 差别化�
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from parkabm.agents.parks import ParkState
 
+
+@dataclass
+class SpaceStocks:
+    """The two stocks :func:`allocate_space` draws down, per park.
+
+    A stand-in for a :class:`ParkState` when only a pool of space is allocated (the land reserved for leading
+    industries, in project siting): building a whole park state for it cost more than the allocation.
+
+    Attributes:
+        vacant_mu: Vacant land, 亩.
+        factory_space_mu: Unrented standard-factory floor, 亩 of land-equivalent.
+    """
+
+    vacant_mu: np.ndarray
+    factory_space_mu: np.ndarray
+
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
 
 
 def allocate_space(
-    request_mu: np.ndarray, park: np.ndarray, priority: np.ndarray, state: ParkState, *, floor_first: bool = True,
+    request_mu: np.ndarray, park: np.ndarray, priority: np.ndarray, state: ParkState | SpaceStocks, *,
+    floor_first: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hand out each park's available space to requests in priority order (lower ``priority`` first).
 
@@ -27,7 +45,8 @@ def allocate_space(
         request_mu: Space requested, 亩 (≥ 0).
         park: Park index of each request.
         priority: Sort key; ties keep their order.
-        state: The :class:`ParkState` whose ``factory_space_mu`` and ``vacant_mu`` are drawn down.
+        state: The :class:`ParkState` (or :class:`SpaceStocks`) whose ``factory_space_mu`` and ``vacant_mu`` are
+            drawn down.
         floor_first: Serve standard-factory floor before vacant land.
 
     Returns:
@@ -40,7 +59,11 @@ def allocate_space(
     req = request_mu[order]
     pk = park[order]
     before = np.cumsum(req) - req
-    first = np.searchsorted(pk, pk, side="left")
+    if n > 4096:  # the first request of each park: from the parks' counts (linear) rather than a binary search
+        counts = np.bincount(pk, minlength=len(state.vacant_mu))
+        first = (np.cumsum(counts) - counts)[pk]
+    else:
+        first = np.searchsorted(pk, pk, side="left")
     before = before - before[first]
     first_stock = state.factory_space_mu if floor_first else state.vacant_mu
     second_stock = state.vacant_mu if floor_first else state.factory_space_mu

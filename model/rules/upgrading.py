@@ -51,22 +51,23 @@ def upgrade_firms(model: ParkModel) -> None:
         return
     idx = np.flatnonzero(f.alive & f.industrial & (f.ramp_left == 0) & (f.entry_year < model.year))
     output = f.output_yi[idx]
+    sector = f.sector[idx].astype(np.intp)
     investment = par["upgrade_investment_ratio"] * output
-    threshold = np.where(model.sector_strategic[f.sector[idx]], lev.strategic_min_investment_yi,
+    threshold = np.where(model.sector_strategic[sector], lev.strategic_min_investment_yi,
                          lev.tech_upgrade_min_investment_yi)
     cls = f.mujun_class[idx]
     eligible = (investment * model.scale >= threshold) & (cls != 3)
     full_rate = lev.tech_upgrade_subsidy_rate * min(model.mechanisms.funds, 1.0)
     rate = full_rate * model.subsidy_ration
-    relative_margin = f.value_added_rate[idx] / model.sector_table["value_added_rate"][f.sector[idx]]
+    relative_margin = f.value_added_rate[idx] / model.sector_table["value_added_rate"][sector]
     accept = investment_acceptance(par, relative_margin, rate * eligible)
     typical = investment_acceptance(par, np.ones(1), np.zeros(1))[0]
     prob = model.mechanisms.upgrading * par["upgrade_propensity"] * accept / typical
     for code, factor in ((2, par["rectification_upgrade_factor_c"]), (3, par["rectification_upgrade_factor_d"])):
-        prob[cls == code] *= factor
-    capacity = f.space_mu[idx] * f.productivity[idx] * model.price
-    pressure = f.industrial[idx] & (output > par["capacity_pressure_utilisation"] * capacity)
-    prob[pressure] *= par["capacity_pressure_upgrade_factor"]
+        np.multiply(prob, factor, out=prob, where=cls == code)
+    capacity = (f.land_mu[idx] + f.floor_mu[idx]) * f.productivity[idx] * model.price
+    pressure = output > par["capacity_pressure_utilisation"] * capacity  # the firms of idx are industrial
+    np.multiply(prob, par["capacity_pressure_upgrade_factor"], out=prob, where=pressure)
     np.minimum(prob, UPGRADE_MAX_PROBABILITY, out=prob)
     do = model.rng.random(f.n)[idx] < prob  # one draw per firm row: paired runs keep each firm's draw
     up = idx[do]
