@@ -729,8 +729,15 @@ def run_search(evaluator: PackageEvaluator, levers: Sequence[LeverRange], start:
         evaluations: Candidate evaluations (NFE).
         population: Population size.
         seed: Master seed.
+
+    Raises:
+        UserInputError: Platypus (installed with EMA Workbench, the ``discovery`` extra) is missing.
     """
-    import platypus
+    try:
+        import platypus
+    except ImportError:
+        raise UserInputError("parkabm design: Platypus is not installed — allowed: install the extra, "
+                             "pip install 'parkabm[discovery]'") from None
 
     problem = platypus.Problem(len(levers), 2, 1, function=evaluator.objectives)
     problem.types[:] = [platypus.Real(lever.low, lever.high) for lever in levers]
@@ -916,14 +923,14 @@ def run_design(ref: str | Path, *, budget: float = DEFAULT_BUDGET_YI, objective:
     seconds = time.perf_counter() - start
     bar.close()
     summary = _summary(scenario, ref, objective, targets, budget, ranges, reps, fresh_reps, evaluations,
-                       population, seed, front, packages, chosen, best, today, runner.runs, seconds)
-    files = _write(out, cache, scenario, ref, front, packages, chosen, summary, ranges, lang, chart_langs)
+                       population, seed, front, packages, chosen, best, today, runner.runs, seconds, len(again))
+    files = _write(out, cache, scenario, ref, front, packages, chosen, best, summary, ranges, lang, chart_langs)
     return Design(front, packages, chosen, best, today, summary, out, files, runner.runs, seconds,
                   getattr(executor, "description", type(executor).__name__), ranges)
 
 
 def _summary(scenario, ref, objective, targets, budget, ranges, reps, fresh_reps, evaluations, population, seed,
-             front, packages, chosen, best, today, runs, seconds) -> dict[str, Any]:
+             front, packages, chosen, best, today, runs, seconds, rechecked) -> dict[str, Any]:
     def package(row) -> dict[str, Any]:
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()
                 if not (isinstance(v, float) and math.isnan(v))}
@@ -938,6 +945,7 @@ def _summary(scenario, ref, objective, targets, budget, ranges, reps, fresh_reps
         "replicates": reps, "fresh_replicates": fresh_reps, "fresh_first_replicate": FRESH_FIRST_REPLICATE,
         "evaluations": evaluations, "population": population, "seed": seed,
         "packages_evaluated": len(packages), "front_size": len(front),
+        "runs_used": len(packages) * reps + fresh_reps * rechecked,
         "runs": int(runs), "seconds": round(seconds, 1),
         "today": package(today), "best": package(best),
         "chosen": [package(r) for r in chosen.to_dict("records")],
@@ -987,7 +995,7 @@ def package_yaml(scenario, ref: str | Path, row: Mapping[str, Any], ranges: Sequ
     return "\n".join(header) + "\n" + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
 
 
-def _write(out: Path, cache: EvaluationCache, scenario, ref, front, packages, chosen, summary, ranges, lang,
+def _write(out: Path, cache: EvaluationCache, scenario, ref, front, packages, chosen, best, summary, ranges, lang,
            chart_langs) -> dict[str, Path]:
     import shutil
 
@@ -1017,7 +1025,7 @@ def _write(out: Path, cache: EvaluationCache, scenario, ref, front, packages, ch
         charts_written = write_front_charts(packages, front, chosen, staging, langs=chart_langs,
                                             scenario=scenario.name, budget=summary["budget_yi"],
                                             objective=summary["objective"], levels=LEVELS,
-                                            first=summary["first_year"], year=summary["year"])
+                                            first=summary["first_year"], year=summary["year"], best=best)
         (staging / "evaluations").mkdir()
         for path in cache.files():
             shutil.copy2(path, staging / "evaluations" / path.name)
@@ -1043,13 +1051,14 @@ TEXT: dict[str, dict[str, str]] = {
                      "(mean of the replicates, 亿元) against P({goal} in {year}), within a budget of {budget:g}亿元. "
                      "{evaluations} candidate evaluations of ε-NSGA-II (Platypus, population {population}, seed "
                      "{seed}); each package judged on the same {reps} replicates (common random numbers: the same "
-                     "seeds and parameter draws for every package). {n} distinct packages evaluated, {front} on "
-                     "the front. The chosen packages are re-evaluated on {fresh} fresh replicates (numbers from "
-                     "{first_rep} on, never used by the search). P intervals: 95% Clopper–Pearson."),
+                     "seeds and parameter draws for every package). {n} distinct packages evaluated "
+                     "({runs:,} runs with the re-evaluation), {front} on the front. The chosen packages are "
+                     "re-evaluated on {fresh} fresh replicates (numbers from {first_rep} on, never used by the "
+                     "search). P intervals: 95% Clopper–Pearson."),
               "zh": ("在{budget:g}亿元预算内，搜索政策组合在“{first}–{year}年累计财政支出（各次模拟均值，亿元）”与"
                      "“{year}年{goal}的概率”之间的帕累托前沿。ε-NSGA-II（Platypus，种群{population}，种子{seed}）"
                      "共评价{evaluations}次；每个组合使用同一组{reps}次模拟（共同随机数：各组合种子与参数抽样相同）。"
-                     "共评价{n}个不同组合，前沿上{front}个。入选组合在{fresh}次新模拟（编号自{first_rep}起，搜索"
+                     "共评价{n}个不同组合（连同复核共{runs:,}次模拟），前沿上{front}个。入选组合在{fresh}次新模拟（编号自{first_rep}起，搜索"
                      "从未使用）上复核。概率区间：95% Clopper–Pearson。")},
     "levers": {"en": "Levers searched", "zh": "搜索的政策杠杆"},
     "range": {"en": "range", "zh": "范围"},
@@ -1127,6 +1136,7 @@ def format_summary(summary: Mapping[str, Any], lang: str = "en") -> str:
              t["intro"].format(first=summary["first_year"], year=year, goal=goal, budget=summary["budget_yi"],
                                evaluations=summary["evaluations"], population=summary["population"],
                                seed=summary["seed"], reps=summary["replicates"], n=summary["packages_evaluated"],
+                               runs=summary["runs_used"],
                                front=summary["front_size"], fresh=summary["fresh_replicates"],
                                first_rep=f"{summary['fresh_first_replicate']:,}"), "",
              f"## {t['levers']}", ""]

@@ -21,7 +21,7 @@ LABELS.update({
     "front_p": {"en": "P(met), search replicates", "zh": "达标概率（搜索模拟）"},
     "front_others": {"en": "packages evaluated", "zh": "已评价组合"},
     "front_front": {"en": "Pareto front (95% interval)", "zh": "帕累托前沿（95%区间）"},
-    "front_fresh": {"en": "chosen, P on fresh replicates", "zh": "入选组合（新模拟复核概率）"},
+    "front_fresh": {"en": "chosen and best, P on fresh replicates", "zh": "入选及最优组合（新模拟复核概率）"},
     "front_budget": {"en": "budget {budget:g}", "zh": "预算{budget:g}"},
     "front_goal_both": {"en": "both targets", "zh": "两项目标均达成"},
     "front_goal_output": {"en": "3 trillion yuan output", "zh": "产值3万亿"},
@@ -34,7 +34,7 @@ MUTED = "#b0b0b0"
 
 def front_chart(packages: pd.DataFrame, front: pd.DataFrame, chosen: pd.DataFrame | None = None, *, ax=None,
                 lang: str = "en", budget: float | None = None, levels=(), title: str | None = None,
-                first: int = 2022, year: int = 2025):
+                first: int = 2022, year: int = 2025, best: pd.Series | None = None):
     """Draw every evaluated package (grey), the front as a staircase with P intervals, and the chosen packages.
 
     The chosen packages are drawn at their P on fresh replicates, with its interval.
@@ -43,6 +43,8 @@ def front_chart(packages: pd.DataFrame, front: pd.DataFrame, chosen: pd.DataFram
         packages: Every package (columns cost_yi, p).
         front: The front (columns cost_yi, p, p_low, p_high), cheapest first.
         chosen: The chosen packages (columns found, cost_yi, p_fresh, p_fresh_low, p_fresh_high).
+        best: The package with the highest P (cost_yi, p_fresh, p_low_fresh, p_high_fresh), drawn at its fresh P
+            like the chosen ones (it is re-run too, also when no level is reached).
         ax: Axes to draw on; a new figure when omitted.
         lang: ``en`` or ``zh``.
         budget: The budget, drawn as a vertical line.
@@ -69,24 +71,28 @@ def front_chart(packages: pd.DataFrame, front: pd.DataFrame, chosen: pd.DataFram
                                              front["p_high"].to_numpy() * 100 - p]),
                     fmt="o", ms=3.5, color=COLOUR, elinewidth=0.8, capsize=0, label=label("front_front", lang),
                     zorder=3)
+    rechecked = []
     if chosen is not None and len(chosen) and chosen["found"].any():
         c = chosen[chosen["found"]]
-        pf = c["p_fresh"].to_numpy(dtype=float) * 100
-        ax.errorbar(c["cost_yi"].to_numpy(dtype=float), pf,
-                    yerr=np.vstack([pf - c["p_fresh_low"].to_numpy() * 100, c["p_fresh_high"].to_numpy() * 100 - pf]),
-                    fmt="D", ms=4.5, mfc="white", color=TARGET_COLOUR, elinewidth=0.8, capsize=2,
-                    label=label("front_fresh", lang), zorder=4)
+        rechecked += list(zip(c["cost_yi"], c["p_fresh"], c["p_fresh_low"], c["p_fresh_high"], strict=True))
+    if best is not None:
+        rechecked.append((best["cost_yi"], best["p_fresh"], best["p_low_fresh"], best["p_high_fresh"]))
+    if rechecked:
+        x, pf, low, high = (np.array(v, dtype=float) for v in zip(*dict.fromkeys(rechecked), strict=True))
+        ax.errorbar(x, pf * 100, yerr=np.vstack([(pf - low) * 100, (high - pf) * 100]), fmt="D", ms=4.5,
+                    mfc="white", color=TARGET_COLOUR, elinewidth=0.8, capsize=2, label=label("front_fresh", lang),
+                    zorder=4)
     for level in levels:
         ax.axhline(level * 100, color="#777777", lw=0.6, ls=":", zorder=0)
     if budget is not None:
         ax.axvline(budget, color=TARGET_COLOUR, lw=0.8, ls="--", zorder=0)
         ax.annotate(label("front_budget", lang, budget=budget), xy=(budget, 1.0), xycoords=("data", "axes fraction"),
-                    ha="right", va="top", fontsize=7, color=TARGET_COLOUR, xytext=(-3, -3), textcoords="offset points")
+                    ha="left", va="top", fontsize=7, color=TARGET_COLOUR, xytext=(3, -3), textcoords="offset points")
     ax.set_ylim(-3, 103)
     ax.yaxis.set_major_formatter(PercentFormatter(100))
     ax.set_xlabel(label("front_cost", lang, first=first, year=year))
     ax.set_ylabel(label("front_p", lang))
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left")
     if title:
         ax.set_title(title)
     return ax
@@ -94,7 +100,7 @@ def front_chart(packages: pd.DataFrame, front: pd.DataFrame, chosen: pd.DataFram
 
 def write_front_charts(packages: pd.DataFrame, front: pd.DataFrame, chosen: pd.DataFrame, out: Path, *,
                        langs=("en", "zh"), scenario: str = "", budget: float | None = None, objective: str = "both",
-                       levels=(0.5, 0.8, 0.9), first: int = 2022, year: int = 2025,
+                       levels=(0.5, 0.8, 0.9), first: int = 2022, year: int = 2025, best: pd.Series | None = None,
                        fmt: str = "png") -> dict[str, Path]:
     """Write the front chart in each language: ``front.<lang>.<fmt>``.
 
@@ -112,7 +118,7 @@ def write_front_charts(packages: pd.DataFrame, front: pd.DataFrame, chosen: pd.D
             goal = label(key, lang) if key in LABELS else objective
             fig, ax = new_figure((6.5, 4.2))
             front_chart(packages, front, chosen, ax=ax, lang=lang, budget=budget, levels=levels, first=first,
-                        year=year, title=label("front_title", lang, scenario=scenario_label(scenario, lang),
+                        year=year, best=best, title=label("front_title", lang, scenario=scenario_label(scenario, lang),
                                                goal=goal, year=year))
             files[f"front.{lang}"] = save_figure(fig, out / f"front.{lang}.{fmt}", fmt)
     return files
