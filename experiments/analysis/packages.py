@@ -932,8 +932,12 @@ def run_design(ref: str | Path, *, budget: float = DEFAULT_BUDGET_YI, objective:
 def _summary(scenario, ref, objective, targets, budget, ranges, reps, fresh_reps, evaluations, population, seed,
              front, packages, chosen, best, today, runs, seconds, rechecked) -> dict[str, Any]:
     def package(row) -> dict[str, Any]:
-        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()
-                if not (isinstance(v, float) and math.isnan(v))}
+        values = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()
+                  if not (isinstance(v, float) and math.isnan(v))}
+        for count in ("met", "n_reps"):  # counts stay whole numbers when a row was read as floats
+            if count in values:
+                values[count] = int(values[count])
+        return values
 
     return {
         "scenario": scenario.name, "objective": objective, "first_year": int(scenario.world.base_year) + 1,
@@ -946,7 +950,7 @@ def _summary(scenario, ref, objective, targets, budget, ranges, reps, fresh_reps
         "evaluations": evaluations, "population": population, "seed": seed,
         "packages_evaluated": len(packages), "front_size": len(front),
         "runs_used": len(packages) * reps + fresh_reps * rechecked,
-        "runs": int(runs), "seconds": round(seconds, 1),
+        "runs_made": int(runs), "seconds": round(seconds, 1),  # by this invocation (the rest was read back)
         "today": package(today), "best": package(best),
         "chosen": [package(r) for r in chosen.to_dict("records")],
         "front": [package(r) for r in front.to_dict("records")],
