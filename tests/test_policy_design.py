@@ -229,3 +229,27 @@ def test_the_default_levers_act_and_are_the_discovery_box_plus_the_platform_prio
     assert {k: v for k, v in pk.DEFAULT_LEVERS.items() if k in box} == box
     assert set(pk.DEFAULT_LEVERS) - set(box) == {"levers.platforms.wanmu_priority"}
     assert len(pk.default_levers()) == len(pk.DEFAULT_LEVERS)  # each inside its schema range
+
+
+def test_each_chosen_package_is_written_as_a_scenario_file_that_runs(small_design, tmp_path, monkeypatch):
+    import shutil
+
+    scenario, levers, out, _ = small_design
+    shutil.copytree(out, tmp_path / "out")
+    monkeypatch.setattr(pk, "LEVELS", (0.0, 1.01))  # the cheapest front member reaches 0; nothing reaches 1.01
+    again = pk.run_design(scenario, levers=levers, out=tmp_path / "out", **SIZE)
+    assert list(again.chosen["found"]) == [True, False]
+    cheapest = again.front.iloc[0]
+    path = tmp_path / "out" / "packages" / "small_p0.yaml"
+    assert again.files["package_p0"] == path
+    loaded = load_scenario(path)
+    assert loaded.world.population_scale == 0.1  # extends the design's scenario file
+    for lever in again.levers:
+        node = loaded
+        for part in lever.path.split("."):
+            node = getattr(node, part)
+        assert node == cheapest[lever.path]
+    result = cli("run", path, "--reps", 1, "--until", 2022, "--out", tmp_path / "run")
+    assert result.exit_code == 0, output_of(result)
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "`packages/small_p0.yaml`" in summary and "reaches P ≥ 101%; the best reachable is" in summary
