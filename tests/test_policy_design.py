@@ -253,3 +253,20 @@ def test_each_chosen_package_is_written_as_a_scenario_file_that_runs(small_desig
     assert result.exit_code == 0, output_of(result)
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     assert "`packages/small_p0.yaml`" in summary and "reaches P ≥ 101%; the best reachable is" in summary
+
+
+def test_a_part_left_half_written_by_a_kill_does_not_stop_the_resume(small_design, tmp_path):
+    import shutil
+
+    from parkabm.experiments.execution.files import record_written
+
+    scenario, levers, out, design = small_design
+    shutil.copytree(out, tmp_path / "out")
+    parts = sorted((tmp_path / "out" / "evaluations").glob("part-*.parquet"))
+    killed = parts[0].with_name(parts[0].name + pk.PARTIAL)  # what a kill during the write of a part leaves
+    record_written(tmp_path / "out", [parts[0], killed])
+    parts[0].rename(killed)
+    again = pk.run_design(scenario, levers=levers, out=tmp_path / "out", **SIZE)
+    assert 0 < again.runs
+    pd.testing.assert_frame_equal(again.front, design.front)
+    assert not list((tmp_path / "out").rglob(f"*{pk.PARTIAL}"))

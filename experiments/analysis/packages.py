@@ -447,36 +447,73 @@ class EvaluationCache:
         Raises:
             UserInputError: ``out`` holds files parkabm did not write, or the evaluations of other settings.
         """
-        from parkabm.experiments.execution.files import MARKER, TMP, check_output_folder, read_table, write_json
+        from parkabm.experiments.execution.files import MARKER, check_output_folder, json_bytes, read_table
 
         out = Path(out)
         check_output_folder(out, kind=DESIGN_KIND)
-        cache = cls(out, settings)
-        cache.folder.mkdir(parents=True, exist_ok=True)
         if not (out / MARKER).is_file():
-            write_json(out / MARKER, {"kind": DESIGN_KIND, "written_by": "parkabm", "target": out.name, "files": []})
+            cls._create(out)
+        cache = cls(out, settings)
         stored = cache.folder / "settings.json"
         if stored.is_file():
             previous = json.loads(stored.read_text(encoding="utf-8"))
             if previous.get("hash") != settings["hash"]:
                 raise UserInputError(
                     f"--out: {out} — holds the evaluations of another design (scenario {previous.get('scenario')!r}, "
-                    f"seed {previous.get('seed')}, settings {str(previous.get('hash'))[:12]}…) — allowed: the same "
-                    "scenario and seed (to resume), or a new --out folder (nothing was changed)")
+                    f"seed {previous.get('seed')}, outputs {previous.get('metrics')}) — allowed: the same scenario, "
+                    "seed and objective outputs (to resume), or a new --out folder (nothing was changed)")
         else:
-            cache._record(stored)
-            write_json(stored, settings)
-        for leftover in cache.folder.glob(f"{TMP}*"):  # a part a killed run was writing: never complete
+            cache._write_owned(stored, lambda fh: fh.write(json_bytes(settings)))
+        for leftover in cache.folder.glob(f"*{PARTIAL}"):  # listed in the marker before it was written: parkabm's
             leftover.unlink()
         for part in sorted(cache.folder.glob("part-*.parquet")):
             frame = read_table(part).to_pandas()
             cache._add(frame)
         return cache
 
-    def _record(self, path: Path) -> None:
-        from parkabm.experiments.execution.files import record_written
+    @staticmethod
+    def _create(out: Path) -> None:
+        """Make the folder with its ownership marker beside ``out`` and rename it into place (``out`` is new or empty).
 
-        record_written(self.out, [path])
+        A kill before the rename leaves a ``.tmp-`` folder beside ``out``, never a folder without its marker.
+        """
+        import os
+        import shutil
+
+        from parkabm.experiments.execution.files import MARKER, TMP, make_private_dir, write_json
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = make_private_dir(out.parent, f"{TMP}{out.name}-{os.getpid()}-")
+        try:
+            (staging / "evaluations").mkdir()
+            write_json(staging / MARKER, {"kind": DESIGN_KIND, "written_by": "parkabm", "target": out.name,
+                                          "files": []})
+            if out.is_dir():
+                out.rmdir()  # empty: checked by check_output_folder
+            os.rename(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def _write_owned(self, path: Path, write: Callable[[Any], Any]) -> None:
+        """Write a file of the folder through ``<name>.partial``, both listed in the marker before anything is written.
+
+        :func:`~parkabm.experiments.execution.files.atomic_write` gives its temporary file a random name, which the
+        marker cannot list beforehand; a kill during the write would then leave a file the marker does not list, and
+        the folder could no longer be resumed. Here the temporary name is known, listed, and removed on reopening.
+        """
+        import os
+
+        from parkabm.experiments.execution.files import fsync_dir, record_written
+
+        partial = path.with_name(path.name + PARTIAL)
+        record_written(self.out, [path, partial])
+        with open(partial, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
+        fsync_dir(path.parent)
 
     def _add(self, frame: pd.DataFrame) -> None:
         for row in frame.to_dict("records"):
@@ -491,16 +528,15 @@ class EvaluationCache:
     def store(self, frame: pd.DataFrame, changes: Mapping[str, dict[str, Any]]) -> None:
         """Add a finished task's rows: list the part in the marker, write it atomically, keep its rows."""
         import pyarrow as pa
-
-        from parkabm.experiments.execution.files import write_parquet
+        import pyarrow.parquet as pq
 
         frame = frame.copy()
         frame.insert(1, "changes", [json.dumps(changes[k], sort_keys=True) for k in frame["package"]])
         digest = hashlib.sha256("|".join(f"{k}:{r}" for k, r in zip(frame["package"], frame["replicate"],
                                                                        strict=True)).encode()).hexdigest()[:20]
         part = self.folder / f"part-{digest}.parquet"
-        self._record(part)
-        write_parquet(part, pa.Table.from_pandas(frame, preserve_index=False))
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        self._write_owned(part, lambda fh: pq.write_table(table, fh, write_page_checksum=True))
         self._add(frame)
 
     def outcomes(self, key: str, replicates: Sequence[int]) -> pd.DataFrame:
@@ -508,12 +544,16 @@ class EvaluationCache:
         return pd.DataFrame([self.rows[(key, r)] for r in replicates])
 
     def files(self) -> list[Path]:
-        """Every file of the cache folder."""
-        return sorted(p for p in self.folder.iterdir() if p.is_file())
+        """Every complete file of the cache folder."""
+        return sorted(p for p in self.folder.iterdir() if p.is_file() and not p.name.endswith(PARTIAL))
 
 
 DESIGN_KIND = "design"
 """Kind of the result folder in its ownership marker."""
+
+PARTIAL = ".partial"
+"""Suffix of a file of ``evaluations/`` while it is written (listed in the marker first, so a kill leaves nothing
+foreign)."""
 
 
 @dataclass
