@@ -270,3 +270,14 @@ def test_a_part_left_half_written_by_a_kill_does_not_stop_the_resume(small_desig
     assert 0 < again.runs
     pd.testing.assert_frame_equal(again.front, design.front)
     assert not list((tmp_path / "out").rglob(f"*{pk.PARTIAL}"))
+
+
+def test_the_most_likely_package_on_the_front_is_written_too(small_design):
+    _, _, out, design = small_design
+    loaded = load_scenario(out / "packages" / "small_best.yaml")
+    for lever in design.levers:
+        node = loaded
+        for part in lever.path.split("."):
+            node = getattr(node, part)
+        assert node == design.best[lever.path]
+    assert design.best["p"] == design.front["p"].max()

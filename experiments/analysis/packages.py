@@ -998,7 +998,7 @@ def _summary(scenario, ref, objective, targets, budget, ranges, reps, fresh_reps
 
 
 def package_yaml(scenario, ref: str | Path, row: Mapping[str, Any], ranges: Sequence[LeverRange], *, name: str,
-                 folder: Path, level: float, p_fresh: float, budget: float) -> str:
+                 folder: Path, level: float | None, p_fresh: float, budget: float) -> str:
     """Return a chosen package as a scenario file that extends the scenario and sets the searched levers.
 
     Args:
@@ -1008,7 +1008,7 @@ def package_yaml(scenario, ref: str | Path, row: Mapping[str, Any], ranges: Sequ
         ranges: The searched levers.
         name: The new scenario's name.
         folder: Where the file will be (for a relative ``extends:``).
-        level: The probability level it was chosen for.
+        level: The probability level it was chosen for; None for the package with the highest P on the front.
         p_fresh: Its P on the fresh replicates.
         budget: The budget of the design.
     """
@@ -1029,10 +1029,14 @@ def package_yaml(scenario, ref: str | Path, row: Mapping[str, Any], ranges: Sequ
         value = row[r.path]
         node[parts[-1]] = int(value) if r.integer else float(value)
     doc = {"name": name, "extends": parent,
-           "description": {"en": f"Cheapest package found by parkabm design for P ≥ {level:.0%} within "
-                                 f"{budget:g}亿元 (P on fresh replicates {p_fresh:.0%}).",
-                           "zh": f"parkabm design 找到的达标概率≥{level:.0%}的最低成本政策组合（预算{budget:g}亿元；"
-                                 f"新种子复核概率{p_fresh:.0%}）。"},
+           "description": ({"en": f"Cheapest package found by parkabm design for P ≥ {level:.0%} within "
+                                  f"{budget:g}亿元 (P on fresh replicates {p_fresh:.0%}).",
+                            "zh": f"parkabm design 找到的达标概率≥{level:.0%}的最低成本政策组合（预算{budget:g}亿元；"
+                                  f"新种子复核概率{p_fresh:.0%}）。"} if level is not None else
+                           {"en": f"The package with the highest P found by parkabm design within {budget:g}亿元 "
+                                  f"(P on fresh replicates {p_fresh:.0%}).",
+                            "zh": f"parkabm design 在预算{budget:g}亿元内找到的达标概率最高的政策组合"
+                                  f"（新种子复核概率{p_fresh:.0%}）。"}),
            "levers": levers}
     header = [f"# Scenario written by `parkabm design`: {scenario.name} with the searched levers set to a package on "
               "the front.", f"# Run it with: parkabm run {name}.yaml"]
@@ -1066,6 +1070,13 @@ def _write(out: Path, cache: EvaluationCache, scenario, ref, front, packages, ch
                                          level=row["level"], p_fresh=row["p_fresh"], budget=summary["budget_yi"]),
                             encoding="utf-8")
             files[f"package_p{round(row['level'] * 100):d}"] = out / "packages" / path.name
+        if bool(best["within_budget"]):
+            name = f"{scenario.name}_best"
+            path = staging / "packages" / f"{name}.yaml"
+            path.write_text(package_yaml(scenario, ref, best, ranges, name=name, folder=out / "packages", level=None,
+                                         p_fresh=float(best["p_fresh"]), budget=summary["budget_yi"]),
+                            encoding="utf-8")
+            files["package_best"] = out / "packages" / path.name
         charts_written = write_front_charts(packages, front, chosen, staging, langs=chart_langs,
                                             scenario=scenario.name, budget=summary["budget_yi"],
                                             objective=summary["objective"], levels=LEVELS,
@@ -1123,6 +1134,8 @@ TEXT: dict[str, dict[str, str]] = {
                     "（搜索），新模拟复核为{pf:.0%} [{pfl:.0%}, {pfh:.0%}]，支出{cost:,.0f}亿元。")},
     "none_within": {"en": "No package evaluated costs at most {budget:g}亿元; the cheapest costs {cost:,.0f}亿元.",
                     "zh": "已评价的组合中没有支出不超过{budget:g}亿元的；最便宜的组合支出{cost:,.0f}亿元。"},
+    "best_file": {"en": "The package with the highest P on the front: `{name}`.",
+                  "zh": "前沿上达标概率最高的组合：`{name}`。"},
     "front": {"en": "The front", "zh": "帕累托前沿"},
     "front_intro": {"en": "Cheapest first; P on the search replicates; lever values of each package.",
                     "zh": "按支出由低到高；概率为搜索模拟上的值；各组合的杠杆取值。"},
@@ -1202,6 +1215,8 @@ def format_summary(summary: Mapping[str, Any], lang: str = "en") -> str:
                               f"{row['p_search']:.0%} [{row['p_search_low']:.0%}, {row['p_search_high']:.0%}]",
                               f"{row['p_fresh']:.0%} [{row['p_fresh_low']:.0%}, {row['p_fresh_high']:.0%}]",
                               f"`{name}`"]))
+    if best["within_budget"]:
+        lines += ["", t["best_file"].format(name=f"packages/{summary['scenario']}_best.yaml")]
     if missing and not best["within_budget"]:
         lines += ["", t["none_within"].format(budget=summary["budget_yi"], cost=best["cost_yi"])]
     elif missing:
