@@ -867,9 +867,9 @@ def run_design(ref: str | Path, *, budget: float = DEFAULT_BUDGET_YI, objective:
     Writes to ``out`` (default ``results/design/<scenario>``): ``front.csv`` and ``front.<en|zh>.png`` (the
     front, the other packages evaluated, the levels and the chosen packages' fresh P), ``packages.csv`` (every
     package evaluated), ``chosen.csv``, ``packages/<scenario>_p<level>.yaml`` (each chosen package as a scenario
-    file extending the scenario) and ``packages/<scenario>_best.yaml`` (the front's most likely package), ``summary.md`` and ``summary.json``, and ``evaluations/`` (the stored outcomes
-    that let a rerun resume). The results are swapped in whole at the end; the evaluations are kept as they are
-    made.
+    file extending the scenario) and ``packages/<scenario>_best.yaml`` (the front's most likely package),
+    ``summary.md`` and ``summary.json``, and ``evaluations/`` (the stored outcomes that let a rerun resume). The
+    results are swapped in whole at the end; the evaluations are kept as they are made.
 
     Args:
         ref: Shipped scenario name or path to a scenario file.
