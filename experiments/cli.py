@@ -817,6 +817,101 @@ def effects_command(scenario: str, reps: int | None, workers: int | None, seed: 
         click.echo(f"  {role:<24} {path}")
 
 
+RESUMABLE_COMMANDS = RESUMABLE_COMMANDS | {"design"}  # its evaluations are kept, so the same command again resumes
+
+
+@main.command("design")
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--budget", default=None, metavar="YI",
+              help="Cap on the cumulative fiscal cost 2022–2025 in 亿元 (default 825: the baseline's own cost).")
+@click.option("--objective", default="both", show_default=True, metavar="both|output|leading|TARGET",
+              help="Targets a replicate must meet in 2025: both headline targets, one of them, or a modelled target "
+                   "of targets.csv (e.g. tax_per_mu_2023).")
+@click.option("--levers", "levers_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="YAML file of the levers to search: 'levers:' a list of lever paths, or lever path → [low, high] "
+                   "(default: ten land, fund, evaluation, recruitment and platform levers).")
+@click.option("--reps", type=int, default=None, metavar="N",
+              help="Replicates each package is judged on, the same for every package (default 40).")
+@click.option("--evaluations", type=int, default=None, metavar="N",
+              help="Candidate evaluations of the optimiser (default 600).")
+@click.option("--population", type=int, default=None, metavar="N", help="Population of ε-NSGA-II (default 40).")
+@click.option("--fresh-reps", type=int, default=None, metavar="N",
+              help="Fresh replicates the chosen packages are re-evaluated on (default 200).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Master seed (runs and optimiser).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Results folder (default: results/design/<scenario>); an earlier design there is resumed.")
+@_executor_options
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of summary.md (the front chart is drawn in English and Chinese).")
+def design_command(scenario: str, budget: str | None, objective: str, levers_file: str | None, reps: int | None,
+                   evaluations: int | None, population: int | None, fresh_reps: int | None, seed: int,
+                   out: str | None, workers: int | None, scheduler: str | None, dask_local: int | None,
+                   lang: str) -> None:
+    """What would it take: lever packages of SCENARIO that make the targets likely within a fiscal budget.
+
+    Searches the levers' ranges with ε-NSGA-II for the Pareto front of the cumulative fiscal cost 2022–2025
+    against P(targets met in 2025), every package judged on the same replicates (common random numbers), and
+    re-evaluates the cheapest package for P ≥ 50%, 80% and 90% on fresh replicates. Writes front.csv, the front
+    chart (English and Chinese), packages/*.yaml (scenario files of the chosen packages), summary.md and
+    summary.json; the evaluations kept in <out>/evaluations/ let the same command resume.
+    """
+    import math
+    import sys
+
+    from parkabm.experiments.analysis import packages as pk
+    from parkabm.experiments.execution.executors import make_executor
+
+    if budget is None:
+        cap = pk.DEFAULT_BUDGET_YI
+    else:
+        try:
+            cap = float(budget)
+        except ValueError:
+            cap = math.nan
+        if not math.isfinite(cap) or cap <= 0:
+            raise UserInputError(f"--budget: {budget} — allowed: a number of 亿元 above 0 (the cap on the cumulative "
+                                 "fiscal cost 2022–2025)")
+    pk.objective_targets(objective)  # a bad objective or lever file is reported before any worker starts
+    if levers_file is not None:
+        pk.read_design_levers(levers_file)
+    with make_executor(workers=workers, scheduler=scheduler, dask_local=dask_local) as executor:
+        _print_dashboard(executor)
+        result = pk.run_design(
+            scenario, budget=cap, objective=objective, levers=levers_file,
+            reps=pk.DEFAULT_REPS if reps is None else reps,
+            evaluations=pk.DEFAULT_EVALUATIONS if evaluations is None else evaluations,
+            population=pk.DEFAULT_POPULATION if population is None else population,
+            fresh_reps=pk.DEFAULT_FRESH_REPS if fresh_reps is None else fresh_reps, seed=seed, out=out, lang=lang,
+            executor=executor, progress=sys.stderr.isatty())
+    s = result.summary
+    click.echo(f"design of {scenario} · objective {objective} · budget {cap:g}亿元 · {len(result.levers)} levers · "
+               f"{s['packages_evaluated']} packages × {s['replicates']} replicates · {result.runs:,} runs in "
+               f"{result.seconds:.0f} s on {result.executor}")
+    today = s["today"]
+    click.echo(f"the scenario as it is: cost {today['cost_yi']:,.0f}亿元, P = {today['p']:.0%} "
+               f"[{today['p_low']:.0%}, {today['p_high']:.0%}]")
+    table = new_table("P ≥", "cost 亿元", "P search", "P fresh", right=("cost 亿元",))
+    for row in s["chosen"]:
+        if row["found"]:
+            table.add_row(f"{row['level']:.0%}", f"{row['cost_yi']:,.0f}",
+                          f"{row['p_search']:.0%} [{row['p_search_low']:.0%}, {row['p_search_high']:.0%}]",
+                          f"{row['p_fresh']:.0%} [{row['p_fresh_low']:.0%}, {row['p_fresh_high']:.0%}]")
+        else:
+            table.add_row(f"{row['level']:.0%}", "none within budget", "", "")
+    click.echo(render_table(table))
+    best = s["best"]
+    if not best["within_budget"]:
+        click.echo(f"no package evaluated costs at most {cap:g}亿元; the cheapest costs {best['cost_yi']:,.0f}亿元")
+    else:
+        click.echo(f"best reachable: P = {best['p']:.0%} on the search replicates, {best['p_fresh']:.0%} "
+                   f"[{best['p_low_fresh']:.0%}, {best['p_high_fresh']:.0%}] on fresh ones, at "
+                   f"{best['cost_yi']:,.0f}亿元")
+    click.echo(f"results in {result.out}/")
+    for role, path in result.files.items():
+        click.echo(f"  {role:<14} {path}{'/' if path.is_dir() else ''}")
+
+
 @main.command("report")
 @click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True,
