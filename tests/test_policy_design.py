@@ -18,14 +18,18 @@ SMALL = "name: small\nextends: baseline\nworld: {population_scale: 0.1, horizon:
 LEVERS = """levers:
   levers.land.redevelopment_mu_per_year: [5000, 40000]
   levers.recruitment.rampup_years: [1, 6]
+  levers.land.new_land_quota_mu_per_year: [0, 12000]
+  levers.recruitment.effort: [0.5, 2.5]
 """
-"""Two levers whose effects on 2025 output are large against the replicates' spread (docs/effects/baseline/
-effects.md): redevelopment, at a fiscal cost, and the project ramp-up (a whole number), so that where the search
-goes shows in P."""
+"""Four levers whose effects on 2025 output are large against the replicates' spread (docs/effects/baseline/
+effects.md): redevelopment, at a fiscal cost, and three that cost the city nothing in the model (the project
+ramp-up, a whole number; the new-land quota; the recruitment effort). With four, a random package rarely lands in
+the good corner, so a search that goes the wrong way is beaten by random packages (checked: with P minimised
+instead of maximised the dominance test fails)."""
 
-SIZE = {"budget": 1000.0, "objective": "output", "reps": 10, "evaluations": 80, "population": 10,
+SIZE = {"budget": 1000.0, "objective": "output", "reps": 10, "evaluations": 200, "population": 20,
         "fresh_reps": 40, "seed": 3}
-"""A small design: two levers, 10 replicates, 80 evaluations (fewer packages: repeats are read back)."""
+"""A small design: four levers, 10 replicates, 200 evaluations (fewer packages: repeats are read back)."""
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +64,17 @@ def test_the_front_is_not_beaten_by_random_packages_of_the_same_cost(small_desig
     targets = pk.objective_targets(SIZE["objective"])
     rows = pk.summarise_packages(runner, keys, list(range(SIZE["reps"])), targets, ranges)
     assert front["cost_yi"].iloc[0] <= rows["cost_yi"].min()  # the search found the cheap end, too
+    # On common random numbers a package's P on these replicates is exact, not an estimate: a random package within
+    # the budget must be matched by a front member that costs at most as much (1% slack) and whose P is at most one
+    # replicate below it (the search is short, so it may miss the exact staircase by one step).
+    step = 1.0 / SIZE["reps"]
     beaten = []
-    for r in rows.itertuples(index=False):
-        cheaper = front[front["cost_yi"] <= r.cost_yi]
-        member = cheaper.iloc[-1] if len(cheaper) else front.iloc[0]  # the front's best at that cost
-        if r.p > member["p_high"]:
-            beaten.append((r.cost_yi, r.p, member["cost_yi"], member["p"]))
-    assert not beaten
+    for r in rows[rows["cost_yi"] <= SIZE["budget"]].itertuples(index=False):
+        cheaper = front[front["cost_yi"] <= r.cost_yi * 1.01]
+        best = cheaper["p"].max() if len(cheaper) else -1.0
+        if r.p > best + step + 1e-9:
+            beaten.append((round(r.cost_yi), r.p, best))
+    assert not beaten, f"random packages (cost, P, front's best P at that cost) beat the front: {beaten}"
 
 
 def test_every_package_is_judged_on_the_same_replicate_streams(small_design):
