@@ -759,8 +759,10 @@ def discover_command(source: str, target: str, threshold: float, out: str | None
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed.")
 @click.option("--population-scale", type=float, default=None, metavar="X",
               help="Multiply the synthetic firm population (e.g. 0.1 for quick looks); default: the scenarios'.")
-@click.option("--scenario", default="baseline", show_default=True, help="Scenario shown first.")
-@click.option("--reference", default="baseline", show_default=True, help="Scenario the differences are taken from.")
+@click.option("--scenario", default="baseline", show_default=True,
+              help="Scenario shown first: a shipped name or a scenario file (e.g. a package of `parkabm design`).")
+@click.option("--reference", default="baseline", show_default=True,
+              help="Scenario the differences are taken from: a shipped name or a scenario file.")
 def dashboard_command(host: str, port: int, reps: int, seed: int, population_scale: float | None, scenario: str,
                       reference: str) -> None:
     """Serve the policy dashboard in the browser: levers, runs, P(target met) and its change (needs [dashboard])."""

@@ -141,6 +141,7 @@ def test_charts_render_as_png_and_svg_in_both_languages(baseline, world):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--scenario", "nope"], "--scenario: 'nope' — allowed: a shipped scenario (baseline"),
+    (["--reference", "nope.yaml"], "nope.yaml"),
     (["--population-scale", "0"], "--population-scale: 0.0 — allowed: a number > 0 and ≤ 200"),
 ])
 def test_dashboard_command_rejects_bad_settings_before_serving(args, message):
@@ -152,6 +153,27 @@ def test_dashboard_command_rejects_bad_settings_before_serving(args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_scenario_file_such_as_a_design_package_is_offered_beside_the_shipped_ones(tmp_path):
+    from parkabm.experiments.dashboard.settings import DashboardSettings
+
+    package = Path(__file__).resolve().parents[1] / "docs" / "design" / "baseline" / "packages" / "baseline_best.yaml"
+    settings = DashboardSettings()
+    settings.configure(reps=3, seed=0, population_scale=None, scenario=str(package), reference="baseline")
+    assert settings.scenario == "baseline_best" and settings.reference == "baseline"
+    assert "baseline_best" in settings.scenario_names and "status_quo" in settings.scenario_names
+    shown = settings.scenario_of("baseline_best")
+    assert shown == load_scenario(package)
+    assert shown.levers.land.redevelopment_mu_per_year != settings.scenario_of("baseline").levers.land \
+        .redevelopment_mu_per_year
+    clash = tmp_path / "clash.yaml"
+    clash.write_text("name: status_quo\nextends: baseline\n", encoding="utf-8")
+    with pytest.raises(UserInputError, match="name: 'status_quo' — allowed: a name that no shipped scenario uses"):
+        settings.configure(reps=3, seed=0, population_scale=None, scenario=str(clash), reference="baseline")
+    with pytest.raises(UserInputError, match=r"no_such\.yaml"):
+        settings.configure(reps=3, seed=0, population_scale=None, scenario=str(tmp_path / "no_such.yaml"),
+                           reference="baseline")
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """Settings of one dashboard server: replicates, seed, population scale, and the scenarios it offers.
 
+The scenarios offered are the shipped ones and any scenario file given as ``--scenario`` or ``--reference`` (for
+example a package written by ``parkabm design``), listed under the name the file gives itself.
+
 :func:`parkabm.experiments.dashboard.serve` fills :data:`SETTINGS` before the server starts; every browser tab of
 that server reads them. Scenarios and the world are loaded once per server and shared (they are immutable).
 """
@@ -37,7 +40,7 @@ class DashboardSettings:
 
     @property
     def scenario_names(self) -> list[str]:
-        """The shipped scenarios, sorted by name (each checked by the loader)."""
+        """The shipped scenarios, sorted by name (each checked by the loader), then the scenario files given."""
         with self._lock:
             if not self._names:
                 from parkabm.scenarios.loader import list_scenarios
@@ -76,11 +79,37 @@ class DashboardSettings:
         if population_scale is not None and not 0 < population_scale <= 200:
             raise UserInputError(f"--population-scale: {population_scale} — allowed: a number > 0 and ≤ 200")
         names = self.scenario_names
+        chosen = []
         for option, name in (("--scenario", scenario), ("--reference", reference)):
-            if name not in names:
-                raise UserInputError(f"{option}: {name!r} — allowed: a shipped scenario ({', '.join(names)})")
+            if name in names:
+                chosen.append(name)
+                continue
+            if not name.endswith((".yaml", ".yml")):
+                raise UserInputError(f"{option}: {name!r} — allowed: a shipped scenario ({', '.join(names)}) or a "
+                                     "scenario file (.yaml)")
+            chosen.append(self.add_scenario_file(name, option=option))
         self.reps, self.seed, self.population_scale = reps, seed, population_scale
-        self.scenario, self.reference = scenario, reference
+        self.scenario, self.reference = chosen
+
+    def add_scenario_file(self, path: str, *, option: str = "--scenario") -> str:
+        """Load a scenario file, offer it beside the shipped scenarios, and return the name it is listed under.
+
+        Raises:
+            UserInputError: The file does not load (every problem, naming file and field), or its ``name`` is
+                that of a shipped scenario it is not.
+        """
+        from parkabm.scenarios.loader import load_scenario
+
+        scenario = load_scenario(path)
+        with self._lock:
+            known = self._scenarios.get(scenario.name)
+            if scenario.name in self._names and known != scenario:
+                raise UserInputError(f"{option}: {path} — name: {scenario.name!r} — allowed: a name that no shipped "
+                                     "scenario uses")
+            self._scenarios[scenario.name] = scenario
+            if scenario.name not in self._names:
+                self._names.append(scenario.name)
+        return scenario.name
 
 
 SETTINGS = DashboardSettings()
