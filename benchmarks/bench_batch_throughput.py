@@ -4,7 +4,9 @@ The batch is a researcher's usual one: the baseline world (``population_scale`` 
 (``levers.land.redevelopment_mu_per_year``) sampled at ``jobs / replicates`` Monte Carlo points, 20 replicates each,
 run by ``run_batch`` on a process pool of ``--workers`` workers into a fresh results folder. One measurement is the
 wall time from starting the pool to its shutdown (``run_batch`` with its store, and the workers' start-up, included);
-runs per second = jobs / that time.
+runs per second = jobs / that time. The processor time of the batch (the measuring process and its workers, from
+``getrusage``) is printed too, in milliseconds per job: on a machine shared with other work the wall time swings with
+their load, while processor time per job mostly does not, so its ratio is the steadier estimate of the speed-up.
 
 Each measurement runs in a fresh interpreter whose ``import parkabm`` resolves to the code measured: a temporary
 folder holds a ``parkabm`` package whose sub-packages (``model``, ``agents``, ``scenarios``, ``experiments``) are
@@ -43,6 +45,15 @@ MEASURE = r'''
 import json, sys, time
 from pathlib import Path
 
+def cpu_seconds():
+    """Processor time of this process and of its finished children (the pool's workers, once shut down)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return float("nan")
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
 def main():
     root, folder, jobs, workers, scale, replicates = (Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]),
                                                       int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))
@@ -64,13 +75,13 @@ def main():
         "design": {"kind": "monte_carlo", "samples": jobs // replicates},
         "replicates": replicates,
     }, source="throughput benchmark", base_dir=folder)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     with ProcessPool(workers) as executor:
         result = run_batch(experiment, folder / "out", executor=executor, progress=False)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     if result.done != experiment.n_jobs:
         sys.exit(f"the batch did not finish: {result.summary_line()}")
-    print(json.dumps({"jobs": experiment.n_jobs, "seconds": seconds, "source": str(source)}))
+    print(json.dumps({"jobs": experiment.n_jobs, "seconds": seconds, "cpu_seconds": cpu, "source": str(source)}))
 
 if __name__ == "__main__":
     main()
@@ -100,8 +111,9 @@ def export(revision: str, folder: Path) -> Path:
     return folder
 
 
-def measure(label: str, package_root: Path, code: Path, work: Path, args: argparse.Namespace, run: int) -> float:
-    """Run the batch once in a fresh interpreter on ``code`` and return its runs per second."""
+def measure(label: str, package_root: Path, code: Path, work: Path, args: argparse.Namespace,
+            run: int) -> tuple[float, float]:
+    """Run the batch once in a fresh interpreter on ``code``; return its runs per second and processor ms per job."""
     folder = work / f"run-{label}-{run}"
     folder.mkdir()
     script = work / "measure.py"
@@ -114,8 +126,10 @@ def measure(label: str, package_root: Path, code: Path, work: Path, args: argpar
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     shutil.rmtree(folder)
     rate = figures["jobs"] / figures["seconds"]
-    print(f"  {label:>8}: {figures['jobs']} jobs in {figures['seconds']:6.2f} s = {rate:6.1f} runs/s", flush=True)
-    return rate
+    cpu = figures["cpu_seconds"] / figures["jobs"] * 1e3
+    print(f"  {label:>8}: {figures['jobs']} jobs in {figures['seconds']:6.2f} s = {rate:6.1f} runs/s "
+          f"({cpu:5.2f} ms of processor time per job)", flush=True)
+    return rate, cpu
 
 
 def main() -> None:
@@ -147,18 +161,20 @@ def main() -> None:
         print(f"{args.jobs} jobs (baseline world, population_scale {args.scale:g}, 2021→2025, "
               f"{args.jobs // args.replicates} points × {args.replicates} replicates) on {args.workers} workers; "
               f"{args.rounds} rounds", flush=True)
-        rates: dict[str, list[float]] = {label: [] for label in versions}
+        figures: dict[str, list[tuple[float, float]]] = {label: [] for label in versions}
         for run in range(args.rounds):
             order = list(versions) if run % 2 == 0 else list(versions)[::-1]
             print(f"round {run + 1}", flush=True)
             for label in order:
-                rates[label].append(measure(label, *versions[label], work, args, run))
-        medians = {label: statistics.median(values) for label, values in rates.items()}
-        for label, value in medians.items():
-            print(f"median {label:>8}: {value:6.1f} runs/s")
+                figures[label].append(measure(label, *versions[label], work, args, run))
+        rate = {label: statistics.median(r for r, _ in values) for label, values in figures.items()}
+        cpu = {label: statistics.median(c for _, c in values) for label, values in figures.items()}
+        for label in versions:
+            print(f"median {label:>8}: {rate[label]:6.1f} runs/s, {cpu[label]:5.2f} ms of processor time per job")
         if against is not None:
-            before = medians[against[:7]]
-            print(f"ratio current / {against[:7]}: {medians['current'] / before:.2f}")
+            old = against[:7]
+            print(f"ratio current / {old}, runs per second: {rate['current'] / rate[old]:.2f}")
+            print(f"ratio {old} / current, processor time per job: {cpu[old] / cpu['current']:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
