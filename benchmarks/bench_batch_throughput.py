@@ -117,7 +117,8 @@ def measure(label: str, package_root: Path, code: Path, work: Path, args: argpar
     folder = work / f"run-{label}-{run}"
     folder.mkdir()
     script = work / "measure.py"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(package_root), os.environ.get("PYTHONPATH", "")])}
+    paths = [str(package_root), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     done = subprocess.run([sys.executable, str(script), str(code), str(folder), str(args.jobs), str(args.workers),
                            str(args.scale), str(args.replicates)], capture_output=True, text=True, env=env,
                           cwd=folder, check=False)

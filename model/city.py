@@ -805,11 +805,7 @@ class ParkModel(mesa.Model):
         self.running = self.year < self.horizon
 
     def record(self) -> None:
-        """Tally the year once, append every registered output to the records, and let the DataCollector read them.
-
-        The records are the outputs; the DataCollector (when kept) copies them, so a model without one reports the
-        same numbers.
-        """
+        """Tally the year once, append every registered output to the records, and let the DataCollector read them."""
         t = tally(self)
         self.fai_first = t.fai_first
         self.records.append({"year": self.year, **{name: f(t) for name, f in CITY_REPORTERS.items()},

@@ -220,7 +220,8 @@ def test_chunk_columns_follow_pandas_concat_when_runs_differ():
     runs = [
         {"job": np.array([0, 0]), "year": np.array([2021, 2022]), "x": np.array([1.5, 2.5])},
         {"job": np.array([1, 1, 1]), "year": np.array([2021, 2022, 2023]), "y": np.array([7, 8, 9])},
-        {"job": np.array([2]), "year": np.array([2021]), "x": np.array([4]), "park": np.array(["a"], dtype=object)},
+        {"job": np.array([2]), "year": np.array([2021]), "x": np.array([4]), "park": np.array(["a"])},
+        {"job": np.array([3]), "year": np.array([2022]), "park": np.array(["a longer name"])},
     ]
     columns = ChunkColumns(1)  # sized for one run: the later runs make it grow
     for run in runs:
@@ -274,3 +275,17 @@ def test_headless_runs_give_the_frames_of_a_model_with_its_datacollector(tiny):
     columns = simulate_columns(tiny, seed=4, replicate=2, parks=False)
     assert columns.parks == {} and columns.parameters == parameters == result.parameters
     pd.testing.assert_frame_equal(pd.DataFrame(columns.yearly), model.yearly_frame())
+
+
+def test_a_batch_documents_its_columns_without_duckdb(tmp_path, monkeypatch):
+    """DuckDB is optional: the batch's schema.json is read from the parts' own schema."""
+    import json
+    import sys
+
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # `import duckdb` now raises ImportError
+    spec = write_spec(tmp_path, {**SMALL_SPEC, "outputs": {"metrics": ["total_output_yi", "exits"]}})
+    with SerialExecutor() as executor:
+        result = run_batch(spec, tmp_path / "out", executor=executor, progress=False)
+    assert result.files["schema"] == tmp_path / "out" / "schema.json"
+    schema = json.loads(result.files["schema"].read_text(encoding="utf-8"))
+    assert [c["name"] for c in schema["columns"]][-3:] == ["year", "total_output_yi", "exits"]

@@ -148,6 +148,9 @@ class ChunkColumns:
     def append(self, columns: Mapping[str, Any]) -> None:
         """Copy one run's columns (arrays of equal length) after the rows held."""
         arrays = {name: np.asarray(values) for name, values in columns.items()}
+        for name, values in arrays.items():
+            if values.dtype.kind in "US":  # text as Python strings: a fixed-width array would cut longer ones
+                arrays[name] = values.astype(object)
         n = len(next(iter(arrays.values())))
         start, stop = self.rows, self.rows + n
         capacity = len(next(iter(self.columns.values()))) if self.columns else 0
@@ -232,8 +235,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
                                       parks=chunk.parks)
             kept = result.yearly if chunk.metrics is None else {
                 name: result.yearly[name] for name in ("year", *chunk.metrics)}
-            job = {"job": np.full(len(kept["year"]), task.job, dtype=np.int64)}
-            rows = {**job, **kept}
+            rows = {"job": np.full(len(kept["year"]), task.job, dtype=np.int64), **kept}
             per_park = {"job": np.full(len(result.parks["year"]), task.job, dtype=np.int64),
                         **result.parks} if chunk.parks else None
         except Exception as exc:

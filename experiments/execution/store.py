@@ -607,6 +607,15 @@ def _verified(out: Path, kind: str) -> list[Path]:
     return sorted(files)
 
 
+def committed_parts(out: str | Path, kind: str) -> list[Path]:
+    """Return the committed parts of ``kind`` (``yearly`` or ``parks``) in file order, each checked against its record.
+
+    Raises:
+        UserInputError: The store has no ``parts/`` folder, or a part is missing, truncated or corrupt.
+    """
+    return _verified(Path(out), kind)
+
+
 def read_parquet(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Read one Parquet file into pandas, by path, with pyarrow, verifying its page checksums.
 
