@@ -525,7 +525,8 @@ class ParkModel(mesa.Model):
         records: Citywide outputs, one dict per recorded year.
         park_records: Per-park outputs (arrays over parks), one dict per recorded year.
         last_tally: The tally of the last recorded year.
-        datacollector: Mesa's collector of the registry's outputs, citywide and per park agent.
+        datacollector: Mesa's collector of the registry's outputs, citywide and per park agent (None in a model
+            built with ``mesa_datacollector=False``, whose outputs are read from ``records`` and ``park_records``).
         resource_share: This year's land, water and gas price differences of each firm as a cost share of output
             (firms added since the evaluation count 0).
         energy_quota_bound: Firms whose growth the energy-use quota (用能指标) capped this year.
@@ -597,7 +598,7 @@ class ParkModel(mesa.Model):
     records: list[dict[str, float]]
     park_records: list[dict[str, Any]]
     last_tally: Tally
-    datacollector: mesa.DataCollector
+    datacollector: mesa.DataCollector | None
     levers_after_2021: Levers
     resource_share: np.ndarray
     energy_quota_bound: int
@@ -607,7 +608,8 @@ class ParkModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | str = "baseline", *, seed: int | None = None,
                  rng: int | np.random.SeedSequence | np.random.Generator | None = None,
-                 parameters: dict[str, float] | None = None, world: World | None = None, **levers: Any):
+                 parameters: dict[str, float] | None = None, world: World | None = None,
+                 mesa_datacollector: bool = True, **levers: Any):
         """Build the base-year world: parks, the synthetic firm population and the first evaluation.
 
         Args:
@@ -617,6 +619,9 @@ class ParkModel(mesa.Model):
             parameters: Behavioural parameter values; when omitted, one draw from the scenario's uncertainties
                 (made with this model's generator, before anything else).
             world: World tables; the shipped Hangzhou world when omitted.
+            mesa_datacollector: Keep a ``mesa.DataCollector`` of the registry's outputs in ``datacollector``, as
+                Mesa tools expect (the default). Headless runs pass False and read the same values from ``records``
+                and ``park_records``, saving the collector's work every year.
             **levers: Flat lever and world keywords (:func:`lever_keywords`), e.g.
                 ``redevelopment_mu_per_year=20000`` or ``population_scale=0.2``, applied over the scenario.
 
@@ -685,7 +690,7 @@ class ParkModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _city_reporter(name) for name in CITY_OUTPUTS},
             agent_reporters={name: _park_reporter(name) for name in PARK_OUTPUTS},
-        )
+        ) if mesa_datacollector else None
         self._reset_year()
         EVALUATE.run(self)
         self.record()
@@ -865,7 +870,8 @@ class ParkModel(mesa.Model):
         self.park_state.output_yi[:] = t.park_output
         self.park_state.leading_share[:] = t.park_leading_share
         self.park_output_prev = t.park_output
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def run_model(self) -> None:
         """Step from the base year to the scenario's horizon."""

@@ -181,3 +181,11 @@ def test_a_pool_worker_exits_when_its_driver_is_killed(tmp_path, mechanism):
     if alive:
         os.kill(worker, signal.SIGKILL)
     assert not alive, f"worker {worker} outlived its driver ({mechanism})"
+
+
+def test_pool_workers_start_with_the_model_imported_and_frozen_for_the_collector():
+    import gc
+
+    with ProcessPool(1) as executor:
+        assert executor.submit(gc.get_freeze_count).result() > 0
+    assert gc.get_freeze_count() == 0, "the driver's own objects are left to the collector"

@@ -147,3 +147,21 @@ def test_mesa_batch_run_runs_the_model_over_a_lever_and_returns_the_registry_out
 def test_keyword_names_follow_the_schema_without_collisions():
     assert "a" not in LEVER_KEYWORDS and "class_cutoffs_a" in LEVER_KEYWORDS
     assert "parks" not in LEVER_KEYWORDS
+
+
+def test_a_model_without_the_datacollector_records_the_numbers_the_collector_would_hold():
+    collected = ParkModel(seed=6, population_scale=SMALL)
+    headless = ParkModel(seed=6, population_scale=SMALL, mesa_datacollector=False)
+    collected.run_model()
+    headless.run_model()
+    assert headless.datacollector is None and collected.datacollector is not None
+    pd.testing.assert_frame_equal(headless.yearly_frame(), collected.yearly_frame())
+    pd.testing.assert_frame_equal(headless.parks_frame(), collected.parks_frame())
+    city = collected.datacollector.get_model_vars_dataframe()
+    for name in CITY_OUTPUTS:  # what the collector read each year is what the headless model recorded
+        np.testing.assert_array_equal(city[name].to_numpy(), headless.yearly_frame()[name].to_numpy())
+    parks = collected.datacollector.get_agent_vars_dataframe()
+    frame = headless.parks_frame()
+    for step, year in enumerate(range(headless.base_year, headless.horizon + 1)):  # Step 0: the base year
+        held = parks.xs(step, level="Step")
+        np.testing.assert_array_equal(held["output_yi"].to_numpy(), frame.loc[frame["year"] == year, "output_yi"])

@@ -9,14 +9,27 @@ from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from batch_fixtures import SMALL_SPEC, cli, output_of, write_spec
 
 from parkabm.experiments.design.spec import load_spec
 from parkabm.experiments.execution.executors import SerialExecutor
-from parkabm.experiments.execution.runner import BatchResult, batch, job_seed, run_batch, run_job
+from parkabm.experiments.execution.runner import (
+    BatchResult,
+    Chunk,
+    ChunkColumns,
+    JobTask,
+    batch,
+    job_seed,
+    run_batch,
+    run_chunk,
+    run_job,
+)
 from parkabm.experiments.execution.store import job_status, load_failures, load_results
-from parkabm.scenarios.loader import load_scenario
+from parkabm.model.city import ParkModel
+from parkabm.model.simulate import draw_parameters, replicate_seed, simulate, simulate_columns
+from parkabm.scenarios.loader import apply_changes, load_scenario
 
 CONFLICTING_CUTOFFS = {
     **SMALL_SPEC,
@@ -191,3 +204,88 @@ def test_a_broken_executor_stops_the_batch_cleanly_and_a_rerun_finishes_it(tmp_p
     assert finished.done == finished.jobs and finished.failed == finished.pending == 0
     results = load_results(out)
     assert results.groupby("job").size().nunique() == 1 and results["job"].nunique() == finished.jobs
+
+
+# --- a chunk's rows: columns filled run by run, the rows of the jobs' own frames -----------------------------------
+
+def assert_same_table(table, frame):
+    """``table`` is what the store wrote before for ``frame``: the same columns, types, values and pandas metadata."""
+    expected = pa.Table.from_pandas(frame, preserve_index=False)
+    assert table.schema.equals(expected.schema, check_metadata=True), (table.schema, expected.schema)
+    assert table.equals(expected)
+    pd.testing.assert_frame_equal(table.to_pandas(), expected.to_pandas())
+
+
+def test_chunk_columns_follow_pandas_concat_when_runs_differ():
+    runs = [
+        {"job": np.array([0, 0]), "year": np.array([2021, 2022]), "x": np.array([1.5, 2.5])},
+        {"job": np.array([1, 1, 1]), "year": np.array([2021, 2022, 2023]), "y": np.array([7, 8, 9])},
+        {"job": np.array([2]), "year": np.array([2021]), "x": np.array([4]), "park": np.array(["a"])},
+        {"job": np.array([3]), "year": np.array([2022]), "park": np.array(["a longer name"])},
+    ]
+    columns = ChunkColumns(1)  # sized for one run: the later runs make it grow
+    for run in runs:
+        columns.append(run)
+    expected = pd.concat([pd.DataFrame(run) for run in runs], ignore_index=True)
+    assert_same_table(columns.table(), expected)
+    assert ChunkColumns(3).table() is None
+
+
+@pytest.fixture(scope="module")
+def two_scopes(tmp_path_factory):
+    """The tiny scenario, and the same world in the all-规上 scope (other sector groups, so other columns)."""
+    folder = tmp_path_factory.mktemp("scopes")
+    write_spec(folder)
+    (folder / "services.yaml").write_text("name: services\nextends: baseline\n"
+                                          "world: {population_scale: 0.15, horizon: 2023, scope: all_guishang}\n",
+                                          encoding="utf-8")
+    return {"tiny": load_scenario(folder / "tiny.yaml"), "services": load_scenario(folder / "services.yaml")}
+
+
+@pytest.mark.parametrize("metrics", [None, ("exits", "total_output_yi")])
+def test_a_chunks_tables_hold_the_rows_of_its_jobs_frames_with_their_dtypes(two_scopes, metrics):
+    lever = {"levers.land.redevelopment_mu_per_year": 30000}
+    bad = {"levers.evaluation.class_cutoffs.a": 0.65, "levers.evaluation.class_cutoffs.b": 0.60}
+    tasks = (JobTask(3, "tiny", 0, {}, {}, 3), JobTask(4, "tiny", 1, lever, {"trend_growth_multiplier": 1.2}, 4),
+             JobTask(5, "services", 2, bad, {}, 5), JobTask(6, "services", 3, {}, {}, 1))
+    result = run_chunk(Chunk(9, two_scopes, tasks, metrics, True, "test"))
+    assert [r["status"] for r in result.runs] == ["done", "done", "failed", "done"]
+    yearly, parks = [], []
+    for task in (tasks[0], tasks[1], tasks[3]):
+        scenario = apply_changes(two_scopes[task.scenario], task.levers) if task.levers else two_scopes[task.scenario]
+        run = run_job(scenario, seed=9, job=task.stream, parameters=task.parameters)
+        rows = run.yearly if metrics is None else run.yearly[["year", *metrics]]
+        yearly.append(rows.assign(job=np.int64(task.job))[["job", *rows.columns]])
+        parks.append(run.parks.assign(job=np.int64(task.job))[["job", *run.parks.columns]])
+    expected = pd.concat(yearly, ignore_index=True)
+    if metrics is None:  # the scopes' group columns differ: each is NaN in the other scope's rows
+        assert expected.isna().any().any()
+    assert_same_table(result.yearly, expected)
+    assert_same_table(result.parks, pd.concat(parks, ignore_index=True))
+
+
+def test_headless_runs_give_the_frames_of_a_model_with_its_datacollector(tiny):
+    parameters = draw_parameters(tiny, 4, 2)
+    model = ParkModel(tiny, parameters=parameters, rng=replicate_seed(4, 2))
+    model.run_model()
+    assert model.datacollector is not None
+    result = simulate(tiny, seed=4, replicate=2)
+    pd.testing.assert_frame_equal(result.yearly, model.yearly_frame())
+    pd.testing.assert_frame_equal(result.parks, model.parks_frame())
+    columns = simulate_columns(tiny, seed=4, replicate=2, parks=False)
+    assert columns.parks == {} and columns.parameters == parameters == result.parameters
+    pd.testing.assert_frame_equal(pd.DataFrame(columns.yearly), model.yearly_frame())
+
+
+def test_a_batch_documents_its_columns_without_duckdb(tmp_path, monkeypatch):
+    """DuckDB is optional: the batch's schema.json is read from the parts' own schema."""
+    import json
+    import sys
+
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # `import duckdb` now raises ImportError
+    spec = write_spec(tmp_path, {**SMALL_SPEC, "outputs": {"metrics": ["total_output_yi", "exits"]}})
+    with SerialExecutor() as executor:
+        result = run_batch(spec, tmp_path / "out", executor=executor, progress=False)
+    assert result.files["schema"] == tmp_path / "out" / "schema.json"
+    schema = json.loads(result.files["schema"].read_text(encoding="utf-8"))
+    assert [c["name"] for c in schema["columns"]][-3:] == ["year", "total_output_yi", "exits"]

@@ -136,6 +136,23 @@ def _output_names(out: Path, relation: Any) -> list[str]:
     return [c for c in relation.columns if c not in keys and c not in {column_name(f.name) for f in _factors(out)}]
 
 
+def _part_outputs(out: Path) -> list[str]:
+    """Output columns of the view, read from the first committed yearly part's schema with pyarrow.
+
+    The view takes its part columns from the first part as DuckDB reads them (in file order); reading that schema
+    directly needs no DuckDB (an optional dependency), so a batch can document its columns without it.
+    """
+    import pyarrow.parquet as pq
+
+    from parkabm.experiments.execution.store import committed_parts
+
+    parts = committed_parts(out, "yearly")
+    if not parts:
+        return []
+    factors = {column_name(f.name) for f in _factors(out)} | {f.name for f in _factors(out)}
+    return [c for c in pq.read_schema(parts[0]).names if c not in JOB_COLUMNS and c not in factors]
+
+
 def schema_columns(out: str | Path, outputs: list[str] | None = None) -> list[dict[str, Any]]:
     """Return the documentation of every column of the view, in column order.
 
@@ -150,7 +167,7 @@ def schema_columns(out: str | Path, outputs: list[str] | None = None) -> list[di
     """
     out = Path(out)
     if outputs is None:
-        outputs = _output_names(out, _view(out, None))
+        outputs = _part_outputs(out)
     keys = [{"name": k, "declared": k, "role": "key", "unit": u, "description": d}
             for k, (u, d) in JOB_COLUMNS.items() if k != "year"]
     year = {"name": "year", "declared": "year", "role": "key", "unit": JOB_COLUMNS["year"][0],

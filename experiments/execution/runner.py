@@ -10,6 +10,10 @@ is recorded as failed with its error; the other jobs of its chunk and of the bat
 
 **A job's random numbers** depend only on the master seed and the job's number: the job's seed is
 ``SeedSequence(seed, spawn_key=(job,))``, never which worker ran it or in what order (:func:`run_job`).
+
+**Per job, a worker does only the run.** A chunk's jobs run headless (no Mesa DataCollector) and hand their outputs
+over as numpy columns (:func:`~parkabm.model.simulate.simulate_columns`), copied into arrays sized for the whole
+chunk (:class:`ChunkColumns`); pandas and Arrow are used once per chunk, to make its tables.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,10 +34,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from parkabm.experiments.execution.query import SCHEMA_FILE, write_schema
 from parkabm.experiments.execution.store import TRACEBACK_CHARS, ChunkResult, ResultsStore
-from parkabm.model.simulate import RunResult, simulate
+from parkabm.model.simulate import RunResult, simulate, simulate_columns
 from parkabm.scenarios.errors import UserInputError
 from parkabm.scenarios.loader import apply_changes
 
@@ -120,11 +125,90 @@ class Chunk:
     source: str
 
 
+class ChunkColumns:
+    """The rows of one chunk, column by column, in arrays allocated for the whole chunk and filled run by run.
+
+    Written here rather than taken from pandas or pyarrow: ``pandas.concat`` of one frame per run built and copied
+    a frame per job, and pyarrow's builders append Python values one at a time. The arrays are sized at the first
+    run (its rows times the chunk's runs) and grow only if a later run has more rows; one table is made at the end
+    (:meth:`table`). Columns follow ``pandas.concat``'s rules when runs differ (scenarios of different scopes have
+    different group columns): a column missing from some runs is missing there (NaN; a whole-number column becomes
+    ``float64``), and a column's dtype is promoted as the runs require, so the parts are those the per-run frames
+    gave.
+
+    Args:
+        runs: Runs the chunk expects (sizes the arrays).
+    """
+
+    def __init__(self, runs: int) -> None:
+        self.runs = max(1, runs)
+        self.rows = 0
+        self.columns: dict[str, np.ndarray] = {}
+
+    def append(self, columns: Mapping[str, Any]) -> None:
+        """Copy one run's columns (arrays of equal length) after the rows held."""
+        arrays = {name: np.asarray(values) for name, values in columns.items()}
+        for name, values in arrays.items():
+            if values.dtype.kind in "US":  # text as Python strings: a fixed-width array would cut longer ones
+                arrays[name] = values.astype(object)
+        n = len(next(iter(arrays.values())))
+        start, stop = self.rows, self.rows + n
+        capacity = len(next(iter(self.columns.values()))) if self.columns else 0
+        if stop > capacity:
+            capacity = max(stop, 2 * capacity, n * self.runs)
+            self.columns = {name: _resized(column, capacity, start) for name, column in self.columns.items()}
+        for name, values in arrays.items():
+            column = self.columns.get(name)
+            if column is None:  # a column the earlier runs (if any) did not have: missing there
+                column = self.columns[name] = (np.empty(capacity, dtype=values.dtype) if start == 0
+                                               else _missing(values.dtype, capacity, start))
+            elif np.result_type(column.dtype, values.dtype) != column.dtype:
+                column = self.columns[name] = column.astype(np.result_type(column.dtype, values.dtype))
+            column[start:stop] = values
+        for name, column in self.columns.items():
+            if name not in arrays:  # a column this run does not have
+                if column.dtype.kind in "iub":
+                    column = self.columns[name] = column.astype(np.float64 if column.dtype.kind != "b" else object)
+                column[start:stop] = np.nan if column.dtype.kind == "f" else None
+        self.rows = stop
+
+    def table(self) -> pa.Table | None:
+        """Return the rows as one Arrow table (None when no run was appended).
+
+        Made through one pandas frame, so the table carries pandas' schema metadata as parts always have (a pandas
+        reader gets the same dtypes back).
+        """
+        if not self.rows:
+            return None
+        frame = pd.DataFrame({name: column[:self.rows] for name, column in self.columns.items()})
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _missing(dtype: np.dtype, capacity: int, rows: int) -> np.ndarray:
+    """An array of ``capacity`` rows for a new column of ``dtype``, its first ``rows`` missing.
+
+    Missing numbers are NaN (whole numbers become ``float64``), other values None (``object``), as in
+    ``pandas.concat``.
+    """
+    column = np.empty(capacity, dtype=np.float64 if dtype.kind in "iuf" else object)
+    column[:rows] = np.nan if column.dtype.kind == "f" else None
+    return column
+
+
+def _resized(column: np.ndarray, capacity: int, rows: int) -> np.ndarray:
+    """``column`` moved into an array of ``capacity`` rows (its first ``rows`` kept)."""
+    bigger = np.empty(capacity, dtype=column.dtype)
+    bigger[:rows] = column[:rows]
+    return bigger
+
+
 def run_chunk(chunk: Chunk) -> ChunkResult:
     """Run the jobs of one chunk in order; a job that raises is recorded as failed and the next one runs.
 
-    Lever changes are applied once per design point (jobs of one point are consecutive). Runs in a worker: it
-    touches no files and no global state.
+    Lever changes are applied once per design point (jobs of one point are consecutive). Each job's outputs are
+    copied into the chunk's columns (:class:`ChunkColumns`), which become one Arrow table per kind at the end:
+    the rows of :func:`run_job`'s frames with a ``job`` column first. Runs in a worker: it touches no files and no
+    global state.
 
     Args:
         chunk: The jobs and what they need.
@@ -134,7 +218,8 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     """
     worker = f"{socket.gethostname()}:{os.getpid()}"
     changed: dict[tuple[str, int], Any] = {}
-    yearly, parks, runs = [], [], []
+    yearly, parks = ChunkColumns(len(chunk.jobs)), ChunkColumns(len(chunk.jobs))
+    runs = []
     for task in chunk.jobs:
         start = time.time()
         try:
@@ -146,25 +231,23 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
                     scenario = apply_changes(scenario, task.levers, source=f"{chunk.source} (design point "
                                                                            f"{task.sample})")
                 changed = {key: scenario}
-            result = run_job(scenario, seed=chunk.seed, job=task.stream, parameters=task.parameters)
+            result = simulate_columns(scenario, seed=chunk.seed, replicate=task.stream, overrides=task.parameters,
+                                      parks=chunk.parks)
+            kept = result.yearly if chunk.metrics is None else {
+                name: result.yearly[name] for name in ("year", *chunk.metrics)}
+            rows = {"job": np.full(len(kept["year"]), task.job, dtype=np.int64), **kept}
+            per_park = {"job": np.full(len(result.parks["year"]), task.job, dtype=np.int64),
+                        **result.parks} if chunk.parks else None
         except Exception as exc:
             runs.append({"job": task.job, "status": "failed", "start": start, "end": time.time(), "worker": worker,
                          "error": f"{type(exc).__name__}: {exc}",
                          "traceback": traceback.format_exc()[-TRACEBACK_CHARS:]})
             continue
-        rows = result.yearly if chunk.metrics is None else result.yearly[["year", *chunk.metrics]]
-        rows.insert(0, "job", np.int64(task.job))
         yearly.append(rows)
-        if chunk.parks:
-            result.parks.insert(0, "job", np.int64(task.job))
-            parks.append(result.parks)
+        if per_park is not None:
+            parks.append(per_park)
         runs.append({"job": task.job, "status": "done", "start": start, "end": time.time(), "worker": worker})
-    return ChunkResult(
-        jobs=[t.job for t in chunk.jobs],
-        yearly=pd.concat(yearly, ignore_index=True) if yearly else None,
-        parks=pd.concat(parks, ignore_index=True) if parks else None,
-        runs=runs,
-    )
+    return ChunkResult(jobs=[t.job for t in chunk.jobs], yearly=yearly.table(), parks=parks.table(), runs=runs)
 
 
 def _chunks(experiment, pending: np.ndarray, size: int) -> Iterator[Chunk]:

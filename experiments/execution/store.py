@@ -99,15 +99,16 @@ class ChunkResult:
 
     Attributes:
         jobs: The chunk's jobs, ascending.
-        yearly: Citywide rows of the jobs that finished (``job``, ``year``, outputs); None if none did.
-        parks: Per-park rows of the jobs that finished, when kept.
+        yearly: Citywide rows of the jobs that finished (``job``, ``year``, outputs), an Arrow table (as the runner
+            makes them) or a pandas frame; None if none did.
+        parks: Per-park rows of the jobs that finished, when kept (a table or a frame).
         runs: One record per job: ``job``, ``status`` (``done``/``failed``), ``start`` and ``end`` (seconds
             since the epoch), ``worker`` (``host:pid``), and for failures ``error`` and ``traceback``.
     """
 
     jobs: list[int]
-    yearly: pd.DataFrame | None = None
-    parks: pd.DataFrame | None = None
+    yearly: pa.Table | pd.DataFrame | None = None
+    parks: pa.Table | pd.DataFrame | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
@@ -467,14 +468,14 @@ class ResultsStore:
         written: list[Path] = []
         if done and result.parks is not None:
             written.append(self.parts / f"parks-{stem}.parquet")
-            write_parquet(written[-1], pa.Table.from_pandas(result.parks, preserve_index=False))
+            write_parquet(written[-1], _arrow(result.parks))
         if failed:
             frame = pd.DataFrame(failed, columns=["job", "error", "traceback", "start", "end", "worker"])
             written.append(self.failures / f"{stem}.parquet")
             write_parquet(written[-1], pa.Table.from_pandas(frame, preserve_index=False))
         if done and result.yearly is not None:
             written.append(self.parts / f"yearly-{stem}.parquet")
-            write_parquet(written[-1], pa.Table.from_pandas(result.yearly, preserve_index=False))
+            write_parquet(written[-1], _arrow(result.yearly))
         files = {p.relative_to(self.out).as_posix(): {"sha256": sha256(p), "bytes": p.stat().st_size}
                  for p in written}
         runs = [{k: r[k] for k in ("job", "status", "start", "end", "worker")} for r in result.runs]
@@ -523,6 +524,11 @@ class ResultsStore:
             return counts
         finally:
             self._unlock()
+
+
+def _arrow(rows: pa.Table | pd.DataFrame) -> pa.Table:
+    """Return a chunk's rows as an Arrow table (a pandas frame is converted, without its index)."""
+    return rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
 
 
 _STAGED = {"parts", "failures", "jobs.parquet", "manifest.json"}
@@ -599,6 +605,15 @@ def _verified(out: Path, kind: str) -> list[Path]:
                                  f"{out} again to re-run its jobs")
         files += [out / n for n in names]
     return sorted(files)
+
+
+def committed_parts(out: str | Path, kind: str) -> list[Path]:
+    """Return the committed parts of ``kind`` (``yearly`` or ``parks``) in file order, each checked against its record.
+
+    Raises:
+        UserInputError: The store has no ``parts/`` folder, or a part is missing, truncated or corrupt.
+    """
+    return _verified(Path(out), kind)
 
 
 def read_parquet(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
