@@ -73,24 +73,22 @@ def grow_firms(model: ParkModel) -> None:
     mech = model.mechanisms
     year = model.year
     industrial_all = f.industrial
-    # Industrial output is deflated by the industrial (PPI) index, service output by the service index (§7.18).
-    price = np.where(industrial_all, model.price, model.service_price)
-    old_real = f.output_yi / np.where(industrial_all, model.price_prev, model.service_price_prev)
-
     established = f.alive & (f.entry_year < year)
     at_scale = f.ramp_left == 0  # read before this year's ramp-up step: firms ramping this year do not also grow
-    ramping = established & ~at_scale
-    if ramping.any():
+    # Prices and deflators are gathered over the rows in play only (ramping, growing), not over the whole population.
+    # Industrial output is deflated by the industrial (PPI) index, service output by the service index (§7.18).
+    ramping = np.flatnonzero(established & ~at_scale)
+    if len(ramping):
         f.ramp_left[ramping] -= 1
         share = (model.rampup_years - f.ramp_left[ramping]) / model.rampup_years
-        f.output_yi[ramping] = f.target_output_yi[ramping] * share * price[ramping]
+        f.output_yi[ramping] = (f.target_output_yi[ramping] * share
+                                * np.where(industrial_all[ramping], model.price, model.service_price))
 
-    grow = established & at_scale
-    idx = np.flatnonzero(grow)
+    idx = np.flatnonzero(established & at_scale)  # disjoint from the ramping rows: their output is last year's
     s = f.sector[idx].astype(np.intp)
     cell = f.park[idx].astype(np.intp) * model.n_sectors + s  # flat index into the parks × sectors tables
-    real = old_real[idx]
     industrial = industrial_all[idx]
+    real = f.output_yi[idx] / np.where(industrial, model.price_prev, model.service_price_prev)
     channels = par["macro_trend_channels_industry"] * industrial
     trend = model.sector_trend[s] * par["trend_growth_multiplier"] - channels
     g = mech.growth_trend * trend + model.macro_growth[s]
@@ -104,9 +102,14 @@ def grow_firms(model: ParkModel) -> None:
     g -= par["surcharge_pass_through"] * price_cost_share(model, idx)  # electricity, land, water, gas by class
     if mech.shocks:
         size = np.maximum(real * model.scale, MIN_SIZE_FOR_VOLATILITY_YI)
-        vol = model.sector_volatility[s] * par["volatility_multiplier"] * size ** (-par["size_volatility_exponent"])
+        vol = model.sector_volatility[s]
+        vol *= par["volatility_multiplier"]
+        np.power(size, -par["size_volatility_exponent"], out=size)
+        vol *= size
+        vol *= mech.shocks
         # One draw per firm row, indexed, so a firm keeps its shock whichever other firms grow (common random numbers).
-        g += mech.shocks * vol * model.rng.standard_normal(f.n)[idx]
+        vol *= model.rng.standard_normal(f.n)[idx]
+        g += vol
     np.clip(g, *GROWTH_BOUNDS, out=g)
     desired = real * (1.0 + g)
     desired = cap_energy_growth(model, idx, real, desired)  # 用能指标 (resources.py)
@@ -134,5 +137,5 @@ def grow_firms(model: ParkModel) -> None:
             capped = ~moved_pos
             at = np.flatnonzero(short)[capped]
             desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
-    f.output_yi[idx] = desired * price[idx]
+    f.output_yi[idx] = desired * np.where(industrial, model.price, model.service_price)
     f.last_growth[idx] = np.divide(desired, real, out=np.ones_like(real), where=real > 0) - 1.0
