@@ -109,5 +109,9 @@ def investment_acceptance(par: dict[str, float], relative_margin: np.ndarray, su
         subsidy_rate: The subsidy rate the firm expects (0 where it is not eligible).
     """
     rho = expected_upgrade_return(par, relative_margin)
-    hurdle = par["upgrade_hurdle_rate"] * (1.0 - subsidy_rate)
-    return ndtr(np.log(rho / hurdle) / par["upgrade_return_sd"])
+    hurdle = np.subtract(1.0, subsidy_rate)
+    hurdle *= par["upgrade_hurdle_rate"]
+    rho /= hurdle  # in place from here on: rho is this call's own array (one temporary less per step)
+    np.log(rho, out=rho)
+    rho /= par["upgrade_return_sd"]
+    return ndtr(rho, out=rho)
