@@ -89,11 +89,16 @@ def grow_firms(model: ParkModel) -> None:
     cell = f.park[idx].astype(np.intp) * model.n_sectors + s  # flat index into the parks × sectors tables
     industrial = industrial_all[idx]
     real = f.output_yi[idx] / np.where(industrial, model.price_prev, model.service_price_prev)
-    channels = par["macro_trend_channels_industry"] * industrial
-    trend = model.sector_trend[s] * par["trend_growth_multiplier"] - channels
-    g = mech.growth_trend * trend + model.macro_growth[s]
+    # g is built in place in one array, term by term (the same operations in the same order as the formula).
+    g = model.sector_trend[s]
+    g *= par["trend_growth_multiplier"]
+    g -= par["macro_trend_channels_industry"] * industrial
+    g *= mech.growth_trend
+    g += model.macro_growth[s]
     if mech.agglomeration:
-        g += mech.agglomeration * par["agglomeration_elasticity"] * model.agglomeration.ravel()[cell]
+        agglomeration = model.agglomeration.ravel()[cell]
+        agglomeration *= mech.agglomeration * par["agglomeration_elasticity"]
+        g += agglomeration
     leader = model.leader[idx]
     if mech.chain_spillover:
         g += mech.chain_spillover * par["chain_spillover"] * (model.has_leader.ravel()[cell] & ~leader)
@@ -111,17 +116,23 @@ def grow_firms(model: ParkModel) -> None:
         vol *= model.rng.standard_normal(f.n)[idx]
         g += vol
     np.clip(g, *GROWTH_BOUNDS, out=g)
-    desired = real * (1.0 + g)
+    g += 1.0
+    desired = np.multiply(g, real, out=g)  # real · (1 + g)
     desired = cap_energy_growth(model, idx, real, desired)  # 用能指标 (resources.py)
 
-    productivity = f.productivity[idx] * (1.0 + mech.growth_trend * par["land_productivity_growth"])
+    productivity = f.productivity[idx]
+    productivity *= 1.0 + mech.growth_trend * par["land_productivity_growth"]
     f.productivity[idx] = productivity
     if mech.space_constraint > 0:
-        capacity = (f.land_mu[idx] + f.floor_mu[idx]) * productivity
-        short = industrial & (desired > capacity)
-        if short.any():
+        capacity = f.land_mu[idx]
+        capacity += f.floor_mu[idx]
+        capacity *= productivity
+        short = np.flatnonzero(industrial & (desired > capacity))  # positions in idx (picked once, then taken)
+        if len(short):
             ask = idx[short]
-            need = (desired[short] - capacity[short]) / productivity[short]
+            need = desired[short]
+            need -= capacity[short]
+            need /= productivity[short]
             floor, land = grant_space_by_class(model, ask, need)
             f.floor_mu[ask] += floor
             f.land_mu[ask] += land
@@ -135,7 +146,9 @@ def grow_firms(model: ParkModel) -> None:
             moved_pos = np.zeros(len(ask), dtype=bool)
             moved_pos[np.searchsorted(ask, moved)] = True  # moved ⊂ ask, and ask is sorted
             capped = ~moved_pos
-            at = np.flatnonzero(short)[capped]
+            at = short[capped]
             desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
     f.output_yi[idx] = desired * np.where(industrial, model.price, model.service_price)
-    f.last_growth[idx] = np.divide(desired, real, out=np.ones_like(real), where=real > 0) - 1.0
+    growth = np.divide(desired, real, out=np.ones_like(real), where=real > 0)
+    growth -= 1.0
+    f.last_growth[idx] = growth
