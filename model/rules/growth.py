@@ -149,6 +149,9 @@ def grow_firms(model: ParkModel) -> None:
             at = short[capped]
             desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
     f.output_yi[idx] = desired * np.where(industrial, model.price, model.service_price)
-    growth = np.divide(desired, real, out=np.ones_like(real), where=real > 0)
+    # desired / real − 1 where real > 0, else 0: divided over every row (unmasked), the rare rows without output fixed.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.divide(desired, real)
+    growth[np.flatnonzero(~(real > 0))] = 1.0
     growth -= 1.0
     f.last_growth[idx] = growth
