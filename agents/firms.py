@@ -31,10 +31,8 @@ run (about 4% of the population a year), so that appending them copies nothing. 
 
 # name -> dtype; the order is the column order of to_frame().
 FIELDS: dict[str, np.dtype] = {
-    # The two indices are stored as intp, NumPy's index type: the rules index the parks × sectors tables and count
-    # by park with them every year, which would otherwise convert a copy of the column each time.
-    "park": np.dtype(np.intp),  # index into the world's parks
-    "sector": np.dtype(np.intp),  # index into the world's sectors
+    "park": np.dtype(np.int16),  # index into the world's parks
+    "sector": np.dtype(np.int16),  # index into the world's sectors
     "alive": np.dtype(bool),
     "industrial": np.dtype(bool),  # False for 规上 service firms (all_guishang scope): no land constraint
     "output_yi": np.dtype(np.float64),  # nominal output this year, 亿元

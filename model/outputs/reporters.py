@@ -105,7 +105,7 @@ def tally(model: ParkModel) -> Tally:
     gs_rows = alive_rows[f.output_yi[alive_rows] >= f.guishang_threshold_yi]
     gi_rows = gs_rows[f.industrial[gs_rows]]
     out_gs = f.output_yi[gs_rows]
-    cell_gs = f.park[gs_rows] * s + f.sector[gs_rows]
+    cell_gs = f.park[gs_rows].astype(np.intp) * s + f.sector[gs_rows]
     cell = np.bincount(cell_gs, weights=out_gs, minlength=p * s).reshape(p, s)
     park_output = cell.sum(axis=1)
     park_leading = (cell * model.lead_mask).sum(axis=1)
@@ -119,7 +119,7 @@ def tally(model: ParkModel) -> Tally:
     prev = model.park_output_prev if model.park_output_prev is not None else park_output
     real = f.output_yi[alive_rows] / model.price
     big = alive_rows[real * model.scale >= model.levers.chain_leaders.threshold_yi]  # few: look up only these
-    leaders = model.lead_mask.ravel()[f.park[big] * s + f.sector[big]]
+    leaders = model.lead_mask.ravel()[f.park[big].astype(np.intp) * s + f.sector[big]]
     value_added = float((out_gs * f.value_added_rate[gs_rows]).sum())
     out = np.zeros(f.n)
     out[gs_rows] = out_gs  # 规上 output, zero elsewhere: the industrial total is summed over every industrial row

@@ -24,7 +24,7 @@ def chain_leaders(model: ParkModel) -> None:
     f = model.firms
     real = f.output_yi / model.price
     s = model.n_sectors
-    cell = f.park * s + f.sector
+    cell = f.park.astype(np.intp) * s + f.sector
     leader = f.new_column(bool)  # spare rows behind it: this year's entrants extend it without a copy
     np.logical_and(f.alive, real * model.scale >= model.levers.chain_leaders.threshold_yi, out=leader)
     leader &= model.lead_mask.ravel()[cell]

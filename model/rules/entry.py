@@ -36,7 +36,7 @@ def enter_service_firms(model: ParkModel) -> None:
         return
     par = model.params
     n_cells = model.n_parks * model.n_sectors
-    cell_of_firm = f.park[service] * model.n_sectors + f.sector[service]
+    cell_of_firm = f.park[service].astype(np.int64) * model.n_sectors + f.sector[service]
     alive = np.bincount(cell_of_firm, minlength=n_cells)
     counts = model.rng.poisson(mech * par["service_entry_rate"] * alive)
     total = int(counts.sum())

@@ -48,7 +48,7 @@ def support_innovation(model: ParkModel) -> None:
         return
     f = model.firms
     rows = np.flatnonzero(f.alive & f.industrial & (f.output_yi >= f.guishang_threshold_yi))  # 规上 industrial
-    park = f.park[rows]
+    park = f.park[rows].astype(np.intp)
     leading = model.lead_mask.ravel()[park * model.n_sectors + f.sector[rows]]
     idx = rows[leading]
     if len(idx) == 0:

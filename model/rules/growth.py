@@ -39,7 +39,7 @@ def agglomeration_index(model: ParkModel) -> None:
     """
     f = model.firms
     s = model.n_sectors
-    cell = np.bincount(f.park * s + f.sector, weights=f.output_yi,
+    cell = np.bincount(f.park.astype(np.int64) * s + f.sector, weights=f.output_yi,
                        minlength=model.n_parks * s).reshape(model.n_parks, s)
     park_total = cell.sum(axis=1, keepdims=True)
     city_share = cell.sum(axis=0) / cell.sum()
@@ -85,8 +85,8 @@ def grow_firms(model: ParkModel) -> None:
                                 * np.where(industrial_all[ramping], model.price, model.service_price))
 
     idx = np.flatnonzero(established & at_scale)  # disjoint from the ramping rows: their output is last year's
-    s = f.sector[idx]
-    cell = f.park[idx] * model.n_sectors + s  # flat index into the parks × sectors tables
+    s = f.sector[idx].astype(np.intp)
+    cell = f.park[idx].astype(np.intp) * model.n_sectors + s  # flat index into the parks × sectors tables
     industrial = industrial_all[idx]
     real = f.output_yi[idx] / np.where(industrial, model.price_prev, model.service_price_prev)
     # g is built in place in one array, term by term (the same operations in the same order as the formula).

@@ -194,7 +194,7 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
         return desired
     rows = idx[heavy]
     e = f.electricity[rows]
-    park = f.park[rows]
+    park = f.park[rows].astype(np.int64)
     real_h, desired_h = real[heavy], desired[heavy]
     quota = park_energy_quota(model, real_h * 1e4 * e, park)
     need = np.maximum(desired_h - real_h, 0.0) * 1e4 * e

@@ -51,7 +51,7 @@ def upgrade_firms(model: ParkModel) -> None:
         return
     idx = np.flatnonzero(f.alive & f.industrial & (f.ramp_left == 0) & (f.entry_year < model.year))
     output = f.output_yi[idx]
-    sector = f.sector[idx]
+    sector = f.sector[idx].astype(np.intp)
     investment = par["upgrade_investment_ratio"] * output
     threshold = np.where(model.sector_strategic[sector], lev.strategic_min_investment_yi,
                          lev.tech_upgrade_min_investment_yi)
