@@ -45,21 +45,18 @@ def rule_stream_state(entropy: int, year: int, rule: int, n_rules: int) -> dict:
 @lru_cache(maxsize=64)
 def _year_states(entropy: int, year: int, n_rules: int) -> tuple[dict, ...]:
     """PCG64 states of every rule of one year (cached: the year's rules start their streams one after another)."""
-    words = _year_words(entropy, year, n_rules)
-    states = []
-    for rule in range(n_rules):
-        w = words[STREAM_WORDS * rule:STREAM_WORDS * (rule + 1)]
-        states.append({"bit_generator": "PCG64",
-                       "state": {"state": (w[0] << 64) | w[1], "inc": ((w[2] << 64) | w[3]) | 1},
-                       "has_uint32": 0, "uinteger": 0})
-    return tuple(states)
+    w = _year_words(entropy, year, n_rules)
+    return tuple({"bit_generator": "PCG64",
+                  "state": {"state": (w[k] << 64) | w[k + 1], "inc": (w[k + 2] << 64) | w[k + 3] | 1},
+                  "has_uint32": 0, "uinteger": 0}
+                 for k in range(0, STREAM_WORDS * n_rules, STREAM_WORDS))
 
 
 @lru_cache(maxsize=64)
 def _year_words(entropy: int, year: int, n_rules: int) -> tuple[int, ...]:
     """Seed material of every rule of one year (cached: the rules of a year ask for it one after another)."""
     words = np.random.SeedSequence(entropy, spawn_key=(year,)).generate_state(STREAM_WORDS * n_rules, np.uint64)
-    return tuple(int(x) for x in words)
+    return tuple(words.tolist())  # Python ints, as the PCG64 state takes them
 
 
 def start_rule_stream(model: _Streamed, rule: int, n_rules: int) -> None:

@@ -91,7 +91,6 @@ def evaluate_mujun(model: ParkModel) -> None:
     # Per-firm arrays with spare rows behind them, so that this year's entrants extend them without a copy.
     model.score = f.new_column()
     model.surcharge_share = f.new_column()
-    model.resource_share = f.new_column()
     cls = np.full(n, NOT_EVALUATED, dtype=np.int8)
     covered = f.alive & f.industrial & (f.ramp_left == 0) & (f.space_mu >= max(lev.min_land_mu, 1e-9))
     if lev.coverage == "guishang":
@@ -112,6 +111,7 @@ def evaluate_mujun(model: ParkModel) -> None:
     if scale <= 0:
         f.mujun_class[:] = cls
         f.years_in_d[:] = 0
+        model.resource_share = f.new_column()  # no price differences (set_resource_costs sets it otherwise)
         return
     if model.mujun_benchmark is not None and model.mujun_cutoffs is not None and len(idx):
         score = weights @ np.minimum(indicator_values(model, idx, space) / benchmarks(model), cap)
@@ -121,11 +121,12 @@ def evaluate_mujun(model: ParkModel) -> None:
     f.mujun_class[:] = cls
     f.years_in_d[:] = np.where(cls == 3, f.years_in_d + 1, 0)
     s = lev.surcharge_yuan_per_kwh
-    surcharge = class_values(s.a, s.b, s.c, s.d)[cls]
+    code = cls.astype(np.intp)  # the class codes as indices, converted once for both lookups
+    surcharge = class_values(s.a, s.b, s.c, s.d)[code]
     persistent = (cls == 3) & (f.years_in_d > PERSISTENT_D_YEARS)
     surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
     share = model.surcharge_share
     np.multiply(scale, surcharge, out=share)
     share *= f.electricity
     share /= 1e4  # scale · surcharge · electricity / 10⁴, in place
-    set_resource_costs(model, cls)
+    set_resource_costs(model, code)

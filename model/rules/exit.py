@@ -41,20 +41,31 @@ def exit_firms(model: ParkModel) -> None:
         return
     idx = np.flatnonzero(f.alive & (f.entry_year < model.year))
     h0 = par["exit_base_hazard"] * exit_size_age_factor(model, idx)
-    hazard = 1.0 + par["exit_loss_sensitivity"] * np.maximum(0.0, -f.last_growth[idx])
+    # The hazard is built in place in one array (the same operations in the same order as the formula).
+    hazard = np.negative(f.last_growth[idx])
+    np.maximum(hazard, 0.0, out=hazard)
+    hazard *= par["exit_loss_sensitivity"]
+    hazard += 1.0
     overdue = (f.mujun_class[idx] == 3) & (f.years_in_d[idx] > lev.evaluation.rectification_years)
     enforcement = lev.evaluation.enforcement * min(model.mechanisms.evaluation, 1.0)
     compensation = lev.funds.phaseout_compensation_share * min(model.mechanisms.funds, 1.0)
     acceptance = compensation_acceptance(compensation, par["phaseout_acceptance_elasticity"])
-    hazard += overdue * enforcement * (par["exit_d_multiplier"] - 1.0) * acceptance
-    hazard *= model.mechanisms.exit * h0
-    leave = model.rng.random(f.n)[idx] < hazard  # one draw per firm row: paired runs keep each firm's draw
-    enforced = leave & overdue & (enforcement > 0)
-    remove_firms(model, idx[leave & ~enforced], enforced=False, land_to="idle")
+    if enforcement:
+        pressure = overdue * enforcement
+        pressure *= par["exit_d_multiplier"] - 1.0
+        pressure *= acceptance
+        hazard += pressure
+    h0 *= model.mechanisms.exit
+    hazard *= h0
+    # One draw per firm row: paired runs keep each firm's draw. The few leaving firms are picked out first.
+    leaving = np.flatnonzero(model.rng.random(f.n)[idx] < hazard)  # positions in idx
+    enforced = overdue[leaving] & (enforcement > 0)
+    remove_firms(model, idx[leaving[~enforced]], enforced=False, land_to="idle")
     # 腾笼换鸟: the land of enforced exits is cleared for redevelopment in their park (idle if redevelopment is off).
     land_to: Literal["idle", "pipeline"] = "pipeline" if model.mechanisms.redevelopment > 0 else "idle"
-    model.counts["enforced_exit_land_mu"] += float(f.land_mu[idx[enforced]].sum())
-    remove_firms(model, idx[enforced], enforced=True, land_to=land_to)
+    enforced_rows = idx[leaving[enforced]]
+    model.counts["enforced_exit_land_mu"] += float(f.land_mu[enforced_rows].sum())
+    remove_firms(model, enforced_rows, enforced=True, land_to=land_to)
 
 
 PHASEOUT_SHARE_CAP = 0.9
@@ -91,8 +102,11 @@ def exit_size_age_factor(model: ParkModel, idx: np.ndarray) -> np.ndarray:
     """
     f = model.firms
     par = model.params
-    size = np.maximum(f.output_yi[idx] / model.price * model.scale, GUISHANG_THRESHOLD_YI)
-    factor = (size / EXIT_SIZE_REFERENCE_YI) ** (-par["exit_size_elasticity"])
+    factor = f.output_yi[idx] / model.price
+    factor *= model.scale
+    np.maximum(factor, GUISHANG_THRESHOLD_YI, out=factor)  # the size, then its factor, in place
+    factor /= EXIT_SIZE_REFERENCE_YI
+    np.power(factor, -par["exit_size_elasticity"], out=factor)
     # Base-year firms are of unknown age and counted as established; firms that entered during the run are young.
     entry_year = f.entry_year[idx]
     entrant = np.flatnonzero(entry_year > model.base_year)

@@ -73,29 +73,32 @@ def grow_firms(model: ParkModel) -> None:
     mech = model.mechanisms
     year = model.year
     industrial_all = f.industrial
-    # Industrial output is deflated by the industrial (PPI) index, service output by the service index (§7.18).
-    price = np.where(industrial_all, model.price, model.service_price)
-    old_real = f.output_yi / np.where(industrial_all, model.price_prev, model.service_price_prev)
-
     established = f.alive & (f.entry_year < year)
     at_scale = f.ramp_left == 0  # read before this year's ramp-up step: firms ramping this year do not also grow
-    ramping = established & ~at_scale
-    if ramping.any():
+    # Prices and deflators are gathered over the rows in play only (ramping, growing), not over the whole population.
+    # Industrial output is deflated by the industrial (PPI) index, service output by the service index (§7.18).
+    ramping = np.flatnonzero(established & ~at_scale)
+    if len(ramping):
         f.ramp_left[ramping] -= 1
         share = (model.rampup_years - f.ramp_left[ramping]) / model.rampup_years
-        f.output_yi[ramping] = f.target_output_yi[ramping] * share * price[ramping]
+        f.output_yi[ramping] = (f.target_output_yi[ramping] * share
+                                * np.where(industrial_all[ramping], model.price, model.service_price))
 
-    grow = established & at_scale
-    idx = np.flatnonzero(grow)
+    idx = np.flatnonzero(established & at_scale)  # disjoint from the ramping rows: their output is last year's
     s = f.sector[idx].astype(np.intp)
     cell = f.park[idx].astype(np.intp) * model.n_sectors + s  # flat index into the parks × sectors tables
-    real = old_real[idx]
     industrial = industrial_all[idx]
-    channels = par["macro_trend_channels_industry"] * industrial
-    trend = model.sector_trend[s] * par["trend_growth_multiplier"] - channels
-    g = mech.growth_trend * trend + model.macro_growth[s]
+    real = f.output_yi[idx] / np.where(industrial, model.price_prev, model.service_price_prev)
+    # g is built in place in one array, term by term (the same operations in the same order as the formula).
+    g = model.sector_trend[s]
+    g *= par["trend_growth_multiplier"]
+    g -= par["macro_trend_channels_industry"] * industrial
+    g *= mech.growth_trend
+    g += model.macro_growth[s]
     if mech.agglomeration:
-        g += mech.agglomeration * par["agglomeration_elasticity"] * model.agglomeration.ravel()[cell]
+        agglomeration = model.agglomeration.ravel()[cell]
+        agglomeration *= mech.agglomeration * par["agglomeration_elasticity"]
+        g += agglomeration
     leader = model.leader[idx]
     if mech.chain_spillover:
         g += mech.chain_spillover * par["chain_spillover"] * (model.has_leader.ravel()[cell] & ~leader)
@@ -104,21 +107,32 @@ def grow_firms(model: ParkModel) -> None:
     g -= par["surcharge_pass_through"] * price_cost_share(model, idx)  # electricity, land, water, gas by class
     if mech.shocks:
         size = np.maximum(real * model.scale, MIN_SIZE_FOR_VOLATILITY_YI)
-        vol = model.sector_volatility[s] * par["volatility_multiplier"] * size ** (-par["size_volatility_exponent"])
+        vol = model.sector_volatility[s]
+        vol *= par["volatility_multiplier"]
+        np.power(size, -par["size_volatility_exponent"], out=size)
+        vol *= size
+        vol *= mech.shocks
         # One draw per firm row, indexed, so a firm keeps its shock whichever other firms grow (common random numbers).
-        g += mech.shocks * vol * model.rng.standard_normal(f.n)[idx]
+        vol *= model.rng.standard_normal(f.n)[idx]
+        g += vol
     np.clip(g, *GROWTH_BOUNDS, out=g)
-    desired = real * (1.0 + g)
+    g += 1.0
+    desired = np.multiply(g, real, out=g)  # real · (1 + g)
     desired = cap_energy_growth(model, idx, real, desired)  # 用能指标 (resources.py)
 
-    productivity = f.productivity[idx] * (1.0 + mech.growth_trend * par["land_productivity_growth"])
+    productivity = f.productivity[idx]
+    productivity *= 1.0 + mech.growth_trend * par["land_productivity_growth"]
     f.productivity[idx] = productivity
     if mech.space_constraint > 0:
-        capacity = (f.land_mu[idx] + f.floor_mu[idx]) * productivity
-        short = industrial & (desired > capacity)
-        if short.any():
+        capacity = f.land_mu[idx]
+        capacity += f.floor_mu[idx]
+        capacity *= productivity
+        short = np.flatnonzero(industrial & (desired > capacity))  # positions in idx (picked once, then taken)
+        if len(short):
             ask = idx[short]
-            need = (desired[short] - capacity[short]) / productivity[short]
+            need = desired[short]
+            need -= capacity[short]
+            need /= productivity[short]
             floor, land = grant_space_by_class(model, ask, need)
             f.floor_mu[ask] += floor
             f.land_mu[ask] += land
@@ -132,7 +146,12 @@ def grow_firms(model: ParkModel) -> None:
             moved_pos = np.zeros(len(ask), dtype=bool)
             moved_pos[np.searchsorted(ask, moved)] = True  # moved ⊂ ask, and ask is sorted
             capped = ~moved_pos
-            at = np.flatnonzero(short)[capped]
+            at = short[capped]
             desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
-    f.output_yi[idx] = desired * price[idx]
-    f.last_growth[idx] = np.divide(desired, real, out=np.ones_like(real), where=real > 0) - 1.0
+    f.output_yi[idx] = desired * np.where(industrial, model.price, model.service_price)
+    # desired / real − 1 where real > 0, else 0: divided over every row (unmasked), the rare rows without output fixed.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.divide(desired, real)
+    growth[np.flatnonzero(~(real > 0))] = 1.0
+    growth -= 1.0
+    f.last_growth[idx] = growth

@@ -56,28 +56,34 @@ def low_efficiency_firms(model: ParkModel) -> np.ndarray:
     return mask
 
 
-def low_efficiency_land_mu(model: ParkModel) -> np.ndarray:
+def low_efficiency_land_mu(model: ParkModel, weak: np.ndarray | None = None) -> np.ndarray:
     """Return each park's low-efficiency land, 亩: idle + under redevelopment + land of :func:`low_efficiency_firms`.
 
     2022年7月征求意见稿 三.2 caps it at 30% of each park's industrial land (:data:`LOW_EFFICIENCY_CAP`).
+
+    Args:
+        model: The city model.
+        weak: :func:`low_efficiency_firms` of the model as it is now, when the caller has it already.
     """
     f = model.firms
-    weak = low_efficiency_firms(model)
+    if weak is None:
+        weak = low_efficiency_firms(model)
     firms_land = np.bincount(f.park[weak], weights=f.land_mu[weak], minlength=model.n_parks)
     return model.park_state.idle_mu + model.park_state.pipeline_mu.sum(axis=1) + firms_land
 
 
-def redevelopment_quota(model: ParkModel, city_mu: float) -> np.ndarray:
+def redevelopment_quota(model: ParkModel, city_mu: float, weak: np.ndarray | None = None) -> np.ndarray:
     """Split the city's redevelopment quota: parks above the 30% cap first, then by low-efficiency land.
 
     With low-efficiency land ``L_p``, industrial land ``T_p`` and excess ``X_p = max(0, L_p − 0.3 T_p)``, each
     park first gets ``X_p · min(1, Q / ΣX)``; what remains, ``R``, goes in proportion to its remaining
     low-efficiency land times its 赛马 multiplier (:func:`parkabm.model.rules.race.race_factor`):
-    ``R · (L_p − first_p) r_p / Σ (L − first) r``. Downgraded parks get nothing.
+    ``R · (L_p − first_p) r_p / Σ (L − first) r``. Downgraded parks get nothing. ``weak`` is
+    :func:`low_efficiency_firms`, when the caller has it already.
     """
     state = model.park_state
     factor = race_factor(model)
-    low = low_efficiency_land_mu(model) * (factor > 0)
+    low = low_efficiency_land_mu(model, weak) * (factor > 0)
     excess = np.maximum(low - LOW_EFFICIENCY_CAP * state.industrial_land_mu, 0.0)
     first = excess * min(1.0, city_mu / excess.sum()) if excess.sum() > 0 else np.zeros_like(low)
     claim = (low - first) * factor
@@ -122,13 +128,15 @@ def redevelop_low_efficiency_land(model: ParkModel) -> None:
     """
     lev = model.levers.land
     state = model.park_state
-    quota = redevelopment_quota(model, lev.redevelopment_mu_per_year * model.mechanisms.redevelopment)
+    # The low-efficiency firms are found once: nothing changes the firms between the quota and the clearing.
+    weak = low_efficiency_firms(model)
+    quota = redevelopment_quota(model, lev.redevelopment_mu_per_year * model.mechanisms.redevelopment, weak)
     on_idle = np.minimum(quota, state.idle_mu)
     state.idle_mu -= on_idle
     leftover = (quota - on_idle) * model.levers.evaluation.enforcement * min(model.mechanisms.evaluation, 1.0)
     if leftover.sum() > 0:
         f = model.firms
-        d = np.flatnonzero(low_efficiency_firms(model) & (f.entry_year < model.year))
+        d = np.flatnonzero(weak & (f.entry_year < model.year))
         if len(d):
             tax_per_mu = f.output_yi[d] * f.tax_ratio[d] / (f.land_mu[d] + f.floor_mu[d])  # they hold land
             order = d[np.lexsort((tax_per_mu, f.park[d]))]

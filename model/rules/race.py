@@ -93,18 +93,17 @@ def assign_receivers(state: ParkState, districts: np.ndarray, lead_mask: np.ndar
     major = (wanmu | state.strategic_candidate) & ~exit_type
     land = state.industrial_land_mu
     p = len(land)
-    out = np.full(p, -1, dtype=np.int64)
-    for i in range(p):
-        pool = major.copy()
-        pool[i] = False
-        if not pool.any():
-            pool = ~exit_type
-            pool[i] = False
-        if not pool.any():
-            continue
-        score = (4.0 * (districts == districts[i]) + 2.0 * (lead_mask & lead_mask[i]).any(axis=1)
-                 + 1.0 * wanmu + land / (land.max() + 1.0))
-        out[i] = int(np.argmax(np.where(pool, score, -np.inf)))
+    # Every park's candidates and scores at once, one row per park (the same arithmetic as park by park).
+    others = ~np.eye(p, dtype=bool)
+    pool = major[None, :] & others
+    none_major = ~pool.any(axis=1)
+    pool[none_major] = ~exit_type[None, :] & others[none_major]
+    lead = lead_mask.astype(np.int64)
+    shares_leading = (lead @ lead.T) > 0
+    score = (4.0 * (districts[:, None] == districts[None, :]) + 2.0 * shares_leading
+             + 1.0 * wanmu[None, :] + (land / (land.max() + 1.0))[None, :])
+    out = np.argmax(np.where(pool, score, -np.inf), axis=1).astype(np.int64)
+    out[~pool.any(axis=1)] = -1
     return out
 
 

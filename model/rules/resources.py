@@ -69,12 +69,16 @@ def set_resource_costs(model: ParkModel, cls: np.ndarray) -> None:
     land_per_mu = class_values(t.a, t.b, t.c, t.d) * par["land_use_tax_yuan_per_m2"] / MU_PER_M2
     per_kwh_class = (class_values(w.a, w.b, w.c, w.d) * par["water_m3_per_kwh"]
                      + class_values(g.a, g.b, g.c, g.d) * par["gas_m3_per_kwh"])
-    code = cls.astype(np.intp)
+    code = np.asarray(cls, dtype=np.intp)  # no copy when the caller passes indices already
     land_yuan = land_per_mu[code]
     land_yuan *= f.land_mu
     per_kwh = per_kwh_class[code]
     output_yuan = f.output_yi * YUAN_PER_YI
-    land_share = np.divide(land_yuan, output_yuan, out=np.zeros(f.n), where=output_yuan > 0)
+    # land / output where output > 0, else 0: divided over every row (an unmasked, vectorised loop), then the few
+    # rows without output (exited firms) set to 0, as a masked division would leave them.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        land_share = np.divide(land_yuan, output_yuan, out=land_yuan)
+    land_share[np.flatnonzero(~(output_yuan > 0))] = 0.0
     per_kwh *= f.electricity
     per_kwh /= 1e4
     land_share += per_kwh

@@ -62,11 +62,19 @@ def upgrade_firms(model: ParkModel) -> None:
     relative_margin = f.value_added_rate[idx] / model.sector_table["value_added_rate"][sector]
     accept = investment_acceptance(par, relative_margin, rate * eligible)
     typical = investment_acceptance(par, np.ones(1), np.zeros(1))[0]
-    prob = model.mechanisms.upgrading * par["upgrade_propensity"] * accept / typical
-    for code, factor in ((2, par["rectification_upgrade_factor_c"]), (3, par["rectification_upgrade_factor_d"])):
-        np.multiply(prob, factor, out=prob, where=cls == code)
-    capacity = (f.land_mu[idx] + f.floor_mu[idx]) * f.productivity[idx] * model.price
-    pressure = output > par["capacity_pressure_utilisation"] * capacity  # the firms of idx are industrial
+    prob = accept  # this call's own array: the factors below apply in place
+    prob *= model.mechanisms.upgrading * par["upgrade_propensity"]
+    prob /= typical
+    # Rectification by class code (A, B, not evaluated: 1, which leaves a probability unchanged to the bit).
+    rectification = np.array([1.0, 1.0, par["rectification_upgrade_factor_c"], par["rectification_upgrade_factor_d"],
+                              1.0])
+    prob *= rectification[cls]
+    capacity = f.land_mu[idx]
+    capacity += f.floor_mu[idx]
+    capacity *= f.productivity[idx]
+    capacity *= model.price
+    capacity *= par["capacity_pressure_utilisation"]
+    pressure = output > capacity  # the firms of idx are industrial
     np.multiply(prob, par["capacity_pressure_upgrade_factor"], out=prob, where=pressure)
     np.minimum(prob, UPGRADE_MAX_PROBABILITY, out=prob)
     do = model.rng.random(f.n)[idx] < prob  # one draw per firm row: paired runs keep each firm's draw
@@ -109,5 +117,9 @@ def investment_acceptance(par: dict[str, float], relative_margin: np.ndarray, su
         subsidy_rate: The subsidy rate the firm expects (0 where it is not eligible).
     """
     rho = expected_upgrade_return(par, relative_margin)
-    hurdle = par["upgrade_hurdle_rate"] * (1.0 - subsidy_rate)
-    return ndtr(np.log(rho / hurdle) / par["upgrade_return_sd"])
+    hurdle = np.subtract(1.0, subsidy_rate)
+    hurdle *= par["upgrade_hurdle_rate"]
+    rho /= hurdle  # in place from here on: rho is this call's own array (one temporary less per step)
+    np.log(rho, out=rho)
+    rho /= par["upgrade_return_sd"]
+    return ndtr(rho, out=rho)
