@@ -55,7 +55,7 @@ class Benchmark:
 
 BENCHMARKS = (
     Benchmark(("bench_run.py", "--runs", "40"), ("bench_run.py", "--runs", "10"), (
-        Row("baseline run 2021→2025, ≈5,800 firms, set-up + stepping + recording (`bench_run.py`)",
+        Row("baseline run 2021→2025, full firm population, set-up + stepping + recording (`bench_run.py`)",
             r"total\s+median\s+([\d.]+) ms", "{0} ms", "≤ 10 ms"),
         Row("the same without `ParkModel.record` (`bench_run.py`, engine line)",
             r"engine\s+median\s+([\d.]+) ms", "{0} ms", "—"),
@@ -73,7 +73,7 @@ BENCHMARKS = (
     Benchmark(("bench_batch_throughput.py", "--against", "{against}"),
               ("bench_batch_throughput.py", "--against", "{against}", "--jobs", "400", "--rounds", "1"), (
         Row("2,000-job batch on 2 workers, runs per second (`bench_batch_throughput.py`)",
-            r"median\s+current: ([\d.]+) runs/s", "{0} runs/s", "—"),
+            r"median\s+current:\s+([\d.]+) runs/s", "{0} runs/s", "—"),
         Row("the same, ratio to revision {against} measured alongside (`bench_batch_throughput.py --against`)",
             r"ratio current / \w+, runs per second: ([\d.]+)", "{0}×", "≥ 2×"),
         Row("the same, processor time per job, revision {against} / current",
