@@ -4,7 +4,7 @@ Usage: ``python benchmarks/perf_table.py [--against REV] [--quick] [--no-readme]
 
 Each row of the table is a figure one of the scripts printed in this run, read back from its output with the
 pattern given in :data:`BENCHMARKS`; nothing is typed in by hand. The table names the date, the machine and the
-package versions it was measured with. The scripts' whole outputs go to ``benchmarks/results/latest.txt`` beside it,
+package versions it was measured with. The scripts' whole outputs go to ``benchmarks/latest_run.txt`` beside it,
 so every figure can be traced to the line it came from. The README's table sits between the two marker comments
 ``<!-- performance-table:start -->`` and ``<!-- performance-table:end -->``; the script replaces what is between them.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
-LOG = HERE / "results" / "latest.txt"
+LOG = HERE / "latest_run.txt"
 START, END = "<!-- performance-table:start -->", "<!-- performance-table:end -->"
 BEFORE = "f362c84"
 """The last revision before the speed work of the engine, the batch runner and the reference (2026-12-02)."""
@@ -139,7 +139,7 @@ def main() -> None:
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     table = "\n".join([
         f"Measured {today} by `python benchmarks/perf_table.py` on {machine()} (medians; the scripts' whole output: "
-        "`benchmarks/results/latest.txt`).",
+        "`benchmarks/latest_run.txt`).",
         "",
         "| measured | figure | budget |",
         "|---|---|---|",
