@@ -13,21 +13,6 @@ import pandas as pd
 
 from parkabm.experiments.charts import COLOUR, LABELS, TARGET_COLOUR, chart_rc, label, new_figure, save_figure
 
-LABELS.update({
-    "front_title": {"en": "{scenario}: cheapest lever packages for P({goal} in {year})",
-                    "zh": "{scenario}：{year}年{goal}概率的最低成本政策组合"},
-    "front_cost": {"en": "Cumulative fiscal cost {first}–{year} (100 million yuan)",
-                   "zh": "{first}–{year}年累计财政支出（亿元）"},
-    "front_p": {"en": "P(met), search replicates", "zh": "达标概率（搜索模拟）"},
-    "front_others": {"en": "packages evaluated", "zh": "已评价组合"},
-    "front_front": {"en": "Pareto front (95% interval)", "zh": "帕累托前沿（95%区间）"},
-    "front_fresh": {"en": "chosen and best, P on fresh replicates", "zh": "入选及最优组合（新模拟复核概率）"},
-    "front_budget": {"en": "budget {budget:g}", "zh": "预算{budget:g}"},
-    "front_goal_both": {"en": "both targets", "zh": "两项目标均达成"},
-    "front_goal_output": {"en": "3 trillion yuan output", "zh": "产值3万亿"},
-    "front_goal_leading": {"en": "≥60% leading share", "zh": "主导产业占比≥60%"},
-})
-
 MUTED = "#b0b0b0"
 """Colour of the packages off the front."""
 
