@@ -60,7 +60,9 @@ class Phase:
     def run(self, model: ParkModel) -> None:
         """Apply the phase's rules to ``model`` in order."""
         for rule in self.rules:
-            start_rule_stream(model, RULE_INDEX.get(rule.__name__, 0), len(RULE_INDEX))
+            stream = RULE_STREAMS.get(rule.__name__)
+            if stream is not None:
+                start_rule_stream(model, stream, len(RULE_INDEX))
             rule(model)
 
 
@@ -95,6 +97,17 @@ def rule_names() -> list[str]:
 
 
 RULE_INDEX: dict[str, int] = {name: i for i, name in enumerate(rule_names())}
-"""Place of every rule in the year, by name: each rule of each year draws from its own random stream
-(:func:`parkabm.model.streams.start_rule_stream`), so a change in what one rule draws leaves the others' draws
-alone and paired runs keep common random numbers."""
+"""Place of every rule in the year, by name: each rule of each year that draws does so from its own random stream,
+numbered by this place (:func:`parkabm.model.streams.start_rule_stream`), so a change in what one rule draws leaves
+the others' draws alone and paired runs keep common random numbers."""
+
+RANDOM_RULES: frozenset[str] = frozenset({
+    "clear_exit_parks", "recruit_projects", "grow_firms", "upgrade_firms", "exit_firms", "enter_service_firms",
+})
+"""The rules that draw random numbers. Only these start their own stream (:data:`RULE_STREAMS`); the others draw
+nothing, so starting a stream for them would change no number and cost a generator state each
+(tests/test_reproducibility.py checks that every other rule leaves the generator's state as it found it)."""
+
+RULE_STREAMS: dict[str, int] = {name: RULE_INDEX[name] for name in RANDOM_RULES}
+"""The stream of each rule that draws: its place in the year (:data:`RULE_INDEX`), so a rule's stream does not depend
+on which other rules draw."""

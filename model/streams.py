@@ -3,9 +3,12 @@
 Every rule draws from the model's one generator, ``model.rng``. If its state simply carried on from rule to rule,
 one extra or missing draw anywhere — a firm classed D in one arm and C in the other changes how many firms ask for
 space, how many projects arrive, which firms exit — would shift every later draw of the run, and two runs meant to
-differ by one lever would differ by a fresh set of shocks. Each rule of each year therefore starts the generator at
-its own state, derived from the run's seed, the year and the rule's place in the schedule
-(:func:`start_rule_stream`): what one rule draws never moves what the next one draws.
+differ by one lever would differ by a fresh set of shocks. Each rule of each year that draws therefore starts the
+generator at its own state, derived from the run's seed, the year and the rule's place in the schedule
+(:func:`start_rule_stream`): what one rule draws never moves what the next one draws. Rules that draw nothing are
+not given a stream (setting a generator's state costs as much as a small draw; ``RANDOM_RULES`` in
+:mod:`parkabm.model.schedule` lists the rules that draw, and a test checks that the others leave the generator
+alone).
 """
 
 from __future__ import annotations
@@ -38,18 +41,11 @@ def rule_stream_state(entropy: int, year: int, rule: int, n_rules: int) -> dict:
         rule: Index of the rule among the year's rules.
         n_rules: Number of rules in a year.
     """
-    state = _year_states(entropy, year, n_rules)[rule]
-    return {**state, "state": dict(state["state"])}  # a copy: the cached one is shared by the year's rules
-
-
-@lru_cache(maxsize=64)
-def _year_states(entropy: int, year: int, n_rules: int) -> tuple[dict, ...]:
-    """PCG64 states of every rule of one year (cached: the year's rules start their streams one after another)."""
     w = _year_words(entropy, year, n_rules)
-    return tuple({"bit_generator": "PCG64",
-                  "state": {"state": (w[k] << 64) | w[k + 1], "inc": (w[k + 2] << 64) | w[k + 3] | 1},
-                  "has_uint32": 0, "uinteger": 0}
-                 for k in range(0, STREAM_WORDS * n_rules, STREAM_WORDS))
+    k = STREAM_WORDS * rule
+    return {"bit_generator": "PCG64",
+            "state": {"state": (w[k] << 64) | w[k + 1], "inc": (w[k + 2] << 64) | w[k + 3] | 1},
+            "has_uint32": 0, "uinteger": 0}
 
 
 @lru_cache(maxsize=64)
@@ -67,5 +63,5 @@ def start_rule_stream(model: _Streamed, rule: int, n_rules: int) -> None:
     """
     bit_generator = model.rng.bit_generator
     if isinstance(bit_generator, np.random.PCG64) and getattr(model, "stream_entropy", None) is not None:
-        state: Any = _year_states(model.stream_entropy, model.year, n_rules)[rule]
+        state: Any = rule_stream_state(model.stream_entropy, model.year, rule, n_rules)
         bit_generator.state = state  # the setter reads the dict and keeps no reference to it

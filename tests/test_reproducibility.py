@@ -145,3 +145,37 @@ def test_golden_comparison_flags_a_change_beyond_the_tolerance():
     assert golden_differences(old, tiny) == []
     assert [d[:3] for d in golden_differences(old, real)] == [("0", "2025", "total_output_yi")]
     assert [d[:3] for d in golden_differences(old, missing)] == [("0", "2025", "exits")]
+
+
+@pytest.mark.parametrize("name", ["baseline", "jiaxing_platforms"])
+def test_only_the_rules_that_start_a_stream_draw_random_numbers(name):
+    """Every rule outside RANDOM_RULES leaves the generator's state as it found it.
+
+    Such a rule runs on whatever stream the previous rule left: if it drew, its draws would move with what that rule
+    drew, and paired runs would lose common random numbers. Every listed rule must be a rule of the year.
+    """
+    from parkabm.model import schedule
+
+    assert schedule.RANDOM_RULES <= set(schedule.RULE_INDEX)
+    drew: set[str] = set()
+
+    def watched(rule):
+        def run(model):
+            before = model.rng.bit_generator.state
+            rule(model)
+            if model.rng.bit_generator.state != before:
+                drew.add(rule.__name__)
+        run.__name__ = rule.__name__
+        return run
+
+    original = {phase.name: phase.rules for phase in schedule.PHASES}
+    try:
+        for phase in schedule.PHASES:
+            object.__setattr__(phase, "rules", tuple(watched(rule) for rule in phase.rules))
+        for replicate in range(3):
+            ParkModel(scenario_with(name=name), rng=replicate_seed(3, replicate), mesa_datacollector=False).run_model()
+    finally:
+        for phase in schedule.PHASES:
+            object.__setattr__(phase, "rules", original[phase.name])
+    assert drew - schedule.RANDOM_RULES == set()
+    assert {"grow_firms", "exit_firms", "upgrade_firms", "recruit_projects"} <= drew

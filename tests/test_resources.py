@@ -114,7 +114,7 @@ def test_the_quota_serves_class_a_first_and_gives_d_nothing():
         model, np.arange(f.n)))
     real = f.output_yi[idx].copy()
     desired = real * 1.3
-    capped = resources.cap_energy_growth(model, idx, real, desired)
+    capped = resources.cap_energy_growth(model, idx, real, desired.copy())  # caps its argument in place
     got = (capped - real) / (desired - real)
     cls = f.mujun_class[idx]
     assert (cls == 3).any() and (got[cls == 3] == 0).all()

@@ -44,14 +44,17 @@ def indicator_values(model: ParkModel, covered: np.ndarray, space: np.ndarray | 
     if space is None:
         space = f.land_mu[covered] + f.floor_mu[covered]
     va_rate = f.value_added_rate[covered]
-    return np.stack([
-        out * f.tax_ratio[covered] / space,
-        out * va_rate / space,
-        va_rate / f.electricity[covered],
-        va_rate / f.emission[covered],
-        va_rate * f.labour_productivity[covered],
-        f.rd_intensity[covered],
-    ])
+    # Written row by row into one array (the same operations as stacking the six expressions, without the copy).
+    values = np.empty((len(INDICATORS), len(out)))
+    np.multiply(out, f.tax_ratio[covered], out=values[0])
+    values[0] /= space
+    np.multiply(out, va_rate, out=values[1])
+    values[1] /= space
+    np.divide(va_rate, f.electricity[covered], out=values[2])
+    np.divide(va_rate, f.emission[covered], out=values[3])
+    np.multiply(va_rate, f.labour_productivity[covered], out=values[4])
+    values[5] = f.rd_intensity[covered]
+    return values
 
 
 def benchmarks(model: ParkModel) -> np.ndarray:
@@ -114,16 +117,25 @@ def evaluate_mujun(model: ParkModel) -> None:
         model.resource_share = f.new_column()  # no price differences (set_resource_costs sets it otherwise)
         return
     if model.mujun_benchmark is not None and model.mujun_cutoffs is not None and len(idx):
-        score = weights @ np.minimum(indicator_values(model, idx, space) / benchmarks(model), cap)
+        values = indicator_values(model, idx, space)
+        values /= benchmarks(model)
+        score = weights @ np.minimum(values, cap, out=values)
         qa, qb, qc = model.mujun_cutoffs
-        cls[idx] = np.where(score >= qa, 0, np.where(score >= qb, 1, np.where(score >= qc, 2, 3)))
+        # A (0) at or above the A cut-off, else B (1), C (2) or D (3): the cut-offs are base-year quantiles of
+        # decreasing order (qa ≥ qb ≥ qc), so the class is 3 less the number of cut-offs the score reaches.
+        level = (score >= qa).view(np.int8) + (score >= qb).view(np.int8)
+        level += (score >= qc).view(np.int8)
+        cls[idx] = 3 - level
         model.score[idx] = score
     f.mujun_class[:] = cls
-    f.years_in_d[:] = np.where(cls == 3, f.years_in_d + 1, 0)
+    in_d = cls == 3
+    years_in_d = f.years_in_d
+    years_in_d += 1  # consecutive D years: one more for D firms, back to 0 for the others
+    years_in_d *= in_d
     s = lev.surcharge_yuan_per_kwh
     code = cls.astype(np.intp)  # the class codes as indices, converted once for both lookups
     surcharge = class_values(s.a, s.b, s.c, s.d)[code]
-    persistent = (cls == 3) & (f.years_in_d > PERSISTENT_D_YEARS)
+    persistent = in_d & (years_in_d > PERSISTENT_D_YEARS)
     surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
     share = model.surcharge_share
     np.multiply(scale, surcharge, out=share)

@@ -180,7 +180,7 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
         desired: Their desired real output this year (亿元).
 
     Returns:
-        The desired output after the quota.
+        The desired output after the quota (``desired``, capped in place).
     """
     m = model.mechanisms.energy_quota
     model.energy_quota_bound = 0
@@ -197,23 +197,31 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
     park = f.park[rows].astype(np.int64)
     real_h, desired_h = real[heavy], desired[heavy]
     quota = park_energy_quota(model, real_h * 1e4 * e, park)
-    need = np.maximum(desired_h - real_h, 0.0) * 1e4 * e
+    need = np.maximum(desired_h - real_h, 0.0)
+    need *= 1e4
+    need *= e
     cls = f.mujun_class[rows].astype(np.int64)
     cls[cls == NOT_EVALUATED] = 2
-    grant = np.zeros(len(rows))
+    # The requests of every (class, park) cell in one pass: a cell's sum runs over its firms in row order, as a
+    # pass per class would. Classes are then served in QUOTA_ORDER from what each park has left; D gets nothing.
+    n_parks = model.n_parks
+    cell = cls * n_parks
+    cell += park
+    asked = np.bincount(cell, weights=need, minlength=(NOT_EVALUATED + 1) * n_parks).reshape(-1, n_parks)
+    ratio = np.zeros_like(asked)
     left = quota.copy()
     for code in QUOTA_ORDER:
-        mine = cls == code
-        asked = np.bincount(park[mine], weights=need[mine], minlength=model.n_parks)
-        served = np.minimum(asked, left)
-        ratio = np.divide(served, asked, out=np.zeros(model.n_parks), where=asked > 0)
-        grant[mine] = need[mine] * ratio[park[mine]]
+        served = np.minimum(asked[code], left)
+        np.divide(served, asked[code], out=ratio[code], where=asked[code] > 0)
         left -= served
-    cut = m * (need - grant) / (1e4 * e)
-    bound = need - grant > BIND_TOLERANCE * np.maximum(need, 1e-12)
-    out = desired.copy()
-    out[heavy] = np.maximum(desired_h - cut, np.minimum(real_h, desired_h))
-    model.energy_quota_bound = int(bound.sum())
-    model.energy_quota_requested = np.bincount(park, weights=need, minlength=model.n_parks)
-    model.energy_quota_granted = np.bincount(park, weights=grant, minlength=model.n_parks)
-    return out
+    grant = ratio.ravel()[cell]
+    grant *= need
+    shortfall = need - grant
+    cut = shortfall * m
+    cut /= 1e4 * e
+    bound = shortfall > BIND_TOLERANCE * np.maximum(need, 1e-12)
+    desired[heavy] = np.maximum(desired_h - cut, np.minimum(real_h, desired_h))
+    model.energy_quota_bound = int(np.count_nonzero(bound))
+    model.energy_quota_requested = np.bincount(park, weights=need, minlength=n_parks)
+    model.energy_quota_granted = np.bincount(park, weights=grant, minlength=n_parks)
+    return desired
