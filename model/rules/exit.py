@@ -40,8 +40,8 @@ def exit_firms(model: ParkModel) -> None:
     if model.mechanisms.exit <= 0:
         return
     idx = np.flatnonzero(f.alive & (f.entry_year < model.year))
-    h0 = par["exit_base_hazard"] * exit_size_age_factor(model, idx)
-    # The hazard is built in place in one array (the same operations in the same order as the formula).
+    # The hazard is built in place in one array (the same operations in the same order as the formula): first the
+    # bracket, then the size and age factor (below, for the firms that can exit).
     hazard = np.negative(f.last_growth[idx])
     np.maximum(hazard, 0.0, out=hazard)
     hazard *= par["exit_loss_sensitivity"]
@@ -55,10 +55,20 @@ def exit_firms(model: ParkModel) -> None:
         pressure *= par["exit_d_multiplier"] - 1.0
         pressure *= acceptance
         hazard += pressure
+    # One draw per firm row: paired runs keep each firm's draw.
+    draw = model.rng.random(f.n)[idx]
+    # Only a firm whose draw is below its bracket times the largest size and age factor can exit; the factor (a
+    # power and an exponential per firm) is computed for those firms only.
+    scale = par["exit_base_hazard"] * model.mechanisms.exit
+    largest = exit_size_age_bound(par)
+    if np.isfinite(largest):
+        candidate = np.flatnonzero(draw < hazard * (scale * largest * (1.0 + FACTOR_BOUND_SLACK)))  # positions in idx
+    else:
+        candidate = np.arange(len(idx))
+    h0 = par["exit_base_hazard"] * exit_size_age_factor(model, idx[candidate])
     h0 *= model.mechanisms.exit
-    hazard *= h0
-    # One draw per firm row: paired runs keep each firm's draw. The few leaving firms are picked out first.
-    leaving = np.flatnonzero(model.rng.random(f.n)[idx] < hazard)  # positions in idx
+    h0 *= hazard[candidate]
+    leaving = candidate[draw[candidate] < h0]  # positions in idx: the few leaving firms
     enforced = overdue[leaving] & (enforcement > 0)
     remove_firms(model, idx[leaving[~enforced]], enforced=False, land_to="idle")
     # 腾笼换鸟: the land of enforced exits is cleared for redevelopment in their park (idle if redevelopment is off).
@@ -90,6 +100,23 @@ def compensation_acceptance(share: float, elasticity: float) -> float:
         elasticity: ``phaseout_acceptance_elasticity``.
     """
     return float((1.0 - min(share, PHASEOUT_SHARE_CAP)) ** (-elasticity))
+
+
+FACTOR_BOUND_SLACK = 1e-6
+"""Relative margin added to :func:`exit_size_age_bound` before firms are screened by it, so that a last-bit
+difference between the bound and a firm's computed factor can never leave out a firm that exits."""
+
+
+def exit_size_age_bound(par: dict[str, float]) -> float:
+    """Return the largest value :func:`exit_size_age_factor` can take (infinite when size raises the hazard).
+
+    The factor falls with size (β ≥ 0), so it is largest at the smallest size counted, the 规上 threshold, and the age
+    part is at most ``max(1, exit_young_multiplier)``. With β < 0 there is no bound below infinity.
+    """
+    beta = par["exit_size_elasticity"]
+    if beta < 0:
+        return float("inf")
+    return float((GUISHANG_THRESHOLD_YI / EXIT_SIZE_REFERENCE_YI) ** (-beta) * max(1.0, par["exit_young_multiplier"]))
 
 
 def exit_size_age_factor(model: ParkModel, idx: np.ndarray) -> np.ndarray:

@@ -49,7 +49,17 @@ def upgrade_firms(model: ParkModel) -> None:
     lev = model.levers.funds
     if model.mechanisms.upgrading <= 0:
         return
-    idx = np.flatnonzero(f.alive & f.industrial & (f.ramp_left == 0) & (f.entry_year < model.year))
+    producing = np.flatnonzero(f.alive & f.industrial & (f.ramp_left == 0) & (f.entry_year < model.year))
+    draw = model.rng.random(f.n)[producing]  # one draw per firm row: paired runs keep each firm's draw
+    typical = investment_acceptance(par, np.ones(1), np.zeros(1))[0]
+    # Rectification by class code (A, B, not evaluated: 1, which leaves a probability unchanged to the bit).
+    rectification = np.array([1.0, 1.0, par["rectification_upgrade_factor_c"], par["rectification_upgrade_factor_d"],
+                              1.0])
+    pressure_factor = par["capacity_pressure_upgrade_factor"]
+    # A firm whose draw reaches the largest probability any firm can have cannot upgrade: only the others'
+    # probabilities are computed.
+    candidate = np.flatnonzero(draw < upgrade_probability_bound(model, typical, rectification))  # positions
+    idx = producing[candidate]
     output = f.output_yi[idx]
     sector = f.sector[idx].astype(np.intp)
     investment = par["upgrade_investment_ratio"] * output
@@ -61,13 +71,9 @@ def upgrade_firms(model: ParkModel) -> None:
     rate = full_rate * model.subsidy_ration
     relative_margin = f.value_added_rate[idx] / model.sector_table["value_added_rate"][sector]
     accept = investment_acceptance(par, relative_margin, rate * eligible)
-    typical = investment_acceptance(par, np.ones(1), np.zeros(1))[0]
     prob = accept  # this call's own array: the factors below apply in place
     prob *= model.mechanisms.upgrading * par["upgrade_propensity"]
     prob /= typical
-    # Rectification by class code (A, B, not evaluated: 1, which leaves a probability unchanged to the bit).
-    rectification = np.array([1.0, 1.0, par["rectification_upgrade_factor_c"], par["rectification_upgrade_factor_d"],
-                              1.0])
     prob *= rectification[cls]
     capacity = f.land_mu[idx]
     capacity += f.floor_mu[idx]
@@ -75,9 +81,9 @@ def upgrade_firms(model: ParkModel) -> None:
     capacity *= model.price
     capacity *= par["capacity_pressure_utilisation"]
     pressure = output > capacity  # the firms of idx are industrial
-    np.multiply(prob, par["capacity_pressure_upgrade_factor"], out=prob, where=pressure)
+    np.multiply(prob, pressure_factor, out=prob, where=pressure)
     np.minimum(prob, UPGRADE_MAX_PROBABILITY, out=prob)
-    do = model.rng.random(f.n)[idx] < prob  # one draw per firm row: paired runs keep each firm's draw
+    do = draw[candidate] < prob
     up = idx[do]
     gain = par["upgrade_productivity_gain"]
     f.productivity[up] *= 1.0 + gain
@@ -92,6 +98,27 @@ def upgrade_firms(model: ParkModel) -> None:
     model.counts["subsidised_upgrades"] += int((do & eligible).sum())
     model.subsidy_demand += rate * investment[do & eligible].sum()
     model.subsidy_demand_full += full_rate * investment[do & eligible].sum()
+
+
+def upgrade_probability_bound(model: ParkModel, typical: float, rectification: np.ndarray) -> float:
+    """Return a probability that no firm's upgrade probability this year exceeds.
+
+    It is the probability of a firm that accepts surely (``A_i = 1``) with the largest rectification and pressure
+    factors, computed with the same operations as a firm's probability in :func:`upgrade_firms`; the acceptance is
+    at most 1 and rounding is monotone, so every firm's probability is at most this value, to the bit.
+
+    Args:
+        model: The city model.
+        typical: The acceptance of the typical firm without subsidy.
+        rectification: The rectification factor of each class code.
+    """
+    par = model.params
+    bound = np.array([model.mechanisms.upgrading * par["upgrade_propensity"]])
+    bound /= typical
+    bound *= rectification.max()
+    bound *= max(par["capacity_pressure_upgrade_factor"], 1.0)
+    np.minimum(bound, UPGRADE_MAX_PROBABILITY, out=bound)
+    return float(bound[0])
 
 
 def expected_upgrade_return(par: dict[str, float], relative_margin: np.ndarray) -> np.ndarray:
