@@ -116,6 +116,7 @@ def evaluate_mujun(model: ParkModel) -> None:
         f.years_in_d[:] = 0
         model.resource_share = f.new_column()  # no price differences (set_resource_costs sets it otherwise)
         return
+    evaluated = idx[:0]  # the rows given a class this year (none before the benchmarks are fixed)
     if model.mujun_benchmark is not None and model.mujun_cutoffs is not None and len(idx):
         values = indicator_values(model, idx, space)
         values /= benchmarks(model)
@@ -127,18 +128,20 @@ def evaluate_mujun(model: ParkModel) -> None:
         level += (score >= qc).view(np.int8)
         cls[idx] = 3 - level
         model.score[idx] = score
+        evaluated = idx
     f.mujun_class[:] = cls
-    in_d = cls == 3
     years_in_d = f.years_in_d
     years_in_d += 1  # consecutive D years: one more for D firms, back to 0 for the others
-    years_in_d *= in_d
+    years_in_d *= cls == 3
+    # Firms not evaluated pay no surcharge and no price difference (their class's values are 0): both shares stay
+    # 0 there and are computed for the evaluated firms only.
     s = lev.surcharge_yuan_per_kwh
-    code = cls.astype(np.intp)  # the class codes as indices, converted once for both lookups
+    code = cls[evaluated].astype(np.intp)  # the class codes as indices, converted once for both lookups
     surcharge = class_values(s.a, s.b, s.c, s.d)[code]
-    persistent = in_d & (years_in_d > PERSISTENT_D_YEARS)
+    persistent = (code == 3) & (years_in_d[evaluated] > PERSISTENT_D_YEARS)
     surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
-    share = model.surcharge_share
-    np.multiply(scale, surcharge, out=share)
-    share *= f.electricity
-    share /= 1e4  # scale · surcharge · electricity / 10⁴, in place
-    set_resource_costs(model, code)
+    surcharge *= scale
+    surcharge *= f.electricity[evaluated]
+    surcharge /= 1e4  # scale · surcharge · electricity / 10⁴, in place
+    model.surcharge_share[evaluated] = surcharge
+    set_resource_costs(model, evaluated, code)

@@ -44,7 +44,7 @@ def class_values(a: float, b: float, c: float, d: float) -> np.ndarray:
     return np.array([a, b, c, d, 0.0])
 
 
-def set_resource_costs(model: ParkModel, cls: np.ndarray) -> None:
+def set_resource_costs(model: ParkModel, rows: np.ndarray, cls: np.ndarray) -> None:
     """Set each firm's land, water and gas price differences as a cost share of its output (``resource_share``).
 
     For a firm of class ``k`` with land ``L`` (亩, its own land; standard-factory floor pays rent, not the tax),
@@ -56,7 +56,12 @@ def set_resource_costs(model: ParkModel, cls: np.ndarray) -> None:
     ``land_use_tax_yuan_per_m2``; negative = a reduction), ``w_k`` and ``g_k`` the class's water and gas price
     differences (元/m³), and ``ω``, ``γ`` the water and gas used per kWh of electricity (``water_m3_per_kwh``,
     ``gas_m3_per_kwh``: the firm's resource use scales with its energy intensity). ``m_eval`` is the ``evaluation``
-    mechanism. Firms not evaluated pay no difference.
+    mechanism. Firms not evaluated pay no difference: their share is 0.
+
+    Args:
+        model: The city model.
+        rows: The evaluated firms.
+        cls: Their class codes (0–3 for A–D).
     """
     f = model.firms
     lev = model.levers.evaluation
@@ -71,19 +76,20 @@ def set_resource_costs(model: ParkModel, cls: np.ndarray) -> None:
                      + class_values(g.a, g.b, g.c, g.d) * par["gas_m3_per_kwh"])
     code = np.asarray(cls, dtype=np.intp)  # no copy when the caller passes indices already
     land_yuan = land_per_mu[code]
-    land_yuan *= f.land_mu
+    land_yuan *= f.land_mu[rows]
     per_kwh = per_kwh_class[code]
-    output_yuan = f.output_yi * YUAN_PER_YI
+    output_yuan = f.output_yi[rows] * YUAN_PER_YI
     # land / output where output > 0, else 0: divided over every row (an unmasked, vectorised loop), then the few
-    # rows without output (exited firms) set to 0, as a masked division would leave them.
+    # rows without output set to 0, as a masked division would leave them.
     with np.errstate(divide="ignore", invalid="ignore"):
         land_share = np.divide(land_yuan, output_yuan, out=land_yuan)
     land_share[np.flatnonzero(~(output_yuan > 0))] = 0.0
-    per_kwh *= f.electricity
+    per_kwh *= f.electricity[rows]
     per_kwh /= 1e4
     land_share += per_kwh
     model.resource_share = f.new_column()
-    np.multiply(scale, land_share, out=model.resource_share)  # scale · (land share + per_kwh · e / 10⁴)
+    np.multiply(scale, land_share, out=land_share)  # scale · (land share + per_kwh · e / 10⁴)
+    model.resource_share[rows] = land_share
 
 
 def price_cost_share(model: ParkModel, idx: np.ndarray) -> np.ndarray:
