@@ -464,3 +464,48 @@ def test_the_loser_of_a_race_to_create_a_store_joins_the_winners_folder(finished
     ResultsStore._create(out, experiment)  # as if it had found the folder empty just before the other batch
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".tmp-")]
     assert len(load_results(out)) == 12 * 3
+
+
+MARKER_REWRITE_KILLER = """
+import os, signal, sys
+from pathlib import Path
+from parkabm.experiments.execution import files
+folder = Path(sys.argv[1])
+def killed(src, dst):
+    os.kill(os.getpid(), signal.SIGKILL)
+os.replace = killed  # the kill falls between writing the new marker and renaming it into place
+files.record_written(folder, [folder / "value.txt"])
+"""
+
+
+def test_a_kill_while_the_marker_is_rewritten_leaves_a_folder_parkabm_still_replaces(tmp_path):
+    out = tmp_path / "out"
+    with files.staged_folder(out, kind="projection") as staging:
+        (staging / "value.txt").write_text("old")
+    killed = subprocess.run([sys.executable, "-c", MARKER_REWRITE_KILLER, str(out)], capture_output=True, text=True,
+                            check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    left = [p.name for p in out.iterdir() if p.name.startswith(files.TMP)]
+    assert len(left) == 1 and left[0].startswith(f"{files.TMP}{MARKER}-"), left
+    files.check_output_folder(out, kind="projection")  # the killed write's file is parkabm's, not foreign
+    with files.staged_folder(out, kind="projection") as staging:
+        (staging / "value.txt").write_text("new")
+    assert (out / "value.txt").read_text() == "new"
+    owned_and_complete(out)
+    assert not list(out.glob(f"{files.TMP}*")) and no_leftovers(tmp_path)
+
+
+def test_a_temporary_file_of_a_running_write_or_of_a_user_is_not_taken_for_a_killed_write(tmp_path):
+    out = tmp_path / "out"
+    with files.staged_folder(out, kind="projection") as staging:
+        (staging / "value.txt").write_text("old")
+    running = out / f"{files.TMP}value.txt-{os.getpid()}-0123abcd"  # this process is alive: it may still write
+    running.write_text("part")
+    with pytest.raises(UserInputError, match="holds files parkabm did not write"):
+        files.check_output_folder(out, kind="projection")
+    running.unlink()
+    mine = out / f"{files.TMP}notes.txt"  # a user's file with the same prefix but not the name parkabm gives
+    mine.write_text("keep")
+    with pytest.raises(UserInputError, match="holds files parkabm did not write"):
+        files.check_output_folder(out, kind="projection")
+    assert mine.read_text() == "keep"

@@ -17,7 +17,10 @@ run puts back the complete new folder (or, failing that, the old one) before it 
 **Leftovers.** Staging and retired folders are named ``.parkabm-staging-<name>-…`` and ``.parkabm-retired-<name>-…``
 beside the target, and hold a marker with the process id and host that made them. The next write to the same
 target removes those whose process is gone — only folders whose marker proves parkabm made them, and only the
-files that marker lists (a staging folder's files are all parkabm's: it was made empty by parkabm).
+files that marker lists (a staging folder's files are all parkabm's: it was made empty by parkabm). A write killed
+inside a result folder (its marker rewritten, a chart redrawn into it, a part of a resumable store) leaves a
+temporary file named by :func:`atomic_write`; once the process that made it is gone, that file counts as the
+folder's own (:func:`killed_writes`) and goes with the folder.
 
 Folders are created with the permissions the umask allows (``tempfile.mkdtemp`` alone would make them 0700).
 """
@@ -31,13 +34,14 @@ import errno
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 import numpy as np
@@ -51,6 +55,9 @@ STAGING = ".parkabm-staging-"
 RETIRED = ".parkabm-retired-"
 TMP = ".tmp-"
 """Prefix of a file being written (see :func:`atomic_write`)."""
+
+_KILLED_WRITE = re.compile(re.escape(TMP) + r".+-(?P<pid>[0-9]+)-[0-9a-f]{8}")
+"""The name :func:`atomic_write` gives a file while writing it: ``.tmp-<name>-<pid>-<8 hex digits>``."""
 
 _HASH_BLOCK = 1 << 20
 
@@ -221,7 +228,28 @@ def foreign_files(folder: Path, kind: str) -> list[str] | None:
     if marker is None or marker.get("kind") != kind:
         return None
     listed = _safe_listed(folder, marker["files"]) | {MARKER}
-    return [f for f in _contents(folder) if f not in listed]
+    unlisted = [f for f in _contents(folder) if f not in listed]
+    killed = killed_writes(unlisted, marker.get("host"))
+    return [f for f in unlisted if f not in killed]
+
+
+def killed_writes(names: list[str], host: Any = None) -> set[str]:
+    """Return the files among ``names`` that a killed :func:`atomic_write` of parkabm left.
+
+    Such a file carries the temporary name :func:`atomic_write` gives (``.tmp-<name>-<pid>-<8 hex digits>``) and
+    the process that wrote it is no longer running (on ``host``, the folder's, None for this machine: a process
+    on another host may still be writing). A kill between creating the file and renaming it into place leaves one.
+
+    Args:
+        names: Paths of files, relative to their folder.
+        host: The host that wrote the folder (from its marker), None for this machine.
+    """
+    killed = set()
+    for name in names:
+        match = _KILLED_WRITE.fullmatch(PurePosixPath(name).name)
+        if match is not None and not process_alive(int(match["pid"]), host):
+            killed.add(name)
+    return killed
 
 
 def check_writable(out: str | Path) -> None:
@@ -323,9 +351,12 @@ def process_alive(pid: Any, host: Any = None) -> bool:
 
 
 def _remove_owned(folder: Path) -> bool:
-    """Remove the files a marker lists, the marker and the folders left empty; return whether ``folder`` is gone.
+    """Remove the files a marker lists, the files killed writes left, the marker and the folders left empty.
 
     A staging folder (``staging: true``) was made empty by parkabm, so everything in it is removed.
+
+    Returns:
+        Whether ``folder`` is gone.
     """
     marker = _read_marker(folder)
     if marker is None:
@@ -333,7 +364,9 @@ def _remove_owned(folder: Path) -> bool:
     if marker.get("staging") and folder.name.startswith(STAGING):
         shutil.rmtree(folder, ignore_errors=True)
         return not folder.exists()
-    for name in sorted(_safe_listed(folder, marker["files"])):
+    listed = _safe_listed(folder, marker["files"])
+    killed = killed_writes([f for f in _contents(folder) if f not in listed and f != MARKER], marker.get("host"))
+    for name in sorted(listed | killed):
         path = folder / name
         if path.is_symlink() or path.is_file():
             path.unlink(missing_ok=True)
