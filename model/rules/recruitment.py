@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.model.rules.funds import co_invest_industry_fund
-from parkabm.model.rules.space import SpaceStocks, allocate_space
+from parkabm.model.rules.space import SpaceStocks, serve_in_order, serving_order
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -107,24 +107,28 @@ def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading:
     sited = np.zeros(n, dtype=bool)
     reserve = np.minimum(state.reserved_mu, state.vacant_mu)
     state.reserved_mu[:] = 0.0
+    # Both rounds serve in one order: the projects are sorted once, and a round's projects keep that order.
+    order = serving_order(park, order_key)
     if reserve.sum() > 0 and leading.any():
         pool = SpaceStocks(vacant_mu=reserve.copy(), factory_space_mu=np.zeros_like(reserve))
-        first = np.flatnonzero(leading)
-        _, got = allocate_space(need[first], park[first], order_key[first], pool, floor_first=False)
+        first = order[leading[order]]
+        got, _ = serve_in_order(need[first], park[first], pool, floor_first=False)
         ok = got >= need[first] * (1 - 1e-9)
-        taken = np.bincount(park[first[ok]], weights=got[ok], minlength=len(reserve))
         land[first[ok]] = got[ok]
         sited[first[ok]] = True
+        taken = np.bincount(park[sited], weights=land[sited], minlength=len(reserve))  # summed in project order
         state.vacant_mu -= taken
-        reserve = reserve - taken
-    rest = np.flatnonzero(~sited)
-    fl, ld = allocate_space(need[rest], park[rest], order_key[rest], state)
+    rest = order[~sited[order]]
+    fl, ld = serve_in_order(need[rest], park[rest], state)
     ok = fl + ld >= need[rest] * (1 - 1e-9)
-    # A project that did not fit returns the partial space it was given.
-    np.add.at(state.factory_space_mu, park[rest[~ok]], fl[~ok])
-    np.add.at(state.vacant_mu, park[rest[~ok]], ld[~ok])
-    floor[rest[ok]], land[rest[ok]] = fl[ok], ld[ok]
+    floor[rest], land[rest] = fl, ld
     sited[rest[ok]] = True
+    # A project that did not fit returns the partial space it was given (to the stocks in project order).
+    failed = np.sort(rest[~ok])
+    np.add.at(state.factory_space_mu, park[failed], floor[failed])
+    np.add.at(state.vacant_mu, park[failed], land[failed])
+    floor[failed] = 0.0
+    land[failed] = 0.0
     return floor, land, sited
 
 
