@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.population import MILESTONES_YI
+from parkabm.model.rules.chain_leaders import cell_index
 from parkabm.model.rules.upgrading import MAX_RD_INTENSITY
 
 if TYPE_CHECKING:
@@ -26,8 +27,13 @@ def pay_milestone_rewards(model: ParkModel) -> None:
     """Output-milestone rewards (制造业高质量发展若干意见 三): pay the difference when a firm first reaches a level."""
     reward_scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
     f = model.firms
-    rows = np.flatnonzero(f.alive & f.industrial)
-    level = np.searchsorted(MILESTONES_YI, f.output_yi[rows] * model.scale, side="right").astype(np.int8)
+    scaled = f.output_yi * model.scale
+    # A firm below the first milestone is at level 0 and cannot move up: only the others are looked at (not
+    # ``>=``, so that a NaN would count as reached, as in the search below).
+    candidate = f.alive & f.industrial
+    candidate &= ~(scaled < MILESTONES_YI[0])
+    rows = np.flatnonzero(candidate)
+    level = np.searchsorted(MILESTONES_YI, scaled[rows], side="right").astype(np.int8)
     reached = level > f.reward_level[rows]
     if reached.any():
         up = rows[reached]
@@ -48,16 +54,17 @@ def support_innovation(model: ParkModel) -> None:
         return
     f = model.firms
     rows = np.flatnonzero(f.alive & f.industrial & (f.output_yi >= f.guishang_threshold_yi))  # 规上 industrial
-    park = f.park[rows].astype(np.intp)
-    leading = model.lead_mask.ravel()[park * model.n_sectors + f.sector[rows]]
+    park = f.park[rows]
+    leading = model.lead_mask.ravel().take(cell_index(model, park, f.sector[rows]))
     idx = rows[leading]
     if len(idx) == 0:
         return
-    park_output = np.bincount(park[leading], weights=f.output_yi[idx], minlength=model.n_parks)
+    park = park[leading]
+    park_output = np.bincount(park, weights=f.output_yi[idx], minlength=model.n_parks)
     pot = budget * model.park_state.quota_share
     per_output = np.divide(pot, park_output, out=np.zeros_like(pot), where=park_output > 0)
     leverage = model.params["innovation_rd_leverage"]
-    f.rd_intensity[idx] = np.minimum(f.rd_intensity[idx] + leverage * per_output[f.park[idx]], MAX_RD_INTENSITY)
+    f.rd_intensity[idx] = np.minimum(f.rd_intensity[idx] + leverage * per_output[park], MAX_RD_INTENSITY)
     model.ledger["innovation_support"] += float(pot[park_output > 0].sum())
 
 
