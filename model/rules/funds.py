@@ -122,12 +122,29 @@ def co_invest_industry_fund(
     budget = (model.levers.funds.industry_fund_yi * min(model.mechanisms.funds, 1.0)
               / model.params["industry_fund_deployment_years"])
     share = model.params["industry_fund_stake_share"]
-    joined = sited & model.lead_mask[park, sector]
-    wanted = np.where(joined, investment * share / (1.0 - share), 0.0)
-    order = np.argsort(-wanted, kind="stable")
-    before = np.cumsum(wanted[order]) - wanted[order]
-    stake = np.zeros_like(wanted)
-    stake[order] = np.clip(budget - before, 0.0, wanted[order])
+    joined = np.flatnonzero(sited & model.lead_mask[park, sector])
+    # Only the projects the fund may join are ranked (the others' stake is 0): largest first, ties in project order.
+    wanted = investment[joined] * share / (1.0 - share)
+    order = descending_order(wanted)
+    wanted = wanted[order]
+    before = wanted.cumsum()
+    before -= wanted
+    stake = np.zeros_like(investment)
+    stake[joined[order]] = (budget - before).clip(0.0, wanted)
     model.ledger["industry_fund"] += float(stake.sum())
     growth = 1.0 + stake / investment
     return investment * growth, target * growth, productivity * growth
+
+
+def descending_order(values: np.ndarray) -> np.ndarray:
+    """Return the indices of ``values`` from largest to smallest, ties in the order given.
+
+    The permutation of ``np.argsort(-values, kind="stable")``; found by the faster unstable sort, and again by the
+    stable one only when the sorted values are not strictly decreasing (ties, or NaN).
+    """
+    key = -values
+    order = key.argsort()
+    ranked = key[order]
+    if not (ranked[1:] > ranked[:-1]).all():
+        order = key.argsort(kind="stable")
+    return order
