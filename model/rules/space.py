@@ -5,6 +5,7 @@ Parks hand out standard-factory floor first, then vacant land; under 差别化�
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -199,22 +200,43 @@ def relocate_firms(model: ParkModel, idx: np.ndarray, need_mu: np.ndarray) -> np
     f = model.firms
     state = model.park_state
     need = dict(zip(idx.tolist(), need_mu.tolist(), strict=True))
+    # The moves go one by one on the parks' stocks as Python floats (the same arithmetic as on the arrays, without
+    # the cost of array calls on 16 values); the stocks are written back at the end.
+    closed = state.closed.tolist()
+    vacant = state.vacant_mu.tolist()
+    factory = state.factory_space_mu.tolist()
+    available = [0.0 if c else v + s for c, v, s in zip(closed, vacant, factory, strict=True)]
     for i in movers.tolist():
-        available = np.where(state.closed, 0.0, state.available_space_mu)
-        available[f.park[i]] = 0.0
-        target = int(np.argmax(available))
-        total = f.land_mu[i] + f.floor_mu[i] + need[i]
-        if available[target] < total:
+        home = int(f.park[i])
+        own = available[home]
+        available[home] = 0.0
+        target = _first_max(available)
+        room = available[target]
+        available[home] = own
+        land_held, floor_held = float(f.land_mu[i]), float(f.floor_mu[i])
+        total = land_held + floor_held + need[i]
+        if room < total:
             continue
-        old = f.park[i]
-        state.vacant_mu[old] += f.land_mu[i]
-        state.factory_space_mu[old] += f.floor_mu[i]
-        floor = min(total, state.factory_space_mu[target])  # one request: floor first, then land (allocate_space)
+        vacant[home] += land_held
+        factory[home] += floor_held
+        floor = min(total, factory[target])  # one request: floor first, then land (allocate_space)
         land = total - floor
-        state.factory_space_mu[target] -= floor
-        state.vacant_mu[target] = max(state.vacant_mu[target] - land, 0.0)
+        factory[target] -= floor
+        vacant[target] = max(vacant[target] - land, 0.0)
+        for q in (home, target):
+            available[q] = 0.0 if closed[q] else vacant[q] + factory[q]
         f.land_mu[i], f.floor_mu[i] = land, floor
         f.park[i] = target
         moved.append(i)
+    if moved:
+        state.vacant_mu[:] = vacant
+        state.factory_space_mu[:] = factory
     model.counts["relocations"] += len(moved)
     return np.array(moved, dtype=np.int64)
+
+
+def _first_max(values: list[float]) -> int:
+    """Return the index ``np.argmax`` gives for ``values``: the first largest one (the first NaN, if any)."""
+    if math.isnan(sum(values)):  # a NaN (or infinities of both signs): numpy's own rule decides
+        return int(np.argmax(values))
+    return values.index(max(values))
