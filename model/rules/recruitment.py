@@ -123,8 +123,9 @@ def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading:
     ok = fl + ld >= need[rest] * (1 - 1e-9)
     floor[rest], land[rest] = fl, ld
     sited[rest[ok]] = True
-    # A project that did not fit returns the partial space it was given (to the stocks in project order).
-    failed = np.sort(rest[~ok])
+    # A project that did not fit returns the partial space it was given (to the stocks in project order); the
+    # projects not sited now are those.
+    failed = np.flatnonzero(~sited)
     np.add.at(state.factory_space_mu, park[failed], floor[failed])
     np.add.at(state.vacant_mu, park[failed], land[failed])
     floor[failed] = 0.0
