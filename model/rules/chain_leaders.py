@@ -38,13 +38,16 @@ def chain_leaders(model: ParkModel) -> None:
     model.has_leader = cells.reshape(model.n_parks, s) > 0
 
 
+_CELL_INDEX_INT16_MAX = int(np.iinfo(np.int16).max)
+
+
 def cell_index(model: ParkModel, park: np.ndarray, sector: np.ndarray) -> np.ndarray:
     """Return the flat index ``park · n_sectors + sector`` into a parks × sectors table (such as ``lead_mask``).
 
     In the firms' own 16-bit integers when every cell index fits in them (half the memory traffic of a cast to
-    ``intp`` on a million firms), in ``intp`` otherwise.
+    ``intp`` on a million firms; wider integer inputs widen the result), in ``intp`` otherwise.
     """
     s = model.n_sectors
-    if model.n_parks * s <= np.iinfo(np.int16).max and park.dtype == sector.dtype == np.int16:
+    if model.n_parks * s <= _CELL_INDEX_INT16_MAX:
         return park * np.int16(s) + sector
     return park.astype(np.intp) * s + sector

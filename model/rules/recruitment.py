@@ -58,9 +58,9 @@ def recruit_projects(model: ParkModel) -> None:
     if total == 0:
         state.reserved_mu[:] = 0.0
         return
-    cell = np.repeat(np.arange(counts.size), counts)
-    park = (cell // model.n_sectors).astype(np.int16)
-    sector = (cell % model.n_sectors).astype(np.int16)
+    cell_park, cell_sector = cell_tables(model.n_parks, model.n_sectors)
+    park = cell_park.repeat(counts)
+    sector = cell_sector.repeat(counts)
     investment = np.exp(np.log(par["project_investment_median_yi"])
                         + par["project_investment_sigma"] * model.rng.standard_normal(total)) / model.scale
     park, first = site_on_platforms(model, park, sector, investment)
@@ -72,13 +72,34 @@ def recruit_projects(model: ParkModel) -> None:
     floor, land, sited = site_projects(model, need, park, leading, model.rng.random(total) - first)
     investment, target, productivity = co_invest_industry_fund(model, sited, park, sector, investment, target,
                                                                productivity)
-    model.counts["projects_signed"] += int(sited.sum())
+    signed = int(sited.sum())
+    model.counts["projects_signed"] += signed
     model.counts["projects_signed_leading"] += int((sited & leading).sum())
-    model.counts["projects_unsited"] += int((~sited).sum())
+    model.counts["projects_unsited"] += total - signed
     model.counts["projects_over_10yi"] += int((sited & (investment * model.scale >= LARGE_PROJECT_YI)).sum())
     model.counts["fai_yi"] += investment[sited].sum()
     model.add_firms(park[sited], sector[sited], target[sited], productivity[sited],
                     floor[sited], land[sited])
+
+
+_CELL_TABLES: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def cell_tables(n_parks: int, n_sectors: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the park and the sector of each cell of a parks × sectors table, flattened (``int16``, read-only).
+
+    Repeating them by the cells' project counts gives the projects' parks and sectors directly. Kept per table
+    shape: every run of a batch has the same one.
+    """
+    key = (n_parks, n_sectors)
+    tables = _CELL_TABLES.get(key)
+    if tables is None:
+        cell = np.arange(n_parks * n_sectors)
+        tables = ((cell // n_sectors).astype(np.int16), (cell % n_sectors).astype(np.int16))
+        for table in tables:
+            table.flags.writeable = False
+        _CELL_TABLES[key] = tables
+    return tables
 
 
 def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading: np.ndarray,
