@@ -16,6 +16,7 @@ import numpy as np
 from parkabm.agents.parks import Park, ParkState
 from parkabm.model.rules.exit import remove_firms
 from parkabm.model.rules.race import race_factor
+from parkabm.model.rules.space import serving_order
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -92,10 +93,12 @@ def redevelopment_quota(model: ParkModel, city_mu: float, weak: np.ndarray | Non
     factor = race_factor(model)
     low = low_efficiency_land_mu(model, weak) * (factor > 0)
     excess = np.maximum(low - LOW_EFFICIENCY_CAP * state.industrial_land_mu, 0.0)
-    first = excess * min(1.0, city_mu / excess.sum()) if excess.sum() > 0 else np.zeros_like(low)
+    excess_total = excess.sum()
+    first = excess * min(1.0, city_mu / excess_total) if excess_total > 0 else np.zeros_like(low)
     claim = (low - first) * factor
     rest = city_mu - first.sum()
-    second = rest * claim / claim.sum() if rest > 0 and claim.sum() > 0 else np.zeros_like(low)
+    claim_total = claim.sum()
+    second = rest * claim / claim_total if rest > 0 and claim_total > 0 else np.zeros_like(low)
     return first + second
 
 
@@ -146,7 +149,7 @@ def redevelop_low_efficiency_land(model: ParkModel) -> None:
         d = np.flatnonzero(weak & (f.entry_year < model.year))
         if len(d):
             tax_per_mu = f.output_yi[d] * f.tax_ratio[d] / (f.land_mu[d] + f.floor_mu[d])  # they hold land
-            order = d[np.lexsort((tax_per_mu, f.park[d]))]
+            order = d[serving_order(f.park[d], tax_per_mu)]
             land = f.land_mu[order]
             pk = f.park[order]
             before = np.cumsum(land) - land
