@@ -131,9 +131,10 @@ def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading:
     # Both rounds serve in one order: the projects are sorted once, and a round's projects keep that order.
     order = serving_order(park, order_key)
     if reserve.sum() > 0 and leading.any():
-        pool = SpaceStocks(vacant_mu=reserve.copy(), factory_space_mu=np.zeros_like(reserve))
+        pool = SpaceStocks(vacant_mu=reserve, factory_space_mu=np.zeros_like(reserve))
         first = order[leading[order]]
-        got, _ = serve_in_order(need[first], park[first], pool, floor_first=False)
+        # The pool is only read: what the sited projects take is booked on the park's vacant land below.
+        got, _ = serve_in_order(need[first], park[first], pool, floor_first=False, draw_down=False)
         ok = got >= need[first] * (1 - 1e-9)
         land[first[ok]] = got[ok]
         sited[first[ok]] = True

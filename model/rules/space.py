@@ -102,7 +102,7 @@ def serving_order(park: np.ndarray, priority: np.ndarray) -> np.ndarray:
 
 
 def serve_in_order(request_mu: np.ndarray, park: np.ndarray, state: ParkState | SpaceStocks, *,
-                   floor_first: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                   floor_first: bool = True, draw_down: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Serve requests already in :func:`serving_order`: the allocation of :func:`allocate_space` without the sort.
 
     Args:
@@ -110,6 +110,8 @@ def serve_in_order(request_mu: np.ndarray, park: np.ndarray, state: ParkState | 
         park: Park index of each request, in serving order (so grouped by park).
         state: The stocks drawn down (as in :func:`allocate_space`).
         floor_first: Serve standard-factory floor before vacant land.
+        draw_down: Reduce the stocks by what was granted; without it they are only read (for a caller that books
+            what is taken itself).
 
     Returns:
         ``(from_first, from_second)``: what each request got from the stock served first (floor when
@@ -137,6 +139,8 @@ def serve_in_order(request_mu: np.ndarray, park: np.ndarray, state: ParkState | 
     from_first.clip(0.0, request_mu, out=from_first)
     from_second = granted - from_first
     from_second.clip(0.0, request_mu - from_first, out=from_second)
+    if not draw_down:
+        return from_first, from_second
     first_stock -= np.bincount(park, weights=from_first, minlength=p)
     second_stock -= np.bincount(park, weights=from_second, minlength=p)
     np.maximum(first_stock, 0.0, out=first_stock)
