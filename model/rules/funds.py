@@ -93,7 +93,7 @@ def settle_fund(model: ParkModel) -> None:
 
 def co_invest_industry_fund(
     model: ParkModel, sited: np.ndarray, park: np.ndarray, sector: np.ndarray, investment: np.ndarray,
-    target: np.ndarray, productivity: np.ndarray,
+    target: np.ndarray, productivity: np.ndarray, leading: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The industry fund co-invests in this year's sited leading-industry projects, largest first, and books it.
 
@@ -115,6 +115,8 @@ def co_invest_industry_fund(
         investment: The investors' own investment of each project, 亿元 (at the model's scale).
         target: Full-scale real output of each project, 亿元.
         productivity: Output capacity per 亩 of space of each project, 亿元/亩.
+        leading: Whether each project is in a leading industry of its park (``lead_mask[park, sector]``), when the
+            caller has it already.
 
     Returns:
         ``(investment, target, productivity)`` with the co-invested projects enlarged.
@@ -122,7 +124,9 @@ def co_invest_industry_fund(
     budget = (model.levers.funds.industry_fund_yi * min(model.mechanisms.funds, 1.0)
               / model.params["industry_fund_deployment_years"])
     share = model.params["industry_fund_stake_share"]
-    joined = np.flatnonzero(sited & model.lead_mask[park, sector])
+    if leading is None:
+        leading = model.lead_mask[park, sector]
+    joined = np.flatnonzero(sited & leading)
     # Only the projects the fund may join are ranked (the others' stake is 0): largest first, ties in project order.
     wanted = investment[joined] * share / (1.0 - share)
     order = descending_order(wanted)

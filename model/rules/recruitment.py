@@ -71,7 +71,7 @@ def recruit_projects(model: ParkModel) -> None:
     leading = model.lead_mask[park, sector]
     floor, land, sited = site_projects(model, need, park, leading, model.rng.random(total) - first)
     investment, target, productivity = co_invest_industry_fund(model, sited, park, sector, investment, target,
-                                                               productivity)
+                                                               productivity, leading)
     signed = int(sited.sum())
     model.counts["projects_signed"] += signed
     model.counts["projects_signed_leading"] += int((sited & leading).sum())
