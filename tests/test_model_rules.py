@@ -1,5 +1,7 @@
 """Single rules on tiny hand-built states where the answer is known."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -415,6 +417,26 @@ def test_chain_leader_count_reported_is_the_number_of_firms_the_rules_treat_as_l
         assert model.records[-1]["chain_leaders"] == model.leader.sum() > 0
         model.step()
         chain_leaders(model)  # the rules mark leaders from the state the year was recorded in
+
+
+def test_cell_index_is_the_flat_parks_by_sectors_index_in_any_integer_width():
+    from parkabm.model.rules.chain_leaders import cell_index
+
+    model = SimpleNamespace(n_parks=16, n_sectors=18)
+    park = np.array([0, 3, 15], dtype=np.int16)
+    sector = np.array([17, 0, 17], dtype=np.int16)
+    expected = park.astype(np.int64) * 18 + sector
+    np.testing.assert_array_equal(cell_index(model, park, sector), expected)
+    np.testing.assert_array_equal(cell_index(model, park.astype(np.int64), sector), expected)
+
+
+def test_fund_ranking_is_largest_first_with_ties_in_project_order():
+    from parkabm.model.rules.funds import descending_order
+
+    values = np.array([2.0, 5.0, 2.0, 7.0, 5.0, 0.0])
+    np.testing.assert_array_equal(descending_order(values), np.argsort(-values, kind="stable"))
+    values = np.random.default_rng(5).random(500)
+    np.testing.assert_array_equal(descending_order(values), np.argsort(-values, kind="stable"))
 
 
 # --- 赛马 ranking --------------------------------------------------------------------------------------------------
