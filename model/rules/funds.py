@@ -28,8 +28,8 @@ def pay_milestone_rewards(model: ParkModel) -> None:
     reward_scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
     f = model.firms
     scaled = f.output_yi * model.scale
-    # A firm below the first milestone is at level 0 and cannot move up: only the others are looked at (not
-    # ``>=``, so that a NaN would count as reached, as in the search below).
+    # A firm below the first milestone is at level 0 and cannot move up: only the others are looked at. The test is
+    # "not below" rather than ">=" so that a NaN output stays in, as the search ranks NaN above every milestone.
     candidate = f.alive & f.industrial
     candidate &= ~(scaled < MILESTONES_YI[0])
     rows = np.flatnonzero(candidate)
