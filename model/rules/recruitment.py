@@ -178,9 +178,11 @@ def site_on_platforms(model: ParkModel, park: np.ndarray, sector: np.ndarray,
     """
     state = model.park_state
     pi = model.levers.platforms.wanmu_priority * min(model.mechanisms.recruitment, 1.0)
-    platforms = state.wanmu_platform & ~state.closed
     first = np.zeros(len(park))
-    if pi <= 0 or not platforms.any() or len(park) == 0:
+    if pi <= 0 or len(park) == 0:
+        return park, first
+    platforms = state.wanmu_platform & ~state.closed
+    if not platforms.any():
         return park, first
     big = investment * model.scale >= LARGE_PROJECT_YI
     hosts = model.lead_mask & platforms[:, None]  # platforms × sectors: the platform leads in the sector
