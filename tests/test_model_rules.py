@@ -1,5 +1,7 @@
 """Single rules on tiny hand-built states where the answer is known."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,7 +18,7 @@ from parkabm.model.rules.evaluation import PERSISTENT_D_YEARS, evaluate_mujun
 from parkabm.model.rules.exit import exit_firms, exit_size_age_factor
 from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, pay_milestone_rewards
 from parkabm.model.rules.race import rank_parks
-from parkabm.model.rules.space import allocate_space
+from parkabm.model.rules.space import SEGMENTED_SORT_MIN, allocate_space, serving_order
 from parkabm.scenarios.loader import apply_changes
 from parkabm.scenarios.parameters import defaults
 
@@ -57,6 +59,21 @@ def test_allocate_space_serves_each_park_from_its_own_stock():
     _, granted = allocate_space(np.array([5.0, 5.0]), np.array([0, 1]), np.zeros(2), state)
     np.testing.assert_allclose(granted, [2.0, 5.0])
     np.testing.assert_allclose(state.vacant_mu, [0.0, 95.0])
+
+
+
+@pytest.mark.parametrize("ties", ["none", "many", "nan"])
+def test_serving_order_of_many_requests_is_that_of_one_lexsort(ties):
+    # Above SEGMENTED_SORT_MIN the order is found park by park; ties and NaN keep the order given.
+    rng = np.random.default_rng(3)
+    n = 3 * SEGMENTED_SORT_MIN
+    park = rng.integers(0, 7, n).astype(np.int16)
+    priority = rng.random(n) if ties != "many" else rng.integers(0, 40, n).astype(np.float64)
+    if ties == "nan":
+        priority[rng.integers(0, n, 30)] = np.nan
+        priority[rng.integers(0, n, 30)] = -0.0
+        priority[rng.integers(0, n, 30)] = 0.0
+    np.testing.assert_array_equal(serving_order(park, priority), np.lexsort((priority, park)))
 
 
 @settings(max_examples=60, deadline=None)
@@ -400,6 +417,26 @@ def test_chain_leader_count_reported_is_the_number_of_firms_the_rules_treat_as_l
         assert model.records[-1]["chain_leaders"] == model.leader.sum() > 0
         model.step()
         chain_leaders(model)  # the rules mark leaders from the state the year was recorded in
+
+
+def test_cell_index_is_the_flat_parks_by_sectors_index_in_any_integer_width():
+    from parkabm.model.rules.chain_leaders import cell_index
+
+    model = SimpleNamespace(n_parks=16, n_sectors=18)
+    park = np.array([0, 3, 15], dtype=np.int16)
+    sector = np.array([17, 0, 17], dtype=np.int16)
+    expected = park.astype(np.int64) * 18 + sector
+    np.testing.assert_array_equal(cell_index(model, park, sector), expected)
+    np.testing.assert_array_equal(cell_index(model, park.astype(np.int64), sector), expected)
+
+
+def test_fund_ranking_is_largest_first_with_ties_in_project_order():
+    from parkabm.model.rules.funds import descending_order
+
+    values = np.array([2.0, 5.0, 2.0, 7.0, 5.0, 0.0])
+    np.testing.assert_array_equal(descending_order(values), np.argsort(-values, kind="stable"))
+    values = np.random.default_rng(5).random(500)
+    np.testing.assert_array_equal(descending_order(values), np.argsort(-values, kind="stable"))
 
 
 # --- 赛马 ranking --------------------------------------------------------------------------------------------------

@@ -22,12 +22,32 @@ def chain_leaders(model: ParkModel) -> None:
     Sets ``model.leader`` (per firm) and ``model.has_leader`` (parks × sectors).
     """
     f = model.firms
-    real = f.output_yi / model.price
     s = model.n_sectors
-    cell = f.park.astype(np.intp) * s + f.sector
+    real = f.output_yi / model.price
+    real *= model.scale
     leader = f.new_column(bool)  # spare rows behind it: this year's entrants extend it without a copy
-    np.logical_and(f.alive, real * model.scale >= model.levers.chain_leaders.threshold_yi, out=leader)
-    leader &= model.lead_mask.ravel()[cell]
+    np.greater_equal(real, model.levers.chain_leaders.threshold_yi, out=leader)
+    leader &= f.alive
+    # The firms at the threshold are few: only their cells are looked up in the parks' leading industries.
+    big = np.flatnonzero(leader)
+    cell = cell_index(model, f.park[big], f.sector[big])
+    leading = model.lead_mask.ravel().take(cell)
+    leader[big[~leading]] = False
     model.leader = leader
-    cells = np.bincount(cell[leader], minlength=model.n_parks * s)
+    cells = np.bincount(cell[leading], minlength=model.n_parks * s)
     model.has_leader = cells.reshape(model.n_parks, s) > 0
+
+
+_CELL_INDEX_INT16_MAX = int(np.iinfo(np.int16).max)
+
+
+def cell_index(model: ParkModel, park: np.ndarray, sector: np.ndarray) -> np.ndarray:
+    """Return the flat index ``park · n_sectors + sector`` into a parks × sectors table (such as ``lead_mask``).
+
+    In the firms' own 16-bit integers when every cell index fits in them (half the memory traffic of a cast to
+    ``intp`` on a million firms; wider integer inputs widen the result), in ``intp`` otherwise.
+    """
+    s = model.n_sectors
+    if model.n_parks * s <= _CELL_INDEX_INT16_MAX:
+        return park * np.int16(s) + sector
+    return park.astype(np.intp) * s + sector

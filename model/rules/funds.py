@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.population import MILESTONES_YI
+from parkabm.model.rules.chain_leaders import cell_index
 from parkabm.model.rules.upgrading import MAX_RD_INTENSITY
 
 if TYPE_CHECKING:
@@ -26,8 +27,13 @@ def pay_milestone_rewards(model: ParkModel) -> None:
     """Output-milestone rewards (制造业高质量发展若干意见 三): pay the difference when a firm first reaches a level."""
     reward_scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
     f = model.firms
-    rows = np.flatnonzero(f.alive & f.industrial)
-    level = np.searchsorted(MILESTONES_YI, f.output_yi[rows] * model.scale, side="right").astype(np.int8)
+    scaled = f.output_yi * model.scale
+    # A firm below the first milestone is at level 0 and cannot move up: only the others are looked at. The test is
+    # "not below" rather than ">=" so that a NaN output stays in, as the search ranks NaN above every milestone.
+    candidate = f.alive & f.industrial
+    candidate &= ~(scaled < MILESTONES_YI[0])
+    rows = np.flatnonzero(candidate)
+    level = np.searchsorted(MILESTONES_YI, scaled[rows], side="right").astype(np.int8)
     reached = level > f.reward_level[rows]
     if reached.any():
         up = rows[reached]
@@ -48,16 +54,17 @@ def support_innovation(model: ParkModel) -> None:
         return
     f = model.firms
     rows = np.flatnonzero(f.alive & f.industrial & (f.output_yi >= f.guishang_threshold_yi))  # 规上 industrial
-    park = f.park[rows].astype(np.intp)
-    leading = model.lead_mask.ravel()[park * model.n_sectors + f.sector[rows]]
+    park = f.park[rows]
+    leading = model.lead_mask.ravel().take(cell_index(model, park, f.sector[rows]))
     idx = rows[leading]
     if len(idx) == 0:
         return
-    park_output = np.bincount(park[leading], weights=f.output_yi[idx], minlength=model.n_parks)
+    park = park[leading]
+    park_output = np.bincount(park, weights=f.output_yi[idx], minlength=model.n_parks)
     pot = budget * model.park_state.quota_share
     per_output = np.divide(pot, park_output, out=np.zeros_like(pot), where=park_output > 0)
     leverage = model.params["innovation_rd_leverage"]
-    f.rd_intensity[idx] = np.minimum(f.rd_intensity[idx] + leverage * per_output[f.park[idx]], MAX_RD_INTENSITY)
+    f.rd_intensity[idx] = np.minimum(f.rd_intensity[idx] + leverage * per_output[park], MAX_RD_INTENSITY)
     model.ledger["innovation_support"] += float(pot[park_output > 0].sum())
 
 
@@ -86,7 +93,7 @@ def settle_fund(model: ParkModel) -> None:
 
 def co_invest_industry_fund(
     model: ParkModel, sited: np.ndarray, park: np.ndarray, sector: np.ndarray, investment: np.ndarray,
-    target: np.ndarray, productivity: np.ndarray,
+    target: np.ndarray, productivity: np.ndarray, leading: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The industry fund co-invests in this year's sited leading-industry projects, largest first, and books it.
 
@@ -108,6 +115,8 @@ def co_invest_industry_fund(
         investment: The investors' own investment of each project, 亿元 (at the model's scale).
         target: Full-scale real output of each project, 亿元.
         productivity: Output capacity per 亩 of space of each project, 亿元/亩.
+        leading: Whether each project is in a leading industry of its park (``lead_mask[park, sector]``), when the
+            caller has it already.
 
     Returns:
         ``(investment, target, productivity)`` with the co-invested projects enlarged.
@@ -115,12 +124,31 @@ def co_invest_industry_fund(
     budget = (model.levers.funds.industry_fund_yi * min(model.mechanisms.funds, 1.0)
               / model.params["industry_fund_deployment_years"])
     share = model.params["industry_fund_stake_share"]
-    joined = sited & model.lead_mask[park, sector]
-    wanted = np.where(joined, investment * share / (1.0 - share), 0.0)
-    order = np.argsort(-wanted, kind="stable")
-    before = np.cumsum(wanted[order]) - wanted[order]
-    stake = np.zeros_like(wanted)
-    stake[order] = np.clip(budget - before, 0.0, wanted[order])
+    if leading is None:
+        leading = model.lead_mask[park, sector]
+    joined = np.flatnonzero(sited & leading)
+    # Only the projects the fund may join are ranked (the others' stake is 0): largest first, ties in project order.
+    wanted = investment[joined] * share / (1.0 - share)
+    order = descending_order(wanted)
+    wanted = wanted[order]
+    before = wanted.cumsum()
+    before -= wanted
+    stake = np.zeros_like(investment)
+    stake[joined[order]] = (budget - before).clip(0.0, wanted)
     model.ledger["industry_fund"] += float(stake.sum())
     growth = 1.0 + stake / investment
     return investment * growth, target * growth, productivity * growth
+
+
+def descending_order(values: np.ndarray) -> np.ndarray:
+    """Return the indices of ``values`` from largest to smallest, ties in the order given.
+
+    The permutation of ``np.argsort(-values, kind="stable")``; found by the faster unstable sort, and again by the
+    stable one only when the sorted values are not strictly decreasing (ties, or NaN).
+    """
+    key = -values
+    order = key.argsort()
+    ranked = key[order]
+    if not (ranked[1:] > ranked[:-1]).all():
+        order = key.argsort(kind="stable")
+    return order

@@ -16,6 +16,7 @@ import numpy as np
 from parkabm.agents.parks import Park, ParkState
 from parkabm.model.rules.exit import remove_firms
 from parkabm.model.rules.race import race_factor
+from parkabm.model.rules.space import serving_order
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -44,16 +45,22 @@ def low_efficiency_firms(model: ParkModel) -> np.ndarray:
     benchmark, only the deadline test applies.
     """
     f = model.firms
-    # The tests run on the alive industrial firms holding land only (they hold space, so 亩均税收 is defined).
-    rows = np.flatnonzero(f.alive & f.industrial & (f.land_mu > 0))
-    weak = (f.mujun_class[rows] == 3) & (f.years_in_d[rows] > model.levers.evaluation.rectification_years)
+    # The tests run over whole firm arrays (no gathers of the rows in play) and keep the alive industrial firms
+    # holding land at the end: their 亩均税收 is defined (they hold space); that of the others is discarded.
+    weak = f.mujun_class == 3
+    weak &= f.years_in_d > model.levers.evaluation.rectification_years
     if model.mujun_benchmark is not None:
         threshold = model.params["low_efficiency_tax_share"] * model.mujun_benchmark[0, 0] * model.price
-        tax_per_mu = f.output_yi[rows] * f.tax_ratio[rows] / (f.land_mu[rows] + f.floor_mu[rows])
-        weak |= (f.ramp_left[rows] == 0) & (tax_per_mu < threshold)
-    mask = np.zeros(f.n, dtype=bool)
-    mask[rows[weak]] = True
-    return mask
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tax_per_mu = f.output_yi * f.tax_ratio
+            tax_per_mu /= f.land_mu + f.floor_mu
+        low = tax_per_mu < threshold
+        low &= f.ramp_left == 0
+        weak |= low
+    weak &= f.alive
+    weak &= f.industrial
+    weak &= f.land_mu > 0
+    return weak
 
 
 def low_efficiency_land_mu(model: ParkModel, weak: np.ndarray | None = None) -> np.ndarray:
@@ -68,7 +75,8 @@ def low_efficiency_land_mu(model: ParkModel, weak: np.ndarray | None = None) -> 
     f = model.firms
     if weak is None:
         weak = low_efficiency_firms(model)
-    firms_land = np.bincount(f.park[weak], weights=f.land_mu[weak], minlength=model.n_parks)
+    rows = np.flatnonzero(weak)
+    firms_land = np.bincount(f.park.take(rows), weights=f.land_mu.take(rows), minlength=model.n_parks)
     return model.park_state.idle_mu + model.park_state.pipeline_mu.sum(axis=1) + firms_land
 
 
@@ -85,10 +93,12 @@ def redevelopment_quota(model: ParkModel, city_mu: float, weak: np.ndarray | Non
     factor = race_factor(model)
     low = low_efficiency_land_mu(model, weak) * (factor > 0)
     excess = np.maximum(low - LOW_EFFICIENCY_CAP * state.industrial_land_mu, 0.0)
-    first = excess * min(1.0, city_mu / excess.sum()) if excess.sum() > 0 else np.zeros_like(low)
+    excess_total = excess.sum()
+    first = excess * min(1.0, city_mu / excess_total) if excess_total > 0 else np.zeros_like(low)
     claim = (low - first) * factor
     rest = city_mu - first.sum()
-    second = rest * claim / claim.sum() if rest > 0 and claim.sum() > 0 else np.zeros_like(low)
+    claim_total = claim.sum()
+    second = rest * claim / claim_total if rest > 0 and claim_total > 0 else np.zeros_like(low)
     return first + second
 
 
@@ -139,7 +149,7 @@ def redevelop_low_efficiency_land(model: ParkModel) -> None:
         d = np.flatnonzero(weak & (f.entry_year < model.year))
         if len(d):
             tax_per_mu = f.output_yi[d] * f.tax_ratio[d] / (f.land_mu[d] + f.floor_mu[d])  # they hold land
-            order = d[np.lexsort((tax_per_mu, f.park[d]))]
+            order = d[serving_order(f.park[d], tax_per_mu)]
             land = f.land_mu[order]
             pk = f.park[order]
             before = np.cumsum(land) - land

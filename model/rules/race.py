@@ -141,8 +141,9 @@ def rank_parks(model: ParkModel) -> None:
     w = min(lev.weight * model.mechanisms.race, 1.0)
     p = model.n_parks
     tally = model.last_tally
-    metrics = np.stack([tally.park_growth, tally.park_tax_per_mu, tally.park_leading_share])
-    ranks = np.argsort(np.argsort(-metrics, axis=1, kind="stable"), axis=1, kind="stable").mean(axis=0)
+    metrics = np.array([tally.park_growth, tally.park_tax_per_mu, tally.park_leading_share])
+    # The sum of the three ranks orders the parks as their mean does (three times it, exactly, in integers).
+    ranks = np.argsort(np.argsort(-metrics, axis=1, kind="stable"), axis=1, kind="stable").sum(axis=0)
     position = np.argsort(np.argsort(ranks, kind="stable"), kind="stable")
     state.rank[:] = position
     open_before = ~state.closed
@@ -159,7 +160,8 @@ def rank_parks(model: ParkModel) -> None:
             land[r] += state.industrial_land_mu[q]
     weight = 1.0 + model.params["race_spread"] * (1.0 - 2.0 * position / max(p - 1, 1))
     share = (1.0 - w) * land / land.sum() + w * land * weight / (land * weight).sum()
-    share = share * _top_bonus(model, position, closed)
+    if _has_top_bonus(model):
+        share = share * _top_bonus(model, position, closed)
     share = share / share.sum()
     platforms = state.wanmu_platform & ~closed
     pi = plat.wanmu_priority
@@ -169,11 +171,17 @@ def rank_parks(model: ParkModel) -> None:
     state.quota_share[:] = share
 
 
+def _has_top_bonus(model: ParkModel) -> bool:
+    """Whether some parks get a top bonus (without one, :func:`_top_bonus` is 1 everywhere and is not applied)."""
+    plat = model.levers.platforms
+    return plat.top_count > 0 and plat.top_bonus > 0
+
+
 def _top_bonus(model: ParkModel, position: np.ndarray, closed: np.ndarray) -> np.ndarray:
     """Return ``1 + top_bonus`` for the ``top_count`` best-ranked open parks and 1 for the others."""
     plat = model.levers.platforms
     bonus = np.ones(model.n_parks)
-    if plat.top_count > 0 and plat.top_bonus > 0:
+    if _has_top_bonus(model):
         order = np.argsort(np.where(closed, np.inf, position), kind="stable")
         top = order[: plat.top_count]
         bonus[top[~closed[top]]] += plat.top_bonus
@@ -193,4 +201,7 @@ def race_factor(model: ParkModel) -> np.ndarray:
     p = model.n_parks
     k = 1.0 + model.params["race_spread"] * (1.0 - 2.0 * state.rank / max(p - 1, 1))
     closed = state.closed
-    return ((1.0 - w) + w * k) * _top_bonus(model, state.rank, closed) * ~closed
+    factor = (1.0 - w) + w * k
+    if _has_top_bonus(model):
+        factor = factor * _top_bonus(model, state.rank, closed)
+    return factor * ~closed

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.model.rules.funds import co_invest_industry_fund
-from parkabm.model.rules.space import SpaceStocks, allocate_space
+from parkabm.model.rules.space import SpaceStocks, serve_in_order, serving_order
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -58,9 +58,9 @@ def recruit_projects(model: ParkModel) -> None:
     if total == 0:
         state.reserved_mu[:] = 0.0
         return
-    cell = np.repeat(np.arange(counts.size), counts)
-    park = (cell // model.n_sectors).astype(np.int16)
-    sector = (cell % model.n_sectors).astype(np.int16)
+    cell_park, cell_sector = cell_tables(model.n_parks, model.n_sectors)
+    park = cell_park.repeat(counts)
+    sector = cell_sector.repeat(counts)
     investment = np.exp(np.log(par["project_investment_median_yi"])
                         + par["project_investment_sigma"] * model.rng.standard_normal(total)) / model.scale
     park, first = site_on_platforms(model, park, sector, investment)
@@ -71,14 +71,35 @@ def recruit_projects(model: ParkModel) -> None:
     leading = model.lead_mask[park, sector]
     floor, land, sited = site_projects(model, need, park, leading, model.rng.random(total) - first)
     investment, target, productivity = co_invest_industry_fund(model, sited, park, sector, investment, target,
-                                                               productivity)
-    model.counts["projects_signed"] += int(sited.sum())
+                                                               productivity, leading)
+    signed = int(sited.sum())
+    model.counts["projects_signed"] += signed
     model.counts["projects_signed_leading"] += int((sited & leading).sum())
-    model.counts["projects_unsited"] += int((~sited).sum())
+    model.counts["projects_unsited"] += total - signed
     model.counts["projects_over_10yi"] += int((sited & (investment * model.scale >= LARGE_PROJECT_YI)).sum())
     model.counts["fai_yi"] += investment[sited].sum()
     model.add_firms(park[sited], sector[sited], target[sited], productivity[sited],
                     floor[sited], land[sited])
+
+
+_CELL_TABLES: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def cell_tables(n_parks: int, n_sectors: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the park and the sector of each cell of a parks × sectors table, flattened (``int16``, read-only).
+
+    Repeating them by the cells' project counts gives the projects' parks and sectors directly. Kept per table
+    shape: every run of a batch has the same one.
+    """
+    key = (n_parks, n_sectors)
+    tables = _CELL_TABLES.get(key)
+    if tables is None:
+        cell = np.arange(n_parks * n_sectors)
+        tables = ((cell // n_sectors).astype(np.int16), (cell % n_sectors).astype(np.int16))
+        for table in tables:
+            table.flags.writeable = False
+        _CELL_TABLES[key] = tables
+    return tables
 
 
 def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading: np.ndarray,
@@ -107,24 +128,30 @@ def site_projects(model: ParkModel, need: np.ndarray, park: np.ndarray, leading:
     sited = np.zeros(n, dtype=bool)
     reserve = np.minimum(state.reserved_mu, state.vacant_mu)
     state.reserved_mu[:] = 0.0
+    # Both rounds serve in one order: the projects are sorted once, and a round's projects keep that order.
+    order = serving_order(park, order_key)
     if reserve.sum() > 0 and leading.any():
-        pool = SpaceStocks(vacant_mu=reserve.copy(), factory_space_mu=np.zeros_like(reserve))
-        first = np.flatnonzero(leading)
-        _, got = allocate_space(need[first], park[first], order_key[first], pool, floor_first=False)
+        pool = SpaceStocks(vacant_mu=reserve, factory_space_mu=np.zeros_like(reserve))
+        first = order[leading[order]]
+        # The pool is only read: what the sited projects take is booked on the park's vacant land below.
+        got, _ = serve_in_order(need[first], park[first], pool, floor_first=False, draw_down=False)
         ok = got >= need[first] * (1 - 1e-9)
-        taken = np.bincount(park[first[ok]], weights=got[ok], minlength=len(reserve))
         land[first[ok]] = got[ok]
         sited[first[ok]] = True
+        taken = np.bincount(park[sited], weights=land[sited], minlength=len(reserve))  # summed in project order
         state.vacant_mu -= taken
-        reserve = reserve - taken
-    rest = np.flatnonzero(~sited)
-    fl, ld = allocate_space(need[rest], park[rest], order_key[rest], state)
+    rest = order[~sited[order]]
+    fl, ld = serve_in_order(need[rest], park[rest], state)
     ok = fl + ld >= need[rest] * (1 - 1e-9)
-    # A project that did not fit returns the partial space it was given.
-    np.add.at(state.factory_space_mu, park[rest[~ok]], fl[~ok])
-    np.add.at(state.vacant_mu, park[rest[~ok]], ld[~ok])
-    floor[rest[ok]], land[rest[ok]] = fl[ok], ld[ok]
+    floor[rest], land[rest] = fl, ld
     sited[rest[ok]] = True
+    # A project that did not fit returns the partial space it was given (to the stocks in project order); the
+    # projects not sited now are those.
+    failed = np.flatnonzero(~sited)
+    np.add.at(state.factory_space_mu, park[failed], floor[failed])
+    np.add.at(state.vacant_mu, park[failed], land[failed])
+    floor[failed] = 0.0
+    land[failed] = 0.0
     return floor, land, sited
 
 
@@ -151,9 +178,11 @@ def site_on_platforms(model: ParkModel, park: np.ndarray, sector: np.ndarray,
     """
     state = model.park_state
     pi = model.levers.platforms.wanmu_priority * min(model.mechanisms.recruitment, 1.0)
-    platforms = state.wanmu_platform & ~state.closed
     first = np.zeros(len(park))
-    if pi <= 0 or not platforms.any() or len(park) == 0:
+    if pi <= 0 or len(park) == 0:
+        return park, first
+    platforms = state.wanmu_platform & ~state.closed
+    if not platforms.any():
         return park, first
     big = investment * model.scale >= LARGE_PROJECT_YI
     hosts = model.lead_mask & platforms[:, None]  # platforms × sectors: the platform leads in the sector
