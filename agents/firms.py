@@ -55,6 +55,7 @@ FIELDS: dict[str, np.dtype] = {
     "reward_level": np.dtype(np.int8),  # highest output milestone already rewarded (制造业高质量发展若干意见)
     "last_growth": np.dtype(np.float64),  # last year's realised real growth rate
 }
+_FIELD_NAMES = frozenset(FIELDS)
 
 
 @dataclass
@@ -114,7 +115,7 @@ class Firms:
         Raises:
             ValueError: Columns of unequal length or unknown names.
         """
-        unknown = set(columns) - set(FIELDS)
+        unknown = columns.keys() - _FIELD_NAMES
         if unknown:
             raise ValueError(f"unknown firm fields: {sorted(unknown)}")
         lengths = {len(v) for v in columns.values()}
@@ -159,9 +160,12 @@ class Firms:
         """
         k = len(column)
         base = column.base
+        # A longer view of the same buffer when the column starts where its buffer does: their first elements are the
+        # same memory (for an empty column, the same address).
         if (isinstance(base, np.ndarray) and base.ndim == 1 and base.dtype == column.dtype and len(base) >= self.n
                 and column.strides == base.strides
-                and column.__array_interface__["data"][0] == base.__array_interface__["data"][0]):
+                and (np.shares_memory(column[:1], base[:1]) if k else
+                     column.__array_interface__["data"][0] == base.__array_interface__["data"][0])):
             out = base[: self.n]
         else:
             out = np.empty(max(self.capacity, self.n), dtype=column.dtype)[: self.n]
@@ -181,7 +185,7 @@ class Firms:
         Raises:
             ValueError: Unknown field names.
         """
-        unknown = set(columns) - set(FIELDS)
+        unknown = columns.keys() - _FIELD_NAMES
         if unknown:
             raise ValueError(f"unknown firm fields: {sorted(unknown)}")
         k = len(next(iter(columns.values()))) if columns else 0
