@@ -105,11 +105,12 @@ class Firms:
     reward_level: np.ndarray
     last_growth: np.ndarray
 
-    def __init__(self, columns: dict[str, np.ndarray], *, headroom: float = HEADROOM):
+    def __init__(self, columns: dict[str, Any], *, headroom: float = HEADROOM):
         """Build the population from equally long arrays.
 
         Args:
-            columns: One array per name in :data:`FIELDS`; missing fields start at zero.
+            columns: One array per name in :data:`FIELDS`, or a number that every firm takes; missing fields start
+                at zero.
             headroom: Spare rows to reserve for entrants, as a share of the initial rows.
 
         Raises:
@@ -118,7 +119,7 @@ class Firms:
         unknown = columns.keys() - _FIELD_NAMES
         if unknown:
             raise ValueError(f"unknown firm fields: {sorted(unknown)}")
-        lengths = {len(v) for v in columns.values()}
+        lengths = {len(v) for v in columns.values() if np.ndim(v)}
         if len(lengths) > 1:
             raise ValueError(f"firm fields have different lengths: {sorted(lengths)}")
         self.n = lengths.pop() if lengths else 0
@@ -173,11 +174,12 @@ class Firms:
         out[k:] = 0
         return out
 
-    def append(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+    def append(self, columns: dict[str, Any]) -> np.ndarray:
         """Add new firms at the end.
 
         Args:
-            columns: Equally long arrays for some fields; other fields start at zero.
+            columns: Equally long arrays for some fields (the number of new firms is the length of the first), or a
+                number that every new firm takes; other fields start at zero.
 
         Returns:
             The row indices of the new firms.
@@ -188,7 +190,7 @@ class Firms:
         unknown = columns.keys() - _FIELD_NAMES
         if unknown:
             raise ValueError(f"unknown firm fields: {sorted(unknown)}")
-        k = len(next(iter(columns.values()))) if columns else 0
+        k = next((len(v) for v in columns.values() if np.ndim(v)), 0)
         start, stop = self.n, self.n + k
         capacity = self.capacity
         if stop > capacity:

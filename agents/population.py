@@ -97,14 +97,21 @@ def draw_sizes(
     counts[totals <= 0] = 0
     cell = np.repeat(np.arange(len(totals)), counts)
     z_floor = (np.log(floor) - np.log(median)) / sigma
+    # Each draw's excess over the floor, exp(log median + σ · Φ⁻¹(u)) − floor, computed in place.
     u = rng.uniform(ndtr(z_floor), 1.0, size=len(cell))
-    draws = np.exp(np.log(median) + sigma * ndtri(np.minimum(u, 1 - 1e-12)))
-    excess = draws - floor
+    np.minimum(u, 1 - 1e-12, out=u)
+    excess = ndtri(u)
+    excess *= sigma
+    excess += np.log(median)
+    np.exp(excess, out=excess)
+    excess -= floor
     excess_sum = np.bincount(cell, weights=excess, minlength=len(totals))
-    cell_floor = np.where(totals / counts.clip(1) >= floor, floor, 0.0)  # cells smaller than the floor
+    cell_floor = np.where(totals / np.maximum(counts, 1) >= floor, floor, 0.0)  # cells smaller than the floor
     room = totals - counts * cell_floor
     factor = np.divide(room, excess_sum, out=np.zeros_like(room), where=excess_sum > 0)
-    sizes = cell_floor[cell] + excess * factor[cell]
+    sizes = excess
+    sizes *= factor[cell]
+    sizes += cell_floor[cell]
     single = (counts == 1)[cell]
     sizes[single] = totals[cell[single]]
     if small_floor is not None:
@@ -114,7 +121,11 @@ def draw_sizes(
         small_counts = rng.poisson(counts * ratio)
         small_cell = np.repeat(np.arange(len(totals)), small_counts)
         u = rng.uniform(ndtr(z_small), ndtr(z_floor), size=len(small_cell))
-        small = np.minimum(np.exp(np.log(median) + sigma * ndtri(u)), floor * (1 - 1e-9))
+        small = ndtri(u)
+        small *= sigma
+        small += np.log(median)
+        np.exp(small, out=small)
+        np.minimum(small, floor * (1 - 1e-9), out=small)
         cell = np.concatenate([cell, small_cell])
         sizes = np.concatenate([sizes, small])
     return cell, sizes
@@ -328,32 +339,36 @@ def generate_firms(
     """
     cell, output = draw_sizes(cell_output, rng, scale=scale, small_floor=small_floor)
     n = len(cell)
-    park = cell_park[cell].astype(np.int16)
-    sector = cell_sector[cell].astype(np.int16)
-    industrial = sectors["industrial"][sector].astype(bool)
+    park = cell_park.astype(np.int16)[cell]
+    sector = cell_sector.astype(np.int16)[cell]
+    industrial = sectors["industrial"].astype(bool, copy=False)[sector]
 
     attrs = draw_firm_attributes(sector, sectors, rng)
     land_productivity = attrs.pop("land_productivity")
 
-    use = np.clip(utilisation + utilisation_sd * rng.standard_normal(n), 0.5, 1.0)
+    use = rng.standard_normal(n)
+    use *= utilisation_sd
+    use += utilisation
+    np.maximum(use, 0.5, out=use)
+    np.minimum(use, 1.0, out=use)
     capacity = output / use
     land = np.where(industrial, capacity * 1e4 / (sectors["output_per_mu_wan"][sector] * land_productivity), 0.0)
     park_land = np.bincount(park, weights=land, minlength=len(park_occupied_mu))
     factor = np.divide(park_occupied_mu, park_land, out=np.zeros_like(park_land), where=park_land > 0)
-    land = land * factor[park]
+    land *= factor[park]
     productivity = np.divide(capacity, land, out=np.zeros(n), where=land > 0)
 
     firms = Firms({
         "park": park,
         "sector": sector,
-        "alive": np.ones(n, dtype=bool),
+        "alive": True,
         "industrial": industrial,
         "output_yi": output,
         "land_mu": land,
         "productivity": productivity,
         **attrs,
-        "mujun_class": np.full(n, NOT_EVALUATED, dtype=np.int8),
-        "entry_year": np.full(n, base_year, dtype=np.int16),
+        "mujun_class": NOT_EVALUATED,
+        "entry_year": base_year,
         "reward_level": np.searchsorted(MILESTONES_YI, output * scale, side="right").astype(np.int8),
     }, headroom=headroom)
     firms.guishang_threshold_yi = GUISHANG_THRESHOLD_YI / scale
