@@ -277,27 +277,27 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
     quality = draws[0]
     factor = draws[1:][plan.rows]
     # exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2) for every attribute asked for, in place in its row of
-    # the noise, then times the sector values of the firms. Several rows go through each array operation while that
-    # stays small (fewer calls for a year's few entrants), one row at a time for a large population (no temporary of
-    # the whole block).
+    # the noise, then times the sector values of the firms and clipped. Every row goes through each array operation,
+    # a chunk of firms at a time: one chunk for a year's entrants or the baseline's scale-1 population (few calls),
+    # several for a large population, whose block then stays in the cache through all the operations (and no
+    # temporary is larger than a chunk).
     values = np.array([sectors[column] for column in plan.columns]) if plan.columns else None
-    rows, first_valued = len(plan.names), plan.first_valued
-    per_block = max(1, _BLOCK_ELEMENTS // max(n, 1))
-    for b in range(0, rows, per_block):
-        e = min(b + per_block, rows)
-        block = factor[b:e]
-        block *= plan.noise_weight[b:e]
-        block += plan.loading[b:e] * quality
-        block *= plan.sd[b:e]
-        block -= plan.half_variance[b:e]
+    first_valued = plan.first_valued
+    chunk = max(1, _BLOCK_ELEMENTS // len(plan.names))
+    for c in range(0, n, chunk):
+        d = min(c + chunk, n)
+        block = factor[:, c:d]
+        block *= plan.noise_weight
+        block += plan.loading * quality[c:d]
+        block *= plan.sd
+        block -= plan.half_variance
         np.exp(block, out=block)
-        if values is not None and e > first_valued:
-            v = max(b, first_valued)
-            factor[v:e] *= np.take(values[v - first_valued:e - first_valued], sector, axis=1)
-    if plan.clipped is not None:
-        clipped = factor[plan.clipped]
-        np.maximum(clipped, plan.clip_low, out=clipped)
-        np.minimum(clipped, plan.clip_high, out=clipped)
+        if values is not None:
+            factor[first_valued:, c:d] *= np.take(values, sector[c:d], axis=1)
+        if plan.clipped is not None:
+            clipped = factor[plan.clipped, c:d]
+            np.maximum(clipped, plan.clip_low, out=clipped)
+            np.minimum(clipped, plan.clip_high, out=clipped)
     return dict(zip(plan.names, factor, strict=True))
 
 
