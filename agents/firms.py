@@ -178,8 +178,8 @@ class Firms:
         """Add new firms at the end.
 
         Args:
-            columns: Equally long arrays for some fields (the number of new firms is the length of the first), or a
-                number that every new firm takes; other fields start at zero.
+            columns: Equally long arrays for some fields (the number of new firms is the length of the first
+                array), or a number that every new firm takes; other fields start at zero.
 
         Returns:
             The row indices of the new firms.
