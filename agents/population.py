@@ -271,7 +271,7 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
     # The quality and then one row of noise per attribute, in one call: the same numbers as drawing the quality and
     # then the noise.
     draws = rng.standard_normal((1 + len(ATTRIBUTE_DISPERSION), n))
-    plan = _attribute_plan(names)
+    plan = _attribute_plan(names if isinstance(names, tuple) else tuple(names))
     if not plan.names:
         return {}
     quality = draws[0]
