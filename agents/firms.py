@@ -55,6 +55,7 @@ FIELDS: dict[str, np.dtype] = {
     "reward_level": np.dtype(np.int8),  # highest output milestone already rewarded (制造业高质量发展若干意见)
     "last_growth": np.dtype(np.float64),  # last year's realised real growth rate
 }
+_FIELD_NAMES = frozenset(FIELDS)
 
 
 @dataclass
@@ -104,20 +105,21 @@ class Firms:
     reward_level: np.ndarray
     last_growth: np.ndarray
 
-    def __init__(self, columns: dict[str, np.ndarray], *, headroom: float = HEADROOM):
+    def __init__(self, columns: dict[str, Any], *, headroom: float = HEADROOM):
         """Build the population from equally long arrays.
 
         Args:
-            columns: One array per name in :data:`FIELDS`; missing fields start at zero.
+            columns: One array per name in :data:`FIELDS`, or a number that every firm takes; missing fields start
+                at zero.
             headroom: Spare rows to reserve for entrants, as a share of the initial rows.
 
         Raises:
             ValueError: Columns of unequal length or unknown names.
         """
-        unknown = set(columns) - set(FIELDS)
+        unknown = columns.keys() - _FIELD_NAMES
         if unknown:
             raise ValueError(f"unknown firm fields: {sorted(unknown)}")
-        lengths = {len(v) for v in columns.values()}
+        lengths = {len(v) for v in columns.values() if np.ndim(v)}
         if len(lengths) > 1:
             raise ValueError(f"firm fields have different lengths: {sorted(lengths)}")
         self.n = lengths.pop() if lengths else 0
@@ -159,9 +161,12 @@ class Firms:
         """
         k = len(column)
         base = column.base
+        # A longer view of the same buffer when the column starts where its buffer does: their first elements are the
+        # same memory (for an empty column, the same address).
         if (isinstance(base, np.ndarray) and base.ndim == 1 and base.dtype == column.dtype and len(base) >= self.n
                 and column.strides == base.strides
-                and column.__array_interface__["data"][0] == base.__array_interface__["data"][0]):
+                and (np.shares_memory(column[:1], base[:1]) if k else
+                     column.__array_interface__["data"][0] == base.__array_interface__["data"][0])):
             out = base[: self.n]
         else:
             out = np.empty(max(self.capacity, self.n), dtype=column.dtype)[: self.n]
@@ -169,11 +174,12 @@ class Firms:
         out[k:] = 0
         return out
 
-    def append(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+    def append(self, columns: dict[str, Any]) -> np.ndarray:
         """Add new firms at the end.
 
         Args:
-            columns: Equally long arrays for some fields; other fields start at zero.
+            columns: Equally long arrays for some fields (the number of new firms is the length of the first
+                array), or a number that every new firm takes; other fields start at zero.
 
         Returns:
             The row indices of the new firms.
@@ -181,10 +187,10 @@ class Firms:
         Raises:
             ValueError: Unknown field names.
         """
-        unknown = set(columns) - set(FIELDS)
+        unknown = columns.keys() - _FIELD_NAMES
         if unknown:
             raise ValueError(f"unknown firm fields: {sorted(unknown)}")
-        k = len(next(iter(columns.values()))) if columns else 0
+        k = next((len(v) for v in columns.values() if np.ndim(v)), 0)
         start, stop = self.n, self.n + k
         capacity = self.capacity
         if stop > capacity:

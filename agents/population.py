@@ -23,6 +23,8 @@ Everything is drawn from the one generator passed in, so the same seed gives the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import ndtr, ndtri
 
@@ -95,14 +97,21 @@ def draw_sizes(
     counts[totals <= 0] = 0
     cell = np.repeat(np.arange(len(totals)), counts)
     z_floor = (np.log(floor) - np.log(median)) / sigma
+    # Each draw's excess over the floor, exp(log median + σ · Φ⁻¹(u)) − floor, computed in place.
     u = rng.uniform(ndtr(z_floor), 1.0, size=len(cell))
-    draws = np.exp(np.log(median) + sigma * ndtri(np.minimum(u, 1 - 1e-12)))
-    excess = draws - floor
+    np.minimum(u, 1 - 1e-12, out=u)
+    excess = ndtri(u)
+    excess *= sigma
+    excess += np.log(median)
+    np.exp(excess, out=excess)
+    excess -= floor
     excess_sum = np.bincount(cell, weights=excess, minlength=len(totals))
-    cell_floor = np.where(totals / counts.clip(1) >= floor, floor, 0.0)  # cells smaller than the floor
+    cell_floor = np.where(totals / np.maximum(counts, 1) >= floor, floor, 0.0)  # cells smaller than the floor
     room = totals - counts * cell_floor
     factor = np.divide(room, excess_sum, out=np.zeros_like(room), where=excess_sum > 0)
-    sizes = cell_floor[cell] + excess * factor[cell]
+    sizes = excess
+    sizes *= factor[cell]
+    sizes += cell_floor[cell]
     single = (counts == 1)[cell]
     sizes[single] = totals[cell[single]]
     if small_floor is not None:
@@ -112,7 +121,11 @@ def draw_sizes(
         small_counts = rng.poisson(counts * ratio)
         small_cell = np.repeat(np.arange(len(totals)), small_counts)
         u = rng.uniform(ndtr(z_small), ndtr(z_floor), size=len(small_cell))
-        small = np.minimum(np.exp(np.log(median) + sigma * ndtri(u)), floor * (1 - 1e-9))
+        small = ndtri(u)
+        small *= sigma
+        small += np.log(median)
+        np.exp(small, out=small)
+        np.minimum(small, floor * (1 - 1e-9), out=small)
         cell = np.concatenate([cell, small_cell])
         sizes = np.concatenate([sizes, small])
     return cell, sizes
@@ -139,14 +152,24 @@ def draw_entrant_sizes(
         Real output of each entrant, 亿元 (at the model's scale).
     """
     log_median = np.log(SIZE_MEDIAN_YI * size_ratio)
-    low, high = (ndtr((np.log(b) - log_median) / SIZE_SIGMA) for b in (small_floor, max_size))
+    low = ndtr((np.log(small_floor) - log_median) / SIZE_SIGMA)
+    high = ndtr((np.log(max_size) - log_median) / SIZE_SIGMA)
     u = rng.uniform(low, high, size=k)
-    return np.exp(log_median + SIZE_SIGMA * ndtri(np.clip(u, 1e-12, 1 - 1e-12))) / scale
+    # exp(log median + σ · Φ⁻¹(u)) / scale, in place (a year's entrants are few: the calls cost more than the rows).
+    np.maximum(u, 1e-12, out=u)
+    np.minimum(u, 1 - 1e-12, out=u)
+    size = ndtri(u)
+    size *= SIZE_SIGMA
+    size += log_median
+    np.exp(size, out=size)
+    size /= scale
+    return size
 
 
 ATTRIBUTES = ("land_productivity", "value_added_rate", "tax_ratio", "electricity", "emission", "rd_intensity",
               "labour_productivity")
-"""The attributes :func:`draw_firm_attributes` returns, in the order of :data:`ATTRIBUTE_DISPERSION`."""
+"""The attributes :func:`draw_firm_attributes` returns, in the order of :data:`ATTRIBUTE_DISPERSION`. Land
+productivity, the one attribute relative to its sector rather than scaled by a sector value, comes first."""
 
 _SECTOR_COLUMN = {"value_added_rate": "value_added_rate", "tax_ratio": "tax_ratio",
                   "electricity": "electricity_kwh_per_wan", "emission": "emission_index",
@@ -154,6 +177,73 @@ _SECTOR_COLUMN = {"value_added_rate": "value_added_rate", "tax_ratio": "tax_rati
 _CLIPPED = {"value_added_rate": (0.05, 0.7), "rd_intensity": (0.0, 0.3)}
 _BLOCK_ELEMENTS = 1 << 16
 """Largest block of attribute draws :func:`draw_firm_attributes` puts through one array operation."""
+
+
+@dataclass(frozen=True)
+class _AttributePlan:
+    """What :func:`draw_firm_attributes` computes for one choice of attributes, worked out once per choice.
+
+    Attributes:
+        names: The attributes asked for, in the order of :data:`ATTRIBUTES`.
+        rows: Their rows of the noise draws (a slice when they are consecutive).
+        noise_weight: ``√(1 − loading²)`` of each, as a column (one row per attribute asked for).
+        loading: Its loading on the latent quality, as a column.
+        sd: Its log-sd, as a column.
+        half_variance: ``sd² / 2``, as a column.
+        first_valued: Position (among ``names``) of the first attribute scaled by a sector value; all after it are.
+        columns: The sector columns of ``names[first_valued:]``.
+        clipped: Rows (among ``names``) of the attributes asked for that are clipped, as a slice (evenly spaced: there
+            are at most two), or None.
+        clip_low: Their lower bounds, as a column.
+        clip_high: Their upper bounds, as a column.
+    """
+
+    names: tuple[str, ...]
+    rows: slice | list[int]
+    noise_weight: np.ndarray
+    loading: np.ndarray
+    sd: np.ndarray
+    half_variance: np.ndarray
+    first_valued: int
+    columns: tuple[str, ...]
+    clipped: slice | None
+    clip_low: np.ndarray
+    clip_high: np.ndarray
+
+
+_PLANS: dict[tuple[str, ...], _AttributePlan] = {}
+
+
+def _attribute_plan(names: tuple[str, ...]) -> _AttributePlan:
+    """Return the plan of :func:`draw_firm_attributes` for ``names``, built on first use."""
+    plan = _PLANS.get(names)
+    if plan is not None:
+        return plan
+    wanted = [k for k, name in enumerate(ATTRIBUTE_DISPERSION) if name in names]
+    chosen = tuple(ATTRIBUTES[k] for k in wanted)
+    valued = [j for j, name in enumerate(chosen) if name in _SECTOR_COLUMN]
+    first_valued = len(chosen) - len(valued)
+    if valued != list(range(first_valued, len(chosen))):
+        raise RuntimeError("ATTRIBUTES must list the attributes without a sector value first")
+    constants = np.array([[np.sqrt(1 - loading**2), loading, sd, sd**2 / 2]
+                          for sd, loading in (ATTRIBUTE_DISPERSION[name] for name in chosen)]).reshape(-1, 4)
+    consecutive = bool(wanted) and wanted == list(range(wanted[0], wanted[-1] + 1))
+    clipped = [j for j, name in enumerate(chosen) if name in _CLIPPED]
+    if len(clipped) > 2:
+        raise RuntimeError("clipped attributes are taken as one evenly spaced slice of rows")
+    bounds = np.array([_CLIPPED[chosen[j]] for j in clipped]).reshape(-1, 2)
+    plan = _AttributePlan(
+        names=chosen,
+        rows=slice(wanted[0], wanted[-1] + 1) if consecutive else wanted,
+        noise_weight=constants[:, 0:1].copy(), loading=constants[:, 1:2].copy(), sd=constants[:, 2:3].copy(),
+        half_variance=constants[:, 3:4].copy(),
+        first_valued=first_valued,
+        columns=tuple(_SECTOR_COLUMN[name] for name in chosen[first_valued:]),
+        clipped=slice(clipped[0], clipped[-1] + 1, max(clipped[-1] - clipped[0], 1)) if clipped else None,
+        clip_low=bounds[:, 0:1].copy(), clip_high=bounds[:, 1:2].copy(),
+    )
+    _PLANS[names] = plan
+    return plan
 
 
 def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator,
@@ -174,45 +264,41 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
 
     Returns:
         Arrays ``land_productivity`` (relative to the sector), ``value_added_rate``, ``tax_ratio``,
-        ``electricity``, ``emission``, ``rd_intensity`` and ``labour_productivity``.
+        ``electricity``, ``emission``, ``rd_intensity`` and ``labour_productivity``: rows of one array of draws,
+        one per attribute asked for.
     """
     n = len(sector)
-    quality = rng.standard_normal(n)
-    noise = rng.standard_normal((len(ATTRIBUTE_DISPERSION), n))
-    wanted = [k for k, name in enumerate(ATTRIBUTE_DISPERSION) if name in names]
-    if not wanted:
+    # The quality and then one row of noise per attribute, in one call: the same numbers as drawing the quality and
+    # then the noise.
+    draws = rng.standard_normal((1 + len(ATTRIBUTE_DISPERSION), n))
+    plan = _attribute_plan(names if isinstance(names, tuple) else tuple(names))
+    if not plan.names:
         return {}
-    # exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2) for every wanted attribute, in place in its rows of
-    # the noise (a slice when they are consecutive), its constants computed as scalars. Several rows go through each
-    # array operation while that stays small (fewer calls for a year's few entrants), one row at a time for a large
-    # population (no temporary of the whole block).
-    if wanted == list(range(wanted[0], wanted[-1] + 1)):
-        factor = noise[wanted[0]:wanted[-1] + 1]
-    else:
-        factor = noise[wanted]
-    constants = np.array([[np.sqrt(1 - loading**2), loading, sd, sd**2 / 2]
-                          for sd, loading in (ATTRIBUTE_DISPERSION[ATTRIBUTES[k]] for k in wanted)])
-    per_block = max(1, _BLOCK_ELEMENTS // max(n, 1))
-    for b in range(0, len(wanted), per_block):
-        block, c = factor[b:b + per_block], constants[b:b + per_block]
-        block *= c[:, 0:1]
-        block += c[:, 1:2] * quality
-        block *= c[:, 2:3]
-        block -= c[:, 3:4]
+    quality = draws[0]
+    factor = draws[1:][plan.rows]
+    # exp(sd · (loading · z + √(1 − loading²) · noise) − sd²/2) for every attribute asked for, in place in its row of
+    # the noise, then times the sector values of the firms and clipped. Every row goes through each array operation,
+    # a chunk of firms at a time: one chunk for a year's entrants or the baseline's scale-1 population (few calls),
+    # several for a large population, whose block then stays in the cache through all the operations (and no
+    # temporary is larger than a chunk).
+    values = np.array([sectors[column] for column in plan.columns]) if plan.columns else None
+    first_valued = plan.first_valued
+    chunk = max(1, _BLOCK_ELEMENTS // len(plan.names))
+    for c in range(0, n, chunk):
+        d = min(c + chunk, n)
+        block = factor[:, c:d]
+        block *= plan.noise_weight
+        block += plan.loading * quality[c:d]
+        block *= plan.sd
+        block -= plan.half_variance
         np.exp(block, out=block)
-    rows = np.asarray(sector, dtype=np.intp)
-    out = {}
-    for j, k in enumerate(wanted):
-        name = ATTRIBUTES[k]
-        if name in _SECTOR_COLUMN:
-            value = sectors[_SECTOR_COLUMN[name]][rows]
-            value *= factor[j]
-            if name in _CLIPPED:
-                np.clip(value, *_CLIPPED[name], out=value)
-            out[name] = value
-        else:
-            out[name] = factor[j]
-    return out
+        if values is not None:
+            factor[first_valued:, c:d] *= np.take(values, sector[c:d], axis=1)
+        if plan.clipped is not None:
+            clipped = factor[plan.clipped, c:d]
+            np.maximum(clipped, plan.clip_low, out=clipped)
+            np.minimum(clipped, plan.clip_high, out=clipped)
+    return dict(zip(plan.names, factor, strict=True))
 
 
 def generate_firms(
@@ -253,32 +339,36 @@ def generate_firms(
     """
     cell, output = draw_sizes(cell_output, rng, scale=scale, small_floor=small_floor)
     n = len(cell)
-    park = cell_park[cell].astype(np.int16)
-    sector = cell_sector[cell].astype(np.int16)
-    industrial = sectors["industrial"][sector].astype(bool)
+    park = cell_park.astype(np.int16)[cell]
+    sector = cell_sector.astype(np.int16)[cell]
+    industrial = sectors["industrial"].astype(bool, copy=False)[sector]
 
     attrs = draw_firm_attributes(sector, sectors, rng)
     land_productivity = attrs.pop("land_productivity")
 
-    use = np.clip(utilisation + utilisation_sd * rng.standard_normal(n), 0.5, 1.0)
+    use = rng.standard_normal(n)
+    use *= utilisation_sd
+    use += utilisation
+    np.maximum(use, 0.5, out=use)
+    np.minimum(use, 1.0, out=use)
     capacity = output / use
     land = np.where(industrial, capacity * 1e4 / (sectors["output_per_mu_wan"][sector] * land_productivity), 0.0)
     park_land = np.bincount(park, weights=land, minlength=len(park_occupied_mu))
     factor = np.divide(park_occupied_mu, park_land, out=np.zeros_like(park_land), where=park_land > 0)
-    land = land * factor[park]
+    land *= factor[park]
     productivity = np.divide(capacity, land, out=np.zeros(n), where=land > 0)
 
     firms = Firms({
         "park": park,
         "sector": sector,
-        "alive": np.ones(n, dtype=bool),
+        "alive": True,
         "industrial": industrial,
         "output_yi": output,
         "land_mu": land,
         "productivity": productivity,
         **attrs,
-        "mujun_class": np.full(n, NOT_EVALUATED, dtype=np.int8),
-        "entry_year": np.full(n, base_year, dtype=np.int16),
+        "mujun_class": NOT_EVALUATED,
+        "entry_year": base_year,
         "reward_level": np.searchsorted(MILESTONES_YI, output * scale, side="right").astype(np.int8),
     }, headroom=headroom)
     firms.guishang_threshold_yi = GUISHANG_THRESHOLD_YI / scale

@@ -803,14 +803,13 @@ class ParkModel(mesa.Model):
             return np.zeros(0, dtype=np.int64)
         attrs = draw_firm_attributes(sector, self.sector_table, self.rng, names=ATTRIBUTES[1:])  # land: their own
         ramp = self.rampup_years if rampup_years is None else rampup_years
-        output = target_output_yi / ramp * np.where(self.sector_table["industrial"][sector], self.price,
-                                                    self.service_price)
+        industrial = self.sector_table["industrial"][sector]
+        output = target_output_yi / ramp * np.where(industrial, self.price, self.service_price)
         rows = self.firms.append({
-            "park": park, "sector": sector, "alive": np.ones(k, dtype=bool),
-            "industrial": self.sector_table["industrial"][sector],
+            "park": park, "sector": sector, "alive": True, "industrial": industrial,
             "output_yi": output, "land_mu": land_mu, "floor_mu": floor_mu, "productivity": productivity,
-            "mujun_class": np.full(k, 4, dtype=np.int8), "entry_year": np.full(k, self.year, dtype=np.int16),
-            "ramp_left": np.full(k, ramp - 1, dtype=np.int8), "target_output_yi": target_output_yi,
+            "mujun_class": 4, "entry_year": self.year, "ramp_left": ramp - 1,
+            "target_output_yi": target_output_yi,
             "reward_level": np.searchsorted(MILESTONES_YI, output * self.scale, side="right").astype(np.int8),
             **attrs,
         })

@@ -28,6 +28,14 @@ def test_appending_beyond_the_reserve_grows_the_buffers_and_keeps_every_row():
     assert firms.output_yi.tolist() == list(np.arange(10.0 + capacity))
 
 
+def test_a_number_given_for_a_field_fills_every_new_row():
+    firms = firms_of(output_yi=[1.0, 2.0])
+    rows = firms.append({"output_yi": np.array([3.0, 4.0]), "alive": True, "entry_year": 2023})
+    assert rows.tolist() == [2, 3]
+    assert firms.alive.tolist() == [True] * 4
+    assert firms.entry_year.tolist() == [0, 0, 2023, 2023]
+
+
 def test_a_new_column_is_extended_in_place_with_zero_rows_for_the_entrants():
     firms = firms_of(output_yi=[1.0, 2.0, 3.0])
     score = firms.new_column()
