@@ -54,7 +54,7 @@ class Benchmark:
 
 
 BENCHMARKS = (
-    Benchmark(("bench_run.py", "--runs", "40"), ("bench_run.py", "--runs", "10"), (
+    Benchmark(("bench_run.py", "--runs", "200"), ("bench_run.py", "--runs", "10"), (
         Row("baseline run 2021→2025, full firm population, set-up + stepping + recording (`bench_run.py`)",
             r"total\s+median\s+([\d.]+) ms", "{0} ms", "≤ 10 ms"),
         Row("the same without `ParkModel.record` (`bench_run.py`, engine line)",
