@@ -64,6 +64,16 @@ BENCHMARKS = (
         Row("10⁶ firms, stepping (`bench_run.py --scale 170`)",
             r"per 10\^6 firms: ([\d.]+) s", "{0} s per simulated year per 10⁶ firms", "≤ 0.15 s"),
     )),
+    Benchmark(("bench_run.py", "--runs", "100", "--against", "{against}"),
+              ("bench_run.py", "--runs", "10", "--against", "{against}", "--rounds", "1"), (
+        Row("baseline run, revision {against} / current, in turns in one run (`bench_run.py --against`)",
+            r"ratio \w+ / current, total: ([\d.]+)", "{0}×", "—"),
+    )),
+    Benchmark(("bench_run.py", "--scale", "170", "--runs", "2", "--against", "{against}"),
+              ("bench_run.py", "--scale", "170", "--runs", "1", "--against", "{against}", "--rounds", "1"), (
+        Row("10⁶ firms stepping, revision {against} / current, in turns in one run (`bench_run.py --scale 170 "
+            "--against`)", r"ratio \w+ / current, stepping per 10\^6 firms: ([\d.]+)", "{0}×", "—"),
+    )),
     Benchmark(("bench_reference.py",), ("bench_reference.py", "--runs", "3", "--replicates", "10"), (
         Row("per-agent reference / array engine, per baseline run (`bench_reference.py`)",
             r"ratio reference/fast\s+([\d.]+)x", "{0}×", "≥ 50×"),
