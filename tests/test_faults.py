@@ -509,3 +509,31 @@ def test_a_temporary_file_of_a_running_write_or_of_a_user_is_not_taken_for_a_kil
     with pytest.raises(UserInputError, match="holds files parkabm did not write"):
         files.check_output_folder(out, kind="projection")
     assert mine.read_text() == "keep"
+
+
+PLOT_KILLER = """
+import os, signal, sys
+from parkabm.experiments.charts import plot, style
+drawn = []
+save = style.save_figure
+def killed_after_the_first(fig, path, fmt):
+    if drawn:  # the second chart: the kill falls between two charts of the same redraw
+        os.kill(os.getpid(), signal.SIGKILL)
+    drawn.append(path)
+    return save(fig, path, fmt)
+style.save_figure = killed_after_the_first
+plot.charts.save_figure = killed_after_the_first
+plot.plot_results(sys.argv[1], lang="zh", fmt="svg")
+"""
+
+
+def test_a_kill_while_charts_are_redrawn_into_a_run_folder_leaves_it_parkabms(tmp_path):
+    (tmp_path / "small.yaml").write_text(SMALL_RUN, encoding="utf-8")
+    assert cli("run", tmp_path / "small.yaml", "--reps", 1, "--out", tmp_path / "out").exit_code == 0
+    killed = subprocess.run([sys.executable, "-c", PLOT_KILLER, str(tmp_path / "out")], capture_output=True,
+                            text=True, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert list((tmp_path / "out").glob("*.zh.svg")), "the first chart was drawn before the kill"
+    files.check_output_folder(tmp_path / "out", kind="projection")  # its charts are listed: still parkabm's
+    assert cli("run", tmp_path / "small.yaml", "--reps", 1, "--out", tmp_path / "out").exit_code == 0
+    assert not list((tmp_path / "out").glob("*.zh.svg"))  # the old folder, charts included, was replaced

@@ -144,6 +144,11 @@ def plot_results(results_dir: str | Path, *, lang: str = "en", fmt: str = "png",
     def titled(text: str) -> str:
         return charts.label("titled", lang, scenario=scenario, title=text)
 
+    from parkabm.experiments.execution.files import record_written
+
+    # Charts added to a projection folder stay parkabm's: they are listed in its marker before they are drawn, so a
+    # kill while drawing leaves files the marker already names (a folder with unlisted files would be refused).
+    record_written(target_dir, [path(name) for name in CHARTS if name not in skip])
     files = charts.projection_charts(results.yearly, summary, target_dir, lang=lang, fmt=fmt)
     with plt.rc_context(rc):
         for name, metric in (("parks_output", "output_yi"), ("parks_leading_share", "leading_share")):
@@ -176,7 +181,4 @@ def plot_results(results_dir: str | Path, *, lang: str = "en", fmt: str = "png",
             charts.land_balance_chart(results.yearly, ax=ax, lang=lang)
             ax.set_title(titled(ax.get_title()))
             files["land_balance"] = charts.save_figure(fig, path("land_balance"), fmt)
-    from parkabm.experiments.execution.files import record_written
-
-    record_written(target_dir, files.values())  # charts added to a projection folder stay parkabm's
     return {name: files[name] for name in CHARTS if name in files}
