@@ -59,10 +59,10 @@ def exit_firms(model: ParkModel) -> None:
     draw = model.rng.random(f.n)[idx]
     # Only a firm whose draw is below its bracket times the largest size and age factor can exit; the factor (a
     # power and an exponential per firm) is computed for those firms only.
-    scale = par["exit_base_hazard"] * model.mechanisms.exit
+    base_rate = par["exit_base_hazard"] * model.mechanisms.exit
     largest = exit_size_age_bound(par)
     if np.isfinite(largest):
-        candidate = np.flatnonzero(draw < hazard * (scale * largest * (1.0 + FACTOR_BOUND_SLACK)))  # positions in idx
+        candidate = np.flatnonzero(draw < hazard * (base_rate * largest * (1.0 + FACTOR_BOUND_SLACK)))  # in idx
     else:
         candidate = np.arange(len(idx))
     h0 = par["exit_base_hazard"] * exit_size_age_factor(model, idx[candidate])
