@@ -1,6 +1,7 @@
 """Time one baseline run (2021→2025, full firm population) and print the median and the budget ratio.
 
-Usage: ``python benchmarks/bench_run.py [--runs N] [--scale S] [--scenario NAME] [--against REV [--rounds N]]``
+Usage: ``python benchmarks/bench_run.py [--runs N] [--scale S] [--scenario NAME] [--kernels 1|0|auto]
+[--against REV [--rounds N]]``
 
 The budgets (README, "Performance"): a median of at most 10 ms on one core of the project's machines for the
 baseline world, and at most 0.15 s per simulated year for 10⁶ firms (``--scale 170`` gives about 10⁶ firms). Each run
@@ -10,6 +11,10 @@ build it (:func:`parkabm.model.simulate.run_model`: no Mesa ``DataCollector``; `
 model built with ``ParkModel(...)`` alone has; a revision without that choice always had one). The time spent in
 ``ParkModel.record`` (the yearly tally and the records it appends) is also reported, and the engine's time without
 it (set-up + stepping − record).
+
+``--kernels`` sets ``PARKABM_COMPILED`` for the runs (:mod:`parkabm.model.kernels`): ``1`` (the default here) runs
+the compiled kernels from the first run on, as a batch's workers do once they have stepped 10⁷ firm-years; ``0``
+the NumPy code, as a single run does; ``auto`` leaves the choice to the process.
 
 With ``--against REV`` the same measurement runs, in fresh interpreters taking turns, on this checkout and on git
 revision REV (exported with ``git archive`` and imported through a package of links, as
@@ -49,8 +54,11 @@ def main() -> None:
     parser.add_argument("--against", metavar="REV", help="also measure git revision REV, in turns with this checkout")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the comparison with --against")
     parser.add_argument("--datacollector", action="store_true", help="keep Mesa's DataCollector in every run")
+    parser.add_argument("--kernels", choices=("1", "0", "auto"), default="1",
+                        help="PARKABM_COMPILED for the runs: compiled kernels on (1, default), off (0) or auto")
     parser.add_argument("--json", metavar="CODE", help=argparse.SUPPRESS)  # one measurement, of the code in CODE
     args = parser.parse_args()
+    os.environ["PARKABM_COMPILED"] = args.kernels  # read when the first model is built (and by subprocesses)
     if args.against:
         compare(args)
         return
@@ -106,7 +114,8 @@ def measure(args: argparse.Namespace) -> dict[str, float]:
     figures = {"total_ms": median, "engine_ms": statistics.median(engine_ms), "per_million_s": per_million}
     if args.json:
         return figures
-    print(f"scenario {args.scenario}, population_scale {args.scale}, {args.runs} runs, {years} years")
+    print(f"scenario {args.scenario}, population_scale {args.scale}, {args.runs} runs, {years} years, "
+          f"compiled kernels {'on' if kernels_on() else 'off'} (PARKABM_COMPILED={args.kernels})")
     print(f"firms per run (rows incl. entrants): median {statistics.median(firms):.0f}")
     print(f"set-up   median {statistics.median(init_ms):7.2f} ms")
     print(f"stepping median {statistics.median(step_ms):7.2f} ms  ({statistics.median(step_ms) / years:.2f} ms/year)")
@@ -121,6 +130,15 @@ def measure(args: argparse.Namespace) -> dict[str, float]:
     return figures
 
 
+def kernels_on() -> bool:
+    """Whether the last run used the compiled kernels (False for a revision without them)."""
+    try:
+        from parkabm.model import kernels
+    except ImportError:
+        return False
+    return kernels.enabled()
+
+
 def compare(args: argparse.Namespace) -> None:
     """Measure this checkout and revision ``args.against`` in turns, in fresh interpreters; print medians and ratios."""
     from bench_batch_throughput import REPO, export, shim
@@ -131,7 +149,8 @@ def compare(args: argparse.Namespace) -> None:
         code = export(args.against, work / "code")
         versions[args.against] = (shim(work / "against", code), code)
         figures: dict[str, list[dict[str, float]]] = {label: [] for label in versions}
-        print(f"{args.scenario}, population_scale {args.scale}, {args.runs} runs a measurement, {args.rounds} rounds")
+        print(f"{args.scenario}, population_scale {args.scale}, {args.runs} runs a measurement, {args.rounds} rounds, "
+              f"PARKABM_COMPILED={args.kernels} (a revision without kernels ignores it)")
         for round_no in range(args.rounds):
             order = list(versions) if round_no % 2 == 0 else list(reversed(versions))
             for label in order:
@@ -139,7 +158,7 @@ def compare(args: argparse.Namespace) -> None:
                 paths = [str(root), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
                 done = subprocess.run(
                     [sys.executable, __file__, "--runs", str(args.runs), "--scale", str(args.scale),
-                     "--scenario", args.scenario, "--json", str(source),
+                     "--scenario", args.scenario, "--kernels", args.kernels, "--json", str(source),
                      *(["--datacollector"] if args.datacollector else [])],
                     capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
                     cwd=work, check=False)

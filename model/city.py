@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from parkabm.agents.firms import Firms
 from parkabm.agents.parks import Park, ParkState
 from parkabm.agents.population import ATTRIBUTES, MILESTONES_YI, draw_firm_attributes, generate_firms
+from parkabm.model import kernels
 from parkabm.model.outputs.registry import CITY_OUTPUTS, CITY_REPORTERS, PARK_OUTPUTS, PARK_REPORTERS
 from parkabm.model.outputs.reporters import CITY_GDP_2021_YI, FISCAL_LEVERS, Tally, group_output_columns, tally
 from parkabm.model.rules import exit as exit_rules
@@ -651,6 +652,7 @@ class ParkModel(mesa.Model):
         self.macro_innovations = macro.draw_macro_innovations(self.rng, max(self.horizon - self.base_year, 0))
         self._build_tables()
         self._build_population(settings.population_scale)
+        kernels.count_firm_years(self.firms.n)  # the base-year evaluation and record (compiled when worth it)
         self.year = self.base_year
         self.price = self.price_prev = 1.0
         self.outside_land_mu = land.CITY_INDUSTRIAL_LAND_MU - self.park_state.industrial_land_mu.sum()
@@ -854,6 +856,7 @@ class ParkModel(mesa.Model):
         if self.year > MANUFACTURING_OPINIONS_LAST_YEAR:
             self.levers = self.levers_after_2021
         self._reset_year()
+        kernels.count_firm_years(self.firms.n)  # may switch this process to the compiled kernels (same results)
         for phase in PHASES:
             phase.run(self)
         self.running = self.year < self.horizon

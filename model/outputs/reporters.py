@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.parks import ParkState
+from parkabm.model import kernels
 from parkabm.model.outputs.clusters import cluster_outputs
 from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU, LOW_EFFICIENCY_CAP, low_efficiency_land_mu
 
@@ -98,58 +99,43 @@ def tally(model: ParkModel) -> Tally:
     f = model.firms
     p = model.n_parks
     s = model.n_sectors
-    # Rows of the alive, 规上 and 规上 industrial firms (规上 statistics count 规上 firms only). Sums over them are
-    # taken over the same rows in the same order as over the masked arrays, so they come out the same to the bit.
-    alive = f.alive
-    alive_rows = np.flatnonzero(alive)
-    gs_rows = alive_rows[f.output_yi[alive_rows] >= f.guishang_threshold_yi]
-    gi_rows = gs_rows[f.industrial[gs_rows]]
-    out_gs = f.output_yi[gs_rows]
-    cell_gs = f.park[gs_rows].astype(np.intp) * s + f.sector[gs_rows]
-    cell = np.bincount(cell_gs, weights=out_gs, minlength=p * s).reshape(p, s)
+    rows = (_row_sums_compiled if kernels.enabled() else _row_sums_numpy)(model)
+    cell = rows.cell_output.reshape(p, s)
     park_output = cell.sum(axis=1)
     park_leading = (cell * model.lead_mask).sum(axis=1)
-    park_gi = f.park[gi_rows]
-    tax_gi = f.output_yi[gi_rows] * f.tax_ratio[gi_rows]
-    space_gi = f.land_mu[gi_rows] + f.floor_mu[gi_rows]
-    park_tax = np.bincount(park_gi, weights=tax_gi, minlength=p)
-    park_space = np.bincount(park_gi, weights=space_gi, minlength=p)
+    park_tax, park_space = rows.park_tax, rows.park_space
     state = model.park_state
     low = low_efficiency_land_mu(model) / state.industrial_land_mu
     prev = model.park_output_prev if model.park_output_prev is not None else park_output
-    real = f.output_yi[alive_rows] / model.price
-    big = alive_rows[real * model.scale >= model.levers.chain_leaders.threshold_yi]  # few: look up only these
+    big = rows.big  # few: look up only these
     leaders = model.lead_mask.ravel()[f.park[big].astype(np.intp) * s + f.sector[big]]
-    value_added = float((out_gs * f.value_added_rate[gs_rows]).sum())
-    out = np.zeros(f.n)
-    out[gs_rows] = out_gs  # 规上 output, zero elsewhere: the industrial total is summed over every industrial row
     return Tally(
         year=model.year,
         price=model.price,
         total_output=float(park_output.sum()),
-        industrial_output=float(out[f.industrial].sum()),
+        industrial_output=float(rows.guishang_output[f.industrial].sum()),
         park_output=park_output,
         park_leading_output=park_leading,
         park_growth=np.divide(park_output, prev, out=np.ones(p), where=prev > 0) - 1.0,
         park_tax_per_mu=np.divide(park_tax * 1e4, park_space, out=np.zeros(p), where=park_space > 0),
         park_leading_share=np.divide(park_leading, park_output, out=np.zeros(p), where=park_output > 0),
         park_low_efficiency_share=low,
-        park_firms=np.bincount(f.park[alive_rows], minlength=p),
-        park_guishang=np.bincount(park_gi, minlength=p),
+        park_firms=rows.park_firms,
+        park_guishang=rows.park_guishang,
         group_output=np.bincount(model.sector_group, weights=cell.sum(axis=0), minlength=model.n_groups),
         cluster_group=model.cluster_group_mask,
         sector_output=cell.sum(axis=0),
         sector_ids=model.sector_ids,
-        tax=float(tax_gi.sum()),
-        value_added=value_added,
-        rd=float((out_gs * f.rd_intensity[gs_rows]).sum()),
-        space_guishang=float(space_gi.sum()),
-        guishang_industrial=len(gi_rows),
-        guishang=len(gs_rows),
-        alive=len(alive_rows),
-        hightech=int(np.count_nonzero(f.rd_intensity[gs_rows] >= HIGHTECH_RD_THRESHOLD)),
+        tax=float(rows.tax.sum()),
+        value_added=float(rows.value_added.sum()),
+        rd=float(rows.rd.sum()),
+        space_guishang=float(rows.space.sum()),
+        guishang_industrial=len(rows.tax),
+        guishang=len(rows.value_added),
+        alive=rows.alive,
+        hightech=rows.hightech,
         chain_leaders=int(np.count_nonzero(leaders)),
-        class_counts=np.bincount(f.mujun_class[alive_rows], minlength=5)[:4],
+        class_counts=rows.class_counts[:4],
         firm_land=float(f.land_mu.sum()),
         surcharge_revenue=float((model.surcharge_share * f.output_yi).sum()),
         parks=state,
@@ -162,6 +148,99 @@ def tally(model: ParkModel) -> Tally:
         value_added_anchor=model.value_added_2021,
         fai_first=model.counts["fai_yi"] if model.year == model.base_year + 1 else model.fai_first,
     )
+
+
+@dataclass(frozen=True)
+class RowSums:
+    """What the tally takes from the firm rows, before NumPy sums it (:func:`_row_sums_numpy`).
+
+    Attributes:
+        cell_output: Output of 规上 firms per park × sector, flattened, summed in row order.
+        park_tax: Tax of 规上 industrial firms per park.
+        park_space: Space (land + floor) of 规上 industrial firms per park.
+        park_firms: Alive firms per park.
+        park_guishang: 规上 industrial firms per park.
+        class_counts: Alive firms per 亩均 class code (A–D, then not evaluated).
+        big: Rows of alive firms at or above the chain-leader threshold.
+        guishang_output: Output of each 规上 firm by row, zero elsewhere.
+        value_added: Value added of each 规上 firm, in row order.
+        rd: R&D spending of each 规上 firm, in row order.
+        tax: Tax of each 规上 industrial firm, in row order.
+        space: Space of each 规上 industrial firm, in row order.
+        alive: Alive firms.
+        hightech: 规上 firms of R&D intensity ≥ :data:`HIGHTECH_RD_THRESHOLD`.
+    """
+
+    cell_output: np.ndarray
+    park_tax: np.ndarray
+    park_space: np.ndarray
+    park_firms: np.ndarray
+    park_guishang: np.ndarray
+    class_counts: np.ndarray
+    big: np.ndarray
+    guishang_output: np.ndarray
+    value_added: np.ndarray
+    rd: np.ndarray
+    tax: np.ndarray
+    space: np.ndarray
+    alive: int
+    hightech: int
+
+
+def _row_sums_numpy(model: ParkModel) -> RowSums:
+    """The tally's pass over the firm rows, as whole-array NumPy operations."""
+    f = model.firms
+    p = model.n_parks
+    s = model.n_sectors
+    # Rows of the alive, 规上 and 规上 industrial firms (规上 statistics count 规上 firms only). Sums over them are
+    # taken over the same rows in the same order as over the masked arrays, so they come out the same to the bit.
+    alive_rows = np.flatnonzero(f.alive)
+    gs_rows = alive_rows[f.output_yi[alive_rows] >= f.guishang_threshold_yi]
+    gi_rows = gs_rows[f.industrial[gs_rows]]
+    out_gs = f.output_yi[gs_rows]
+    cell_gs = f.park[gs_rows].astype(np.intp) * s + f.sector[gs_rows]
+    park_gi = f.park[gi_rows]
+    tax_gi = f.output_yi[gi_rows] * f.tax_ratio[gi_rows]
+    space_gi = f.land_mu[gi_rows] + f.floor_mu[gi_rows]
+    real = f.output_yi[alive_rows] / model.price
+    out = np.zeros(f.n)
+    out[gs_rows] = out_gs  # 规上 output, zero elsewhere: the industrial total is summed over every industrial row
+    return RowSums(
+        cell_output=np.bincount(cell_gs, weights=out_gs, minlength=p * s),
+        park_tax=np.bincount(park_gi, weights=tax_gi, minlength=p),
+        park_space=np.bincount(park_gi, weights=space_gi, minlength=p),
+        park_firms=np.bincount(f.park[alive_rows], minlength=p),
+        park_guishang=np.bincount(park_gi, minlength=p),
+        class_counts=np.bincount(f.mujun_class[alive_rows], minlength=5),
+        big=alive_rows[real * model.scale >= model.levers.chain_leaders.threshold_yi],
+        guishang_output=out,
+        value_added=out_gs * f.value_added_rate[gs_rows],
+        rd=out_gs * f.rd_intensity[gs_rows],
+        tax=tax_gi,
+        space=space_gi,
+        alive=len(alive_rows),
+        hightech=int(np.count_nonzero(f.rd_intensity[gs_rows] >= HIGHTECH_RD_THRESHOLD)),
+    )
+
+
+def _row_sums_compiled(model: ParkModel) -> RowSums:
+    """:func:`_row_sums_numpy` in one compiled pass (:func:`parkabm.model.kernels.tally_rows`), same numbers."""
+    f = model.firms
+    p = model.n_parks
+    n = f.n
+    cell_output, park_tax, park_space = np.zeros(p * model.n_sectors), np.zeros(p), np.zeros(p)
+    park_firms, park_guishang = np.zeros(p, dtype=np.intp), np.zeros(p, dtype=np.intp)
+    class_counts = np.zeros(5, dtype=np.intp)
+    out = np.zeros(n)
+    value_added, rd, tax, space = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    big = np.empty(n, dtype=np.intp)
+    alive, guishang, industrial, n_big, hightech = kernels.tally_rows(
+        f.alive, f.output_yi, f.guishang_threshold_yi, f.industrial, f.park, f.sector, model.n_sectors, f.tax_ratio,
+        f.land_mu, f.floor_mu, f.value_added_rate, f.rd_intensity, f.mujun_class, model.price, model.scale,
+        model.levers.chain_leaders.threshold_yi, HIGHTECH_RD_THRESHOLD, cell_output, park_tax, park_space,
+        park_firms, park_guishang, class_counts, out, value_added, rd, tax, space, big)
+    return RowSums(cell_output, park_tax, park_space, park_firms, park_guishang, class_counts, big[:n_big], out,
+                   value_added[:guishang], rd[:guishang], tax[:industrial], space[:industrial], alive, hightech)
 
 
 # --- citywide reporters -------------------------------------------------------------------------------------------

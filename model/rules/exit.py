@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from parkabm.agents.firms import GUISHANG_THRESHOLD_YI
+from parkabm.model import kernels
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -39,32 +40,19 @@ def exit_firms(model: ParkModel) -> None:
     lev = model.levers
     if model.mechanisms.exit <= 0:
         return
-    idx = np.flatnonzero(f.alive & (f.entry_year < model.year))
-    # The hazard is built in place in one array (the same operations in the same order as the formula): first the
-    # bracket, then the size and age factor (below, for the firms that can exit).
-    hazard = np.negative(f.last_growth[idx])
-    np.maximum(hazard, 0.0, out=hazard)
-    hazard *= par["exit_loss_sensitivity"]
-    hazard += 1.0
-    overdue = (f.mujun_class[idx] == 3) & (f.years_in_d[idx] > lev.evaluation.rectification_years)
     enforcement = lev.evaluation.enforcement * min(model.mechanisms.evaluation, 1.0)
     compensation = lev.funds.phaseout_compensation_share * min(model.mechanisms.funds, 1.0)
     acceptance = compensation_acceptance(compensation, par["phaseout_acceptance_elasticity"])
-    if enforcement:
-        pressure = overdue * enforcement
-        pressure *= par["exit_d_multiplier"] - 1.0
-        pressure *= acceptance
-        hazard += pressure
     # One draw per firm row: paired runs keep each firm's draw.
-    draw = model.rng.random(f.n)[idx]
+    row_draw = model.rng.random(f.n)
     # Only a firm whose draw is below its bracket times the largest size and age factor can exit; the factor (a
     # power and an exponential per firm) is computed for those firms only.
     base_rate = par["exit_base_hazard"] * model.mechanisms.exit
     largest = exit_size_age_bound(par)
-    if np.isfinite(largest):
-        candidate = np.flatnonzero(draw < hazard * (base_rate * largest * (1.0 + FACTOR_BOUND_SLACK)))  # in idx
-    else:
-        candidate = np.arange(len(idx))
+    screened = bool(np.isfinite(largest))
+    screen = base_rate * largest * (1.0 + FACTOR_BOUND_SLACK) if screened else float("inf")
+    idx, hazard, overdue, candidate = exit_bracket(model, row_draw, enforcement, acceptance, screened, screen)
+    draw = row_draw[idx]
     h0 = par["exit_base_hazard"] * exit_size_age_factor(model, idx[candidate])
     h0 *= model.mechanisms.exit
     h0 *= hazard[candidate]
@@ -76,6 +64,44 @@ def exit_firms(model: ParkModel) -> None:
     enforced_rows = idx[leaving[enforced]]
     model.counts["enforced_exit_land_mu"] += float(f.land_mu[enforced_rows].sum())
     remove_firms(model, enforced_rows, enforced=True, land_to=land_to)
+
+
+def exit_bracket(model: ParkModel, row_draw: np.ndarray, enforcement: float, acceptance: float, screened: bool,
+                 screen: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the firms that can exit, their hazard bracket, whether they are overdue D firms, and who is screened in.
+
+    ``(idx, hazard, overdue, candidate)``: the alive firms that entered before this year, in row order; the bracket
+    ``1 + loss · max(0, −g)`` plus the enforcement pressure on overdue D firms; and the positions in ``idx`` whose
+    draw (``row_draw``, by row) is below ``hazard · screen`` (all of them without ``screened``). Compiled
+    (:func:`parkabm.model.kernels.exit_bracket`) or in NumPy, with the same numbers.
+    """
+    f = model.firms
+    par = model.params
+    lev = model.levers
+    if kernels.enabled():
+        n = f.n
+        idx, hazard = np.empty(n, dtype=np.intp), np.empty(n)
+        overdue, candidate = np.empty(n, dtype=bool), np.empty(n, dtype=np.intp)
+        found, reached = kernels.exit_bracket(
+            f.alive, f.entry_year, model.year, f.last_growth, par["exit_loss_sensitivity"], f.mujun_class,
+            f.years_in_d, lev.evaluation.rectification_years, bool(enforcement), enforcement,
+            par["exit_d_multiplier"] - 1.0, acceptance, row_draw, screened, screen, idx, hazard, overdue, candidate)
+        return idx[:found], hazard[:found], overdue[:found], candidate[:reached]
+    idx = np.flatnonzero(f.alive & (f.entry_year < model.year))
+    # The hazard is built in place in one array (the same operations in the same order as the formula): first
+    # the bracket, then the size and age factor (below, for the firms that can exit).
+    hazard = np.negative(f.last_growth[idx])
+    np.maximum(hazard, 0.0, out=hazard)
+    hazard *= par["exit_loss_sensitivity"]
+    hazard += 1.0
+    overdue = (f.mujun_class[idx] == 3) & (f.years_in_d[idx] > lev.evaluation.rectification_years)
+    if enforcement:
+        pressure = overdue * enforcement
+        pressure *= par["exit_d_multiplier"] - 1.0
+        pressure *= acceptance
+        hazard += pressure
+    candidate = np.flatnonzero(row_draw[idx] < hazard * screen) if screened else np.arange(len(idx))  # in idx
+    return idx, hazard, overdue, candidate
 
 
 PHASEOUT_SHARE_CAP = 0.9

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from parkabm.model import kernels
 from parkabm.model.rules.resources import cap_energy_growth, price_cost_share
 from parkabm.model.rules.space import grant_space_by_class, relocate_firms
 
@@ -39,8 +40,13 @@ def agglomeration_index(model: ParkModel) -> None:
     """
     f = model.firms
     s = model.n_sectors
-    cell = np.bincount(f.park.astype(np.int64) * s + f.sector, weights=f.output_yi,
-                       minlength=model.n_parks * s).reshape(model.n_parks, s)
+    cells: np.ndarray
+    if kernels.enabled():
+        cells = np.zeros(model.n_parks * s)
+        kernels.cell_sums(f.park, f.sector, s, f.output_yi, cells)
+    else:
+        cells = np.bincount(f.park.astype(np.int64) * s + f.sector, weights=f.output_yi, minlength=model.n_parks * s)
+    cell = cells.reshape(model.n_parks, s)
     park_total = cell.sum(axis=1, keepdims=True)
     city_share = cell.sum(axis=0) / cell.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -85,9 +91,57 @@ def grow_firms(model: ParkModel) -> None:
                                 * np.where(industrial_all[ramping], model.price, model.service_price))
 
     idx = np.flatnonzero(established & at_scale)  # disjoint from the ramping rows: their output is last year's
+    # The formula and the capacity check run compiled when they can (parkabm.model.kernels: the same arithmetic in
+    # one pass over the rows), else as whole-array NumPy operations; both give the same numbers.
+    fast = kernels.enabled()
+    real, desired = (_desired_compiled if fast else _desired_numpy)(model, idx)
+    desired = cap_energy_growth(model, idx, real, desired)  # 用能指标 (resources.py)
+    factor = 1.0 + mech.growth_trend * par["land_productivity_growth"]
+    with_capacity = mech.space_constraint > 0
+    productivity, capacity, short = (_capacity_compiled if fast else _capacity_numpy)(model, idx, desired, factor,
+                                                                                       with_capacity)
+    if with_capacity and len(short):
+        ask = idx[short]
+        need = desired[short]
+        need -= capacity[short]
+        need /= productivity[short]
+        floor, land = grant_space_by_class(model, ask, need)
+        f.floor_mu[ask] += floor
+        f.land_mu[ask] += land
+        missing = need - floor - land
+        held = f.land_mu[ask] + f.floor_mu[ask]
+        guishang = f.alive[ask] & (f.output_yi[ask] >= f.guishang_threshold_yi)
+        still = (missing > par["relocation_min_shortfall"] * held) & guishang
+        moved = relocate_firms(model, ask[still], missing[still])
+        # Only the firms that asked can want more than their capacity (the others' desired output is within it,
+        # so capping them changes nothing); those that did not move produce at most at their new capacity.
+        moved_pos = np.zeros(len(ask), dtype=bool)
+        moved_pos[np.searchsorted(ask, moved)] = True  # moved ⊂ ask, and ask is sorted
+        capped = ~moved_pos
+        at = short[capped]
+        desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
+    if fast:
+        kernels.write_growth(idx, f.industrial, desired, real, model.price, model.service_price, f.output_yi,
+                              f.last_growth)
+        return
+    industrial = f.industrial[idx]
+    f.output_yi[idx] = desired * np.where(industrial, model.price, model.service_price)
+    # desired / real − 1 where real > 0, else 0: divided over every row (unmasked), the rare rows without output fixed.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.divide(desired, real)
+    growth[np.flatnonzero(~(real > 0))] = 1.0
+    growth -= 1.0
+    f.last_growth[idx] = growth
+
+
+def _desired_numpy(model: ParkModel, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the real output and the desired real output of firms ``idx`` (the formula of :func:`grow_firms`)."""
+    f = model.firms
+    par = model.params
+    mech = model.mechanisms
     s = f.sector[idx].astype(np.intp)
     cell = f.park[idx].astype(np.intp) * model.n_sectors + s  # flat index into the parks × sectors tables
-    industrial = industrial_all[idx]
+    industrial = f.industrial[idx]
     real = f.output_yi[idx] / np.where(industrial, model.price_prev, model.service_price_prev)
     # g is built in place in one array, term by term (the same operations in the same order as the formula).
     g = model.sector_trend[s]
@@ -117,41 +171,64 @@ def grow_firms(model: ParkModel) -> None:
         g += vol
     np.clip(g, *GROWTH_BOUNDS, out=g)
     g += 1.0
-    desired = np.multiply(g, real, out=g)  # real · (1 + g)
-    desired = cap_energy_growth(model, idx, real, desired)  # 用能指标 (resources.py)
+    return real, np.multiply(g, real, out=g)  # real · (1 + g)
 
+
+def _desired_compiled(model: ParkModel, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_desired_numpy` in two compiled passes (the power stays in NumPy), with the same numbers."""
+    f = model.firms
+    par = model.params
+    mech = model.mechanisms
+    n = len(idx)
+    real = np.empty(n)
+    size = np.empty(n if mech.shocks else 0)
+    kernels.deflate_output(idx, f.output_yi, f.industrial, model.price_prev, model.service_price_prev, model.scale,
+                            MIN_SIZE_FOR_VOLATILITY_YI, real, size)
+    if mech.shocks:
+        np.power(size, -par["size_volatility_exponent"], out=size)
+        shock = model.rng.standard_normal(f.n)  # one draw per firm row, as in the NumPy code
+    else:
+        shock = size
+    desired = np.empty(n)
+    kernels.desired_output(
+        idx, f.sector, f.park, model.n_sectors, f.industrial, model.leader, real, size, shock, model.sector_trend,
+        par["trend_growth_multiplier"], par["macro_trend_channels_industry"], mech.growth_trend, model.macro_growth,
+        bool(mech.agglomeration), model.agglomeration.ravel(), mech.agglomeration * par["agglomeration_elasticity"],
+        bool(mech.chain_spillover), model.has_leader.ravel(), mech.chain_spillover * par["chain_spillover"],
+        bool(mech.chain_leader_service), mech.chain_leader_service * model.levers.chain_leaders.service_boost,
+        par["surcharge_pass_through"], model.surcharge_share, model.resource_share, bool(mech.shocks),
+        model.sector_volatility, par["volatility_multiplier"], mech.shocks, *GROWTH_BOUNDS, desired)
+    return real, desired
+
+
+def _capacity_numpy(model: ParkModel, idx: np.ndarray, desired: np.ndarray, factor: float,
+                    with_capacity: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raise the land productivity of firms ``idx`` by ``factor``; return it, their capacity and who is short.
+
+    Returns ``(productivity, capacity, short)``: by position in ``idx``; ``short`` the positions of the industrial
+    firms whose desired output exceeds their capacity (both empty without ``with_capacity``).
+    """
+    f = model.firms
     productivity = f.productivity[idx]
-    productivity *= 1.0 + mech.growth_trend * par["land_productivity_growth"]
+    productivity *= factor
     f.productivity[idx] = productivity
-    if mech.space_constraint > 0:
-        capacity = f.land_mu[idx]
-        capacity += f.floor_mu[idx]
-        capacity *= productivity
-        short = np.flatnonzero(industrial & (desired > capacity))  # positions in idx (picked once, then taken)
-        if len(short):
-            ask = idx[short]
-            need = desired[short]
-            need -= capacity[short]
-            need /= productivity[short]
-            floor, land = grant_space_by_class(model, ask, need)
-            f.floor_mu[ask] += floor
-            f.land_mu[ask] += land
-            missing = need - floor - land
-            held = f.land_mu[ask] + f.floor_mu[ask]
-            guishang = f.alive[ask] & (f.output_yi[ask] >= f.guishang_threshold_yi)
-            still = (missing > par["relocation_min_shortfall"] * held) & guishang
-            moved = relocate_firms(model, ask[still], missing[still])
-            # Only the firms that asked can want more than their capacity (the others' desired output is within it,
-            # so capping them changes nothing); those that did not move produce at most at their new capacity.
-            moved_pos = np.zeros(len(ask), dtype=bool)
-            moved_pos[np.searchsorted(ask, moved)] = True  # moved ⊂ ask, and ask is sorted
-            capped = ~moved_pos
-            at = short[capped]
-            desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
-    f.output_yi[idx] = desired * np.where(industrial, model.price, model.service_price)
-    # desired / real − 1 where real > 0, else 0: divided over every row (unmasked), the rare rows without output fixed.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        growth = np.divide(desired, real)
-    growth[np.flatnonzero(~(real > 0))] = 1.0
-    growth -= 1.0
-    f.last_growth[idx] = growth
+    if not with_capacity:
+        return productivity, np.zeros(0), np.zeros(0, dtype=np.intp)
+    capacity = f.land_mu[idx]
+    capacity += f.floor_mu[idx]
+    capacity *= productivity
+    short = np.flatnonzero(f.industrial[idx] & (desired > capacity))  # positions in idx (picked once, then taken)
+    return productivity, capacity, short
+
+
+def _capacity_compiled(model: ParkModel, idx: np.ndarray, desired: np.ndarray, factor: float,
+                       with_capacity: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_capacity_numpy` in one compiled pass, with the same numbers."""
+    f = model.firms
+    n = len(idx)
+    productivity = np.empty(n)
+    capacity = np.empty(n if with_capacity else 0)
+    short = np.empty(n if with_capacity else 0, dtype=np.intp)
+    found = kernels.grow_capacity(idx, f.industrial, f.productivity, f.land_mu, f.floor_mu, factor, desired,
+                                   with_capacity, productivity, capacity, short)
+    return productivity, capacity, short[:found]

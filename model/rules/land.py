@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.parks import Park, ParkState
+from parkabm.model import kernels
 from parkabm.model.rules.exit import remove_firms
 from parkabm.model.rules.race import race_factor
 from parkabm.model.rules.space import serving_order
@@ -44,13 +45,29 @@ def low_efficiency_firms(model: ParkModel) -> np.ndarray:
     within its deadline is not low-efficiency by its class alone. Before the base-year evaluation has fixed the
     benchmark, only the deadline test applies.
     """
+    return _low_efficiency(model)[0]
+
+
+def _low_efficiency(model: ParkModel) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return :func:`low_efficiency_firms` and, when compiled, the land they hold per park (else None)."""
     f = model.firms
+    rectification_years = model.levers.evaluation.rectification_years
+    benchmark = model.mujun_benchmark
+    with_tax = benchmark is not None
+    share = model.params["low_efficiency_tax_share"]
+    threshold = share * benchmark[0, 0] * model.price if benchmark is not None else 0.0
+    if kernels.enabled():
+        weak = np.empty(f.n, dtype=bool)
+        land_by_park = np.zeros(model.n_parks)
+        kernels.low_efficiency_rows(f.mujun_class, f.years_in_d, rectification_years, with_tax, threshold,
+                                    f.output_yi, f.tax_ratio, f.land_mu, f.floor_mu, f.ramp_left, f.alive,
+                                    f.industrial, f.park, weak, land_by_park)
+        return weak, land_by_park
     # The tests run over whole firm arrays (no gathers of the rows in play) and keep the alive industrial firms
     # holding land at the end: their 亩均税收 is defined (they hold space); that of the others is discarded.
     weak = f.mujun_class == 3
-    weak &= f.years_in_d > model.levers.evaluation.rectification_years
-    if model.mujun_benchmark is not None:
-        threshold = model.params["low_efficiency_tax_share"] * model.mujun_benchmark[0, 0] * model.price
+    weak &= f.years_in_d > rectification_years
+    if with_tax:
         with np.errstate(divide="ignore", invalid="ignore"):
             tax_per_mu = f.output_yi * f.tax_ratio
             tax_per_mu /= f.land_mu + f.floor_mu
@@ -60,7 +77,7 @@ def low_efficiency_firms(model: ParkModel) -> np.ndarray:
     weak &= f.alive
     weak &= f.industrial
     weak &= f.land_mu > 0
-    return weak
+    return weak, None
 
 
 def low_efficiency_land_mu(model: ParkModel, weak: np.ndarray | None = None) -> np.ndarray:
@@ -73,10 +90,12 @@ def low_efficiency_land_mu(model: ParkModel, weak: np.ndarray | None = None) -> 
         weak: :func:`low_efficiency_firms` of the model as it is now, when the caller has it already.
     """
     f = model.firms
+    firms_land = None
     if weak is None:
-        weak = low_efficiency_firms(model)
-    rows = np.flatnonzero(weak)
-    firms_land = np.bincount(f.park.take(rows), weights=f.land_mu.take(rows), minlength=model.n_parks)
+        weak, firms_land = _low_efficiency(model)
+    if firms_land is None:
+        rows = np.flatnonzero(weak)
+        firms_land = np.bincount(f.park.take(rows), weights=f.land_mu.take(rows), minlength=model.n_parks)
     return model.park_state.idle_mu + model.park_state.pipeline_mu.sum(axis=1) + firms_land
 
 

@@ -5,13 +5,13 @@ Parks hand out standard-factory floor first, then vacant land; under 差别化�
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from parkabm.agents.parks import ParkState
+from parkabm.model import kernels
 
 
 @dataclass
@@ -199,48 +199,25 @@ def relocate_firms(model: ParkModel, idx: np.ndarray, need_mu: np.ndarray) -> np
     p = model.levers.land.relocation_probability * model.mechanisms.relocation
     if p <= 0 or len(idx) == 0:
         return idx[:0]
-    movers = idx[model.rng.random(len(idx)) < min(p, 1.0)]
-    moved = []
+    chosen = np.flatnonzero(model.rng.random(len(idx)) < min(p, 1.0))
     f = model.firms
     state = model.park_state
-    need = dict(zip(idx.tolist(), need_mu.tolist(), strict=True))
-    # The moves go one by one on the parks' stocks as Python floats (the same arithmetic as on the arrays, without
-    # the cost of array calls on 16 values); the stocks are written back at the end.
-    closed = state.closed.tolist()
-    vacant = state.vacant_mu.tolist()
-    factory = state.factory_space_mu.tolist()
-    available = [0.0 if c else v + s for c, v, s in zip(closed, vacant, factory, strict=True)]
-    for i in movers.tolist():
-        home = int(f.park[i])
-        own = available[home]
-        available[home] = 0.0
-        target = _first_max(available)
-        room = available[target]
-        available[home] = own
-        land_held, floor_held = float(f.land_mu[i]), float(f.floor_mu[i])
-        total = land_held + floor_held + need[i]
-        if room < total:
-            continue
-        vacant[home] += land_held
-        factory[home] += floor_held
-        floor = min(total, factory[target])  # one request: floor first, then land (allocate_space)
-        land = total - floor
-        factory[target] -= floor
-        vacant[target] = max(vacant[target] - land, 0.0)
-        for q in (home, target):
-            available[q] = 0.0 if closed[q] else vacant[q] + factory[q]
-        f.land_mu[i], f.floor_mu[i] = land, floor
-        f.park[i] = target
-        moved.append(i)
-    if moved:
-        state.vacant_mu[:] = vacant
-        state.factory_space_mu[:] = factory
-    model.counts["relocations"] += len(moved)
-    return np.array(moved, dtype=np.int64)
-
-
-def _first_max(values: list[float]) -> int:
-    """Return the index ``np.argmax`` gives for ``values``: the first largest one (the first NaN, if any)."""
-    if math.isnan(sum(values)):  # a NaN (or infinities of both signs): numpy's own rule decides
-        return int(np.argmax(values))
-    return values.index(max(values))
+    movers, need = idx[chosen], need_mu[chosen]
+    moved = np.zeros(len(movers), dtype=bool)
+    if kernels.enabled():
+        kernels.relocate_in_order(movers, need, f.park, f.land_mu, f.floor_mu, state.closed, state.vacant_mu,
+                                   state.factory_space_mu,
+                                   np.where(state.closed, 0.0, state.vacant_mu + state.factory_space_mu), moved)
+    else:
+        # As Python, the same loop runs on the parks' stocks as lists of floats (the same arithmetic as on the
+        # arrays, without the cost of array calls on a few values); the stocks are written back at the end.
+        closed = state.closed.tolist()
+        vacant, factory = state.vacant_mu.tolist(), state.factory_space_mu.tolist()
+        available = [0.0 if c else v + s for c, v, s in zip(closed, vacant, factory, strict=True)]
+        kernels.relocate_in_order(movers.tolist(), need.tolist(), f.park, f.land_mu, f.floor_mu, closed, vacant,
+                                   factory, available, moved)
+        if moved.any():
+            state.vacant_mu[:] = vacant
+            state.factory_space_mu[:] = factory
+    model.counts["relocations"] += int(np.count_nonzero(moved))
+    return movers[moved]

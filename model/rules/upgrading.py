@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtr
 
+from parkabm.model import kernels
+
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
 
@@ -49,17 +51,17 @@ def upgrade_firms(model: ParkModel) -> None:
     lev = model.levers.funds
     if model.mechanisms.upgrading <= 0:
         return
-    producing = np.flatnonzero(f.alive & f.industrial & (f.ramp_left == 0) & (f.entry_year < model.year))
-    draw = model.rng.random(f.n)[producing]  # one draw per firm row: paired runs keep each firm's draw
+    row_draw = model.rng.random(f.n)  # one draw per firm row: paired runs keep each firm's draw
     typical = investment_acceptance(par, np.ones(1), np.zeros(1))[0]
     # Rectification by class code (A, B, not evaluated: 1, which leaves a probability unchanged to the bit).
     rectification = np.array([1.0, 1.0, par["rectification_upgrade_factor_c"], par["rectification_upgrade_factor_d"],
                               1.0])
     pressure_factor = par["capacity_pressure_upgrade_factor"]
-    # A firm whose draw reaches the largest probability any firm can have cannot upgrade: only the others'
-    # probabilities are computed.
-    candidate = np.flatnonzero(draw < upgrade_probability_bound(model, typical, rectification))  # positions
-    idx = producing[candidate]
+    # A producing firm whose draw reaches the largest probability any firm can have cannot upgrade: only the
+    # others' probabilities are computed (idx: those firms, in row order).
+    bound = upgrade_probability_bound(model, typical, rectification)
+    idx = upgrade_candidates(model, row_draw, bound)
+    drawn = row_draw[idx]
     output = f.output_yi[idx]
     sector = f.sector[idx].astype(np.intp)
     investment = par["upgrade_investment_ratio"] * output
@@ -83,7 +85,7 @@ def upgrade_firms(model: ParkModel) -> None:
     pressure = output > capacity  # the firms of idx are industrial
     np.multiply(prob, pressure_factor, out=prob, where=pressure)
     np.minimum(prob, UPGRADE_MAX_PROBABILITY, out=prob)
-    do = draw[candidate] < prob
+    do = drawn < prob
     up = idx[do]
     gain = par["upgrade_productivity_gain"]
     f.productivity[up] *= 1.0 + gain
@@ -98,6 +100,21 @@ def upgrade_firms(model: ParkModel) -> None:
     model.counts["subsidised_upgrades"] += int((do & eligible).sum())
     model.subsidy_demand += rate * investment[do & eligible].sum()
     model.subsidy_demand_full += full_rate * investment[do & eligible].sum()
+
+
+def upgrade_candidates(model: ParkModel, row_draw: np.ndarray, bound: float) -> np.ndarray:
+    """Return the producing firms whose draw is below ``bound``, in row order (the only ones that can upgrade).
+
+    Producing: alive, industrial, at full scale and entered before this year. Compiled
+    (:func:`parkabm.model.kernels.upgrade_candidates`) or in NumPy, with the same rows.
+    """
+    f = model.firms
+    if kernels.enabled():
+        rows = np.empty(f.n, dtype=np.intp)
+        return rows[:kernels.upgrade_candidates(f.alive, f.industrial, f.ramp_left, f.entry_year, model.year,
+                                                row_draw, bound, rows)]
+    producing = np.flatnonzero(f.alive & f.industrial & (f.ramp_left == 0) & (f.entry_year < model.year))
+    return producing[row_draw[producing] < bound]
 
 
 def upgrade_probability_bound(model: ParkModel, typical: float, rectification: np.ndarray) -> float:

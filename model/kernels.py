@@ -1,0 +1,390 @@
+"""Compiled loops for the model's heaviest passes (numba), with the plain code as their fallback.
+
+A rule written as whole-array NumPy operations pays, per operation, a call into NumPy and a pass over its arrays:
+growth, for instance, made about forty of each a year. The kernels here make one pass over the rows in play and do
+the same arithmetic, in the same order, on the same float64 values, so their results are identical to the bit to
+those of the NumPy code they replace (tests/test_kernels.py runs both and compares every output and firm array):
+
+- only ``+ − × ÷``, comparisons and lookups are compiled; powers, logarithms and exponentials stay in NumPy (its
+  vectorised versions may round differently from the C library's);
+- no sums of many values into one: NumPy sums those pairwise, a loop would sum in order (sums by park or cell run
+  in row order, as ``np.bincount`` does, so those are compiled);
+- floating-point contraction and other fast-math rewrites are off (numba's default), and a division by zero gives
+  inf or NaN as in NumPy (``error_model="numpy"``).
+
+**When they run.** Loading numba and the cached machine code costs a process about half a second, and the kernels
+save about 50 ns per firm-year, so they pay only over some 10⁷ firm-years (:data:`AUTO_FIRM_YEARS`): a batch's
+worker after a few hundred baseline runs, a world of 10⁶ firms after a few years. The environment variable
+``PARKABM_COMPILED`` chooses: unset (or ``auto``), a process switches to the kernels once its models have stepped
+:data:`AUTO_FIRM_YEARS` firm-years (:func:`count_firm_years`); ``1`` from the first model on; ``0`` never. Without
+numba (not installed, or refusing the installed NumPy) the rules run their NumPy code, or the kernel runs as plain
+Python (relocation, a loop over the few firms that move). The results are the same in every case; :func:`enabled`
+says which code runs, :func:`use_compiled` switches for a test. Compiled code is cached next to this file (numba's
+``cache=True``), so a new process loads it instead of compiling again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+ENVIRONMENT_SWITCH = "PARKABM_COMPILED"
+"""Environment variable: ``0`` never runs the compiled kernels, ``1`` always does, ``auto`` (the default) once a
+process has stepped :data:`AUTO_FIRM_YEARS` firm-years."""
+
+AUTO_FIRM_YEARS = 10_000_000
+"""Firm-years after which a process switches to the compiled kernels by default: about what they must save to pay
+for loading numba (≈ 0.5 s a process, against ≈ 50 ns saved per firm-year, both measured on the 2-core benchmark
+machine; benchmarks/bench_run.py ``--kernels`` compares the two)."""
+
+MODES = ("auto", "1", "0")
+"""Values of :data:`ENVIRONMENT_SWITCH`."""
+
+_state: dict[str, Any] = {"on": False, "forced": False, "firm_years": 0, "numba": None, "mode": None}
+
+
+def mode() -> str:
+    """Return the kernel mode of this process: ``auto``, ``1`` (always) or ``0`` (never), from the environment.
+
+    Read once, when first needed; an unknown value counts as ``auto``.
+    """
+    if _state["mode"] is None:
+        value = os.environ.get(ENVIRONMENT_SWITCH, "auto").strip().lower()
+        _state["mode"] = value if value in MODES else "auto"
+    return str(_state["mode"])
+
+
+def enabled() -> bool:
+    """Return whether the rules run the compiled kernels now (cheap: the rules ask once per pass)."""
+    return bool(_state["on"])
+
+
+def count_firm_years(firms: int) -> None:
+    """Count ``firms`` firm-years stepped by this process, and switch the kernels on when its mode says so.
+
+    :class:`~parkabm.model.city.ParkModel` calls it once when it is built and once per year it steps.
+    """
+    _state["firm_years"] += firms
+    if _state["on"] or _state["forced"]:
+        return
+    wanted = mode()
+    if wanted == "1" or (wanted == "auto" and _state["firm_years"] >= AUTO_FIRM_YEARS):
+        _state["on"] = available()
+
+
+def available() -> bool:
+    """Return whether numba can be imported here (imported on the first call, then remembered)."""
+    if _state["numba"] is None:
+        try:
+            import numba
+        except Exception:  # an ImportError, or numba's own refusal of the installed NumPy
+            _state["numba"] = False
+        else:
+            _state["numba"] = numba
+    return _state["numba"] is not False
+
+
+@contextmanager
+def use_compiled(on: bool) -> Iterator[None]:
+    """Run the rules with (``on``, when numba is available) or without the compiled kernels inside the block.
+
+    The firm-year count does not switch them meanwhile; the state before the block comes back after it.
+    """
+    before = _state["on"], _state["forced"]
+    _state["on"], _state["forced"] = on and available(), True
+    try:
+        yield
+    finally:
+        _state["on"], _state["forced"] = before
+
+
+class Kernel:
+    """A loop compiled with numba on its first call when :func:`enabled`, run as Python otherwise.
+
+    Args:
+        function: The loop: it may use Python scalars, NumPy arrays indexed element by element and ``range``.
+    """
+
+    def __init__(self, function: Callable[..., Any]):
+        self.py_func = function
+        self._compiled: Callable[..., Any] | None = None
+        self.__doc__ = function.__doc__
+        self.__name__ = function.__name__
+
+    def __call__(self, *args: Any) -> Any:
+        """Run the loop: compiled when :func:`enabled`, else as Python."""
+        if not enabled():
+            return self.py_func(*args)
+        if self._compiled is None:
+            # error_model='numpy': a division by zero gives inf or NaN, as in NumPy, instead of raising
+            self._compiled = _state["numba"].njit(cache=True, nogil=True, error_model="numpy")(self.py_func)
+        return self._compiled(*args)
+
+
+# --- growth (parkabm.model.rules.growth.grow_firms) ----------------------------------------------------------------
+
+@Kernel
+def deflate_output(idx, output, industrial, price, service_price, scale, min_size, real, size):
+    """Real output of firms ``idx`` (``real``) and, when ``size`` is not empty, their size for volatility.
+
+    ``real = output / price`` (the service index for service firms); ``size = max(real · scale, min_size)`` with
+    NaN kept, as ``np.maximum``.
+    """
+    with_size = len(size) > 0
+    for k in range(len(idx)):
+        i = idx[k]
+        r = output[i] / (price if industrial[i] else service_price)
+        real[k] = r
+        if with_size:
+            x = r * scale
+            size[k] = min_size if x < min_size else x
+
+
+@Kernel
+def desired_output(idx, sector, park, n_sectors, industrial, leader, real, size_factor, shock, sector_trend,
+                   trend_multiplier, channels, growth_trend, macro_growth, agglomeration_on, agglomeration,
+                   agglomeration_coefficient, spillover_on, has_leader, spillover_coefficient, service_on,
+                   service_coefficient, pass_through, surcharge_share, resource_share, shocks_on, volatility,
+                   volatility_multiplier, shocks, low, high, desired):
+    """Desired real output of firms ``idx``: the growth formula of ``grow_firms``, term by term, clipped.
+
+    Positions ``k`` index ``idx``, ``real``, ``size_factor`` (size^(−β)) and ``desired``; ``agglomeration`` and
+    ``has_leader`` are the parks × sectors tables flattened, ``shock`` one standard normal per firm row. A term whose
+    mechanism is off is left out, as in the NumPy code.
+    """
+    n_resource = len(resource_share)
+    for k in range(len(idx)):
+        i = idx[k]
+        s = sector[i]
+        cell = park[i] * n_sectors + s
+        g = sector_trend[s] * trend_multiplier
+        g -= channels * (1.0 if industrial[i] else 0.0)
+        g *= growth_trend
+        g += macro_growth[s]
+        if agglomeration_on:
+            g += agglomeration[cell] * agglomeration_coefficient
+        if spillover_on:
+            g += spillover_coefficient * (1.0 if (has_leader[cell] and not leader[i]) else 0.0)
+        if service_on:
+            g += service_coefficient * (1.0 if leader[i] else 0.0)
+        share = surcharge_share[i] + resource_share[i] if i < n_resource else surcharge_share[i]
+        g -= pass_through * share
+        if shocks_on:
+            g += volatility[s] * volatility_multiplier * size_factor[k] * shocks * shock[i]
+        if g < low:
+            g = low
+        elif g > high:
+            g = high
+        g += 1.0
+        desired[k] = g * real[k]
+
+
+@Kernel
+def grow_capacity(idx, industrial, productivity, land_mu, floor_mu, factor, desired, with_capacity, grown, capacity,
+                  short):
+    """Raise the land productivity of firms ``idx`` by ``factor`` and find the industrial firms short of space.
+
+    Writes the new productivity to the firm array and to ``grown`` (by position); with ``with_capacity``, the
+    capacity ``(land + floor) · productivity`` to ``capacity`` and the positions of the industrial firms whose
+    desired output exceeds it to ``short``. Returns how many positions ``short`` holds.
+    """
+    n_short = 0
+    for k in range(len(idx)):
+        i = idx[k]
+        p = productivity[i] * factor
+        productivity[i] = p
+        grown[k] = p
+        if with_capacity:
+            c = (land_mu[i] + floor_mu[i]) * p
+            capacity[k] = c
+            if industrial[i] and desired[k] > c:
+                short[n_short] = k
+                n_short += 1
+    return n_short
+
+
+@Kernel
+def write_growth(idx, industrial, desired, real, price, service_price, output, last_growth):
+    """Write the nominal output ``desired · price`` and the growth ``desired / real − 1`` (0 without output)."""
+    for k in range(len(idx)):
+        i = idx[k]
+        output[i] = desired[k] * (price if industrial[i] else service_price)
+        r = real[k]
+        last_growth[i] = (desired[k] / r if r > 0 else 1.0) - 1.0
+
+
+# --- relocation (parkabm.model.rules.space.relocate_firms) ---------------------------------------------------------
+
+@Kernel
+def relocate_in_order(movers, need, park, land_mu, floor_mu, closed, vacant, factory, available, moved):
+    """Move firms ``movers`` one by one to the open park with most available space, if it holds all they need.
+
+    ``need[k]`` is the space mover ``k`` still lacks. ``available`` must hold each park's available space (0 for a
+    closed park) and is kept up to date; ``vacant`` and ``factory`` are drawn down as firms move, and the firm arrays
+    rewritten. The target is the first park of largest available space other than the home park (the first NaN, if
+    any, as ``np.argmax``). ``moved[k]`` is set for the firms that moved. Runs compiled, or as Python on lists.
+    """
+    n_parks = len(available)
+    for k in range(len(movers)):
+        i = movers[k]
+        home = int(park[i])
+        own = available[home]
+        available[home] = 0.0
+        target = 0
+        best = available[0]
+        for q in range(n_parks):
+            value = available[q]
+            if value != value:  # NaN: np.argmax stops at the first one
+                target = q
+                break
+            if value > best:
+                best, target = value, q
+        room = available[target]
+        available[home] = own
+        land_held, floor_held = float(land_mu[i]), float(floor_mu[i])
+        total = land_held + floor_held + need[k]
+        if room < total:
+            continue
+        vacant[home] += land_held
+        factory[home] += floor_held
+        floor = factory[target] if factory[target] < total else total  # floor first, then land (allocate_space)
+        land = total - floor
+        factory[target] -= floor
+        left = vacant[target] - land
+        vacant[target] = 0.0 if left < 0.0 else left
+        available[home] = 0.0 if closed[home] else vacant[home] + factory[home]
+        available[target] = 0.0 if closed[target] else vacant[target] + factory[target]
+        land_mu[i], floor_mu[i] = land, floor
+        park[i] = target
+        moved[k] = True
+
+
+# --- the yearly tally (parkabm.model.outputs.reporters.tally) ------------------------------------------------------
+
+@Kernel
+def tally_rows(alive, output, threshold, industrial, park, sector, n_sectors, tax_ratio, land_mu, floor_mu,
+               value_added_rate, rd_intensity, mujun_class, price, scale, leader_threshold, hightech_threshold,
+               cell_output, park_tax, park_space, park_firms, park_guishang, class_counts, guishang_output,
+               value_added, rd, tax, space, big):
+    """One pass over the firms in row order: the counts and per-park sums of the tally, and the terms of its sums.
+
+    Alive firms are counted by park and by class; those of real output ``≥ leader_threshold / scale`` are listed
+    in ``big``. 规上 firms (output ≥ ``threshold``) add their output to ``cell_output`` (parks × sectors,
+    flattened) and to ``guishang_output`` (by row, zero elsewhere), and write their value added and R&D to
+    ``value_added`` and ``rd``; 规上 industrial firms add their tax and space to ``park_tax`` and ``park_space``
+    and write them to ``tax`` and ``space``. Sums run in row order, as ``np.bincount`` does; the totals are left to
+    NumPy (it sums pairwise). Returns the counts ``(alive, 规上, 规上 industrial, big, hightech)``.
+    """
+    n_alive = n_guishang = n_industrial = n_big = n_hightech = 0
+    for i in range(len(alive)):
+        if not alive[i]:
+            continue
+        n_alive += 1
+        p = park[i]
+        park_firms[p] += 1
+        class_counts[mujun_class[i]] += 1
+        y = output[i]
+        if y / price * scale >= leader_threshold:
+            big[n_big] = i
+            n_big += 1
+        if not y >= threshold:
+            continue
+        cell_output[p * n_sectors + sector[i]] += y
+        guishang_output[i] = y
+        value_added[n_guishang] = y * value_added_rate[i]
+        rd[n_guishang] = y * rd_intensity[i]
+        if rd_intensity[i] >= hightech_threshold:
+            n_hightech += 1
+        n_guishang += 1
+        if industrial[i]:
+            t = y * tax_ratio[i]
+            s = land_mu[i] + floor_mu[i]
+            park_tax[p] += t
+            park_space[p] += s
+            park_guishang[p] += 1
+            tax[n_industrial] = t
+            space[n_industrial] = s
+            n_industrial += 1
+    return n_alive, n_guishang, n_industrial, n_big, n_hightech
+
+
+# --- exit and upgrading: the firms a year's draw can reach (parkabm.model.rules.exit, .upgrading) ------------------
+
+@Kernel
+def exit_bracket(alive, entry_year, year, last_growth, loss_sensitivity, mujun_class, years_in_d, rectification_years,
+                 enforcement_on, enforcement, d_multiplier_less_one, acceptance, draw, screened, screen, idx, hazard,
+                 overdue, candidate):
+    """The hazard bracket of every firm that can exit and the positions of those its draw can reach.
+
+    For the alive firms that entered before ``year`` (written to ``idx``, in row order): ``hazard = 1 + loss ·
+    max(0, −g)`` plus, for overdue D firms (``overdue``), ``enforcement · (d − 1) · acceptance`` when enforcement is
+    on. ``candidate`` gets the positions whose draw is below ``hazard · screen`` (all of them without
+    ``screened``). Returns ``(firms, candidates)``.
+    """
+    n = 0
+    n_candidates = 0
+    for i in range(len(alive)):
+        if not (alive[i] and entry_year[i] < year):
+            continue
+        h = -last_growth[i]
+        if h < 0.0:
+            h = 0.0
+        h *= loss_sensitivity
+        h += 1.0
+        late = mujun_class[i] == 3 and years_in_d[i] > rectification_years
+        if enforcement_on:
+            pressure = (1.0 if late else 0.0) * enforcement
+            pressure *= d_multiplier_less_one
+            pressure *= acceptance
+            h += pressure
+        idx[n] = i
+        hazard[n] = h
+        overdue[n] = late
+        if not screened or draw[i] < h * screen:
+            candidate[n_candidates] = n
+            n_candidates += 1
+        n += 1
+    return n, n_candidates
+
+
+@Kernel
+def upgrade_candidates(alive, industrial, ramp_left, entry_year, year, draw, bound, rows):
+    """Write to ``rows`` the producing firms whose draw is below ``bound``, in row order; return how many.
+
+    Producing: alive, industrial, at full scale and entered before ``year``.
+    """
+    n = 0
+    for i in range(len(alive)):
+        if alive[i] and industrial[i] and ramp_left[i] == 0 and entry_year[i] < year and draw[i] < bound:
+            rows[n] = i
+            n += 1
+    return n
+
+
+# --- land and agglomeration (parkabm.model.rules.land, .growth) ---------------------------------------------------
+
+@Kernel
+def low_efficiency_rows(mujun_class, years_in_d, rectification_years, with_tax, threshold, output, tax_ratio,
+                        land_mu, floor_mu, ramp_left, alive, industrial, park, weak, land_by_park):
+    """Mark the low-efficiency firms (``weak``) and add their land to ``land_by_park``, in row order.
+
+    A firm is weak when alive, industrial and holding land, and either a D-class firm past its deadline or, with
+    ``with_tax``, at full scale with 亩均税收 ``output · tax_ratio / (land + floor)`` below ``threshold``.
+    """
+    for i in range(len(alive)):
+        w = mujun_class[i] == 3 and years_in_d[i] > rectification_years
+        if with_tax and not w and ramp_left[i] == 0:
+            w = output[i] * tax_ratio[i] / (land_mu[i] + floor_mu[i]) < threshold
+        w = w and alive[i] and industrial[i] and land_mu[i] > 0
+        weak[i] = w
+        if w:
+            land_by_park[park[i]] += land_mu[i]
+
+
+@Kernel
+def cell_sums(park, sector, n_sectors, values, cells):
+    """Add each row's value to its park × sector cell (``cells``, flattened), in row order (as ``np.bincount``)."""
+    for i in range(len(park)):
+        cells[park[i] * n_sectors + sector[i]] += values[i]

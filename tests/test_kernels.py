@@ -1,0 +1,254 @@
+"""The compiled kernels (parkabm.model.kernels) give the same numbers as the NumPy code they stand in for.
+
+Every run is made twice from the same seed, once with the kernels and once without, and every yearly and per-park
+output and every firm array must be equal to the bit. The cases cover each compiled pass: growth with and without
+its mechanisms, the energy quota, relocation (the kernel compiled, and as Python on lists), exit with and without
+enforcement, upgrading, the low-efficiency land of the tally and of redevelopment, and the tally itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from parkabm.agents.firms import FIELDS
+from parkabm.model import kernels
+from parkabm.model.city import ParkModel
+from parkabm.model.simulate import draw_parameters, replicate_seed
+from parkabm.scenarios.loader import apply_changes, load_scenario
+
+CASES = [
+    ("baseline", {"world.population_scale": 0.5}),
+    ("industrial_scope", {"world.population_scale": 0.5}),
+    ("jiaxing_platforms", {"world.population_scale": 0.5}),
+    ("combined", {"world.population_scale": 0.5}),
+    ("strict_mujun", {"world.population_scale": 0.5}),
+    # Relocation: every firm short of space tries to move, served in class order and at random.
+    ("baseline", {"world.population_scale": 2.0, "levers.land.relocation_probability": 1.0}),
+    ("baseline", {"world.population_scale": 2.0, "levers.land.relocation_probability": 1.0,
+                  "levers.land.class_priority": 0.5}),
+    # Mechanisms off: the terms of growth, exit and evaluation the kernels leave out.
+    ("baseline", {"world.population_scale": 0.5, "levers.mechanisms.shocks": 0.0,
+                  "levers.mechanisms.agglomeration": 0.0, "levers.mechanisms.chain_spillover": 0.0,
+                  "levers.mechanisms.space_constraint": 0.0}),
+    ("baseline", {"world.population_scale": 0.5, "levers.evaluation.enforcement": 0.0,
+                  "levers.mechanisms.energy_quota": 0.0}),
+]
+
+
+def run(scenario, seed: int, replicate: int, compiled: bool, **changes) -> ParkModel:
+    """Run ``scenario`` with (or without) the compiled kernels; return the model."""
+    parameters = draw_parameters(scenario, seed, replicate)
+    for name, value in changes.items():
+        parameters[name] = value
+    with kernels.use_compiled(compiled):
+        model = ParkModel(scenario, parameters=parameters, rng=replicate_seed(seed, replicate),
+                          mesa_datacollector=False)
+        model.run_model()
+    return model
+
+
+def differences(a: ParkModel, b: ParkModel) -> list[str]:
+    """Name every output or firm array in which two runs differ in any bit."""
+    out = []
+    if a.firms.n != b.firms.n:
+        return [f"firm rows {a.firms.n} != {b.firms.n}"]
+    for name in FIELDS:
+        x, y = getattr(a.firms, name), getattr(b.firms, name)
+        if x.dtype != y.dtype or x.tobytes() != y.tobytes():
+            out.append(f"firms.{name}")
+    for label, left, right in (("records", a.records, b.records), ("park_records", a.park_records, b.park_records)):
+        for year, (r, s) in enumerate(zip(left, right, strict=True)):
+            for key in r:
+                u, v = np.asarray(r[key]), np.asarray(s[key])
+                if u.dtype != v.dtype or u.tobytes() != v.tobytes():
+                    out.append(f"{label}[{year}].{key}")
+    return out
+
+
+def test_numba_is_there():
+    """The kernels can be compiled here (numba is a dependency): otherwise the comparisons below test nothing."""
+    assert kernels.available()
+
+
+@pytest.mark.parametrize(("name", "changes"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_compiled_runs_equal_numpy_runs(name, changes):
+    scenario = apply_changes(load_scenario(name), changes)
+    for replicate in range(2):
+        fast = run(scenario, 11, replicate, compiled=True)
+        plain = run(scenario, 11, replicate, compiled=False)
+        assert differences(fast, plain) == []
+        if "levers.land.relocation_probability" in changes:
+            assert sum(r["relocations"] for r in fast.records) > 0  # the relocation kernel ran
+
+
+def test_comparison_sees_one_bit():
+    """A parameter one unit in the last place away changes the runs: equal arrays above mean equal arithmetic."""
+    scenario = apply_changes(load_scenario("baseline"), {"world.population_scale": 0.5})
+    value = draw_parameters(scenario, 11, 0)["trend_growth_multiplier"]
+    base = run(scenario, 11, 0, compiled=True)
+    nudged = run(scenario, 11, 0, compiled=True, trend_growth_multiplier=float(np.nextafter(value, np.inf)))
+    assert "firms.output_yi" in differences(base, nudged)
+
+
+@pytest.fixture
+def fresh_state(monkeypatch):
+    """A process state of the kernels as at start-up (restored after the test)."""
+    monkeypatch.setattr(kernels, "_state", {**kernels._state, "on": False, "forced": False, "firm_years": 0,
+                                            "mode": None})
+    return kernels._state
+
+
+def test_auto_mode_switches_after_enough_firm_years(fresh_state, monkeypatch):
+    monkeypatch.delenv(kernels.ENVIRONMENT_SWITCH, raising=False)
+    kernels.count_firm_years(kernels.AUTO_FIRM_YEARS - 1)
+    assert not kernels.enabled()
+    kernels.count_firm_years(1)
+    assert kernels.enabled()
+
+
+@pytest.mark.parametrize(("value", "on_at_once", "on_later"), [("1", True, True), ("0", False, False),
+                                                               ("auto", False, True), ("yes", False, True)])
+def test_environment_chooses(fresh_state, monkeypatch, value, on_at_once, on_later):
+    monkeypatch.setenv(kernels.ENVIRONMENT_SWITCH, value)
+    kernels.count_firm_years(1)
+    assert kernels.enabled() == on_at_once
+    kernels.count_firm_years(kernels.AUTO_FIRM_YEARS)
+    assert kernels.enabled() == on_later
+
+
+def test_without_numba_the_plain_code_runs(fresh_state, monkeypatch):
+    """With numba missing (or refusing the NumPy installed), mode 1 runs the NumPy code and the model still runs."""
+    monkeypatch.setenv(kernels.ENVIRONMENT_SWITCH, "1")
+    fresh_state["numba"] = False
+    model = ParkModel("baseline", seed=3, population_scale=0.2, mesa_datacollector=False)
+    assert not kernels.enabled()
+    model.run_model()
+    assert model.records[-1]["total_output_yi"] > 0
+
+
+def test_use_compiled_holds_against_the_count(fresh_state, monkeypatch):
+    monkeypatch.setenv(kernels.ENVIRONMENT_SWITCH, "1")
+    with kernels.use_compiled(False):
+        kernels.count_firm_years(kernels.AUTO_FIRM_YEARS)
+        assert not kernels.enabled()
+    kernels.count_firm_years(1)
+    assert kernels.enabled()
+
+
+# --- each compiled pass against its NumPy code, on the state of a running model ----------------------------------
+
+def stepped_pair(years: int = 2, **changes) -> tuple[ParkModel, ParkModel]:
+    """Two identical models (same seed, NumPy code) stepped ``years`` years, for one pass to be run on each."""
+    scenario = apply_changes(load_scenario("baseline"), {"world.population_scale": 0.5, **changes})
+    models = []
+    for _ in range(2):
+        with kernels.use_compiled(False):
+            model = ParkModel(scenario, parameters=draw_parameters(scenario, 5, 0), rng=replicate_seed(5, 0),
+                              mesa_datacollector=False)
+            for _ in range(years):
+                model.step()
+        models.append(model)
+    return models[0], models[1]
+
+
+def same_bits(a, b) -> bool:
+    """Whether two results (arrays, numbers, or tuples and dataclasses of them) are equal to the bit."""
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(same_bits(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "__dataclass_fields__"):
+        return all(same_bits(getattr(a, name), getattr(b, name)) for name in a.__dataclass_fields__)
+    x, y = np.asarray(a), np.asarray(b)
+    return x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
+
+
+def firm_arrays_equal(a: ParkModel, b: ParkModel) -> bool:
+    return all(same_bits(getattr(a.firms, name), getattr(b.firms, name)) for name in FIELDS)
+
+
+def test_growth_passes_equal_numpy():
+    from parkabm.model.rules import growth
+
+    a, b = stepped_pair()
+    a.year = b.year = a.year + 1
+    idx = np.flatnonzero(a.firms.alive & (a.firms.ramp_left == 0))
+    with kernels.use_compiled(True):
+        fast = growth._desired_compiled(a, idx)
+    plain = growth._desired_numpy(b, idx)
+    assert same_bits(fast, plain)
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state  # the same draws
+    for with_capacity in (True, False):
+        with kernels.use_compiled(True):
+            fast = growth._capacity_compiled(a, idx, fast[1], 1.01, with_capacity)
+        plain = growth._capacity_numpy(b, idx, plain[1], 1.01, with_capacity)
+        assert len(plain[2]) > 0 or not with_capacity  # some firms are short of space
+        assert same_bits(fast, plain)
+        assert firm_arrays_equal(a, b)
+    with kernels.use_compiled(True):
+        growth.agglomeration_index(a)
+    with kernels.use_compiled(False):
+        growth.agglomeration_index(b)
+    assert same_bits(a.agglomeration, b.agglomeration)
+
+
+@pytest.mark.parametrize("enforcement", [0.0, 0.8])
+def test_exit_bracket_equals_numpy(enforcement):
+    from parkabm.model.rules.exit import exit_bracket
+
+    a, b = stepped_pair()
+    draw = np.random.default_rng(1).random(a.firms.n)
+    for screened, screen in ((True, 0.05), (False, float("inf"))):
+        with kernels.use_compiled(True):
+            fast = exit_bracket(a, draw, enforcement, 1.4, screened, screen)
+        with kernels.use_compiled(False):
+            plain = exit_bracket(b, draw, enforcement, 1.4, screened, screen)
+        assert 0 < len(plain[3]) <= len(plain[0])
+        assert plain[2].any()  # overdue D firms are there
+        assert same_bits(fast, plain)
+
+
+def test_upgrade_candidates_equal_numpy():
+    from parkabm.model.rules.upgrading import upgrade_candidates
+
+    a, b = stepped_pair()
+    draw = np.random.default_rng(2).random(a.firms.n)
+    with kernels.use_compiled(True):
+        fast = upgrade_candidates(a, draw, 0.1)
+    with kernels.use_compiled(False):
+        plain = upgrade_candidates(b, draw, 0.1)
+    assert len(plain) > 0
+    assert same_bits(fast, plain)
+
+
+def test_low_efficiency_and_tally_equal_numpy():
+    from parkabm.model.outputs import reporters
+    from parkabm.model.rules import land
+
+    a, b = stepped_pair()
+    with kernels.use_compiled(True):
+        fast = land.low_efficiency_firms(a), land.low_efficiency_land_mu(a), reporters._row_sums_compiled(a)
+    with kernels.use_compiled(False):
+        plain = land.low_efficiency_firms(b), land.low_efficiency_land_mu(b), reporters._row_sums_numpy(b)
+    assert plain[0].any()
+    assert len(plain[2].big) > 0 and plain[2].hightech > 0
+    assert same_bits(fast, plain)
+    for name in ("value_added", "rd", "tax", "space"):  # the totals NumPy makes of them
+        assert same_bits(getattr(fast[2], name).sum(), getattr(plain[2], name).sum())
+
+
+def test_relocation_kernel_equals_python_on_lists():
+    from parkabm.model.rules.space import relocate_firms
+
+    a, b = stepped_pair(**{"levers.land.relocation_probability": 1.0})
+    f = a.firms
+    idx = np.flatnonzero(f.alive & f.industrial & (f.land_mu > 0))[::7]
+    need = np.full(len(idx), 2.0)
+    with kernels.use_compiled(True):
+        fast = relocate_firms(a, idx, need)
+    with kernels.use_compiled(False):
+        plain = relocate_firms(b, idx, need)
+    assert len(plain) > 0
+    assert same_bits(fast, plain)
+    assert firm_arrays_equal(a, b)
+    assert same_bits(a.park_state.vacant_mu, b.park_state.vacant_mu)
+    assert same_bits(a.park_state.factory_space_mu, b.park_state.factory_space_mu)
