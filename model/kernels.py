@@ -388,3 +388,86 @@ def cell_sums(park, sector, n_sectors, values, cells):
     """Add each row's value to its park × sector cell (``cells``, flattened), in row order (as ``np.bincount``)."""
     for i in range(len(park)):
         cells[park[i] * n_sectors + sector[i]] += values[i]
+
+
+# --- the 亩均 evaluation (parkabm.model.rules.evaluation.evaluate_mujun) ------------------------------------------
+
+@Kernel
+def covered_rows(alive, industrial, ramp_left, land_mu, floor_mu, min_space, guishang_only, output, threshold, rows):
+    """Write to ``rows`` the firms the evaluation covers, in row order; return how many.
+
+    Covered: alive, industrial, at full scale, holding at least ``min_space`` of land and floor, and (with
+    ``guishang_only``) of output at least ``threshold``.
+    """
+    n = 0
+    for i in range(len(alive)):
+        if (alive[i] and industrial[i] and ramp_left[i] == 0 and land_mu[i] + floor_mu[i] >= min_space
+                and (not guishang_only or output[i] >= threshold)):
+            rows[n] = i
+            n += 1
+    return n
+
+
+@Kernel
+def scaled_indicators(rows, output, land_mu, floor_mu, tax_ratio, value_added_rate, electricity, emission,
+                      labour_productivity, rd_intensity, benchmark, cap, values):
+    """Write the six indicators of firms ``rows``, each over its benchmark and capped at ``cap``, to ``values``.
+
+    ``values`` is 6 × rows, in :data:`parkabm.model.rules.evaluation.INDICATORS` order: 亩均税收 and 亩均增加值
+    (over land + floor), value added per energy and per emission, labour productivity × value-added rate, R&D
+    intensity. A NaN stays NaN under the cap, as with ``np.minimum``.
+    """
+    for k in range(len(rows)):
+        i = rows[k]
+        y = output[i]
+        space = land_mu[i] + floor_mu[i]
+        va = value_added_rate[i]
+        row = (y * tax_ratio[i] / space, y * va / space, va / electricity[i], va / emission[i],
+               va * labour_productivity[i], rd_intensity[i])
+        for j in range(6):
+            v = row[j] / benchmark[j]
+            values[j, k] = cap if v > cap else v
+
+
+@Kernel
+def set_classes(rows, score, qa, qb, qc, n_firms, not_evaluated, mujun_class, years_in_d, codes):
+    """Class the scored firms, count consecutive D years, and write the class codes (by position) to ``codes``.
+
+    A firm scoring at or above the A cut-off ``qa`` is A (0), else B (1), C (2) or D (3) by ``qb`` and ``qc``;
+    every other firm is ``not_evaluated``. D firms count one more year in D, the others start again from 0.
+    """
+    for i in range(n_firms):
+        mujun_class[i] = not_evaluated
+    for k in range(len(rows)):
+        s = score[k]
+        level = (1 if s >= qa else 0) + (1 if s >= qb else 0) + (1 if s >= qc else 0)
+        mujun_class[rows[k]] = 3 - level
+        codes[k] = 3 - level
+    for i in range(n_firms):
+        years_in_d[i] = years_in_d[i] + 1 if mujun_class[i] == 3 else 0
+
+
+@Kernel
+def price_differences(rows, codes, surcharge_by_class, persistent_surcharge, years_in_d, persistent_years, scale,
+                      electricity, land_per_mu, per_kwh_by_class, land_mu, output, surcharge_share, resource_share):
+    """Write the electricity surcharge and the land, water and gas price differences of the evaluated firms.
+
+    Both as cost shares of output, by the firm's class code (``codes``, by position in ``rows``): the surcharge
+    ``scale · s_k · e / 10⁴`` (``persistent_surcharge`` for D firms in D more than ``persistent_years``) and
+    ``scale · (t_k · L / (Y · 10⁸) + per_kwh_k · e / 10⁴)`` (the land term 0 for a firm without output), as
+    ``evaluate_mujun`` and ``set_resource_costs`` compute them.
+    """
+    for k in range(len(rows)):
+        i = rows[k]
+        c = codes[k]
+        s = persistent_surcharge if c == 3 and years_in_d[i] > persistent_years else surcharge_by_class[c]
+        s *= scale
+        s *= electricity[i]
+        s /= 1e4
+        surcharge_share[i] = s
+        output_yuan = output[i] * 1e8
+        share = land_per_mu[c] * land_mu[i] / output_yuan if output_yuan > 0 else 0.0
+        per_kwh = per_kwh_by_class[c] * electricity[i]
+        per_kwh /= 1e4
+        share += per_kwh
+        resource_share[i] = scale * share

@@ -252,3 +252,21 @@ def test_relocation_kernel_equals_python_on_lists():
     assert firm_arrays_equal(a, b)
     assert same_bits(a.park_state.vacant_mu, b.park_state.vacant_mu)
     assert same_bits(a.park_state.factory_space_mu, b.park_state.factory_space_mu)
+
+
+@pytest.mark.parametrize("coverage", ["guishang", "all"])
+def test_evaluation_equals_numpy(coverage):
+    from parkabm.model.rules.evaluation import covered_firms, evaluate_mujun
+
+    a, b = stepped_pair(**{"levers.evaluation.coverage": coverage})
+    with kernels.use_compiled(True):
+        rows = covered_firms(a)
+        evaluate_mujun(a)
+    with kernels.use_compiled(False):
+        assert same_bits(rows, covered_firms(b))
+        evaluate_mujun(b)
+    assert len(np.unique(b.firms.mujun_class)) == 5  # A–D and firms not evaluated
+    assert b.firms.years_in_d.max() > 1
+    assert firm_arrays_equal(a, b)
+    for name in ("score", "surcharge_share", "resource_share"):
+        assert same_bits(getattr(a, name), getattr(b, name))

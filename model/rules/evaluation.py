@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.firms import NOT_EVALUATED
-from parkabm.model.rules.resources import class_values, set_resource_costs
+from parkabm.model import kernels
+from parkabm.model.rules.resources import class_values, resource_coefficients, set_resource_costs
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -94,12 +95,8 @@ def evaluate_mujun(model: ParkModel) -> None:
     # Per-firm arrays with spare rows behind them, so that this year's entrants extend them without a copy.
     model.score = f.new_column()
     model.surcharge_share = f.new_column()
-    cls = np.full(n, NOT_EVALUATED, dtype=np.int8)
-    covered = f.alive & f.industrial & (f.ramp_left == 0) & (f.space_mu >= max(lev.min_land_mu, 1e-9))
-    if lev.coverage == "guishang":
-        covered &= f.output_yi >= f.guishang_threshold_yi  # f.guishang, the alive test already made
-    idx = np.flatnonzero(covered)
-    space = f.land_mu[idx] + f.floor_mu[idx]
+    idx = covered_firms(model)
+    space = f.land_mu[idx] + f.floor_mu[idx] if model.mujun_benchmark is None or not kernels.enabled() else None
     weights = np.array([getattr(lev.weights, k) for k in INDICATORS])
     cap = model.params["mujun_score_cap"]
     # The benchmarks are fixed even when the evaluation is off: the low-efficiency land threshold reads them.
@@ -112,31 +109,57 @@ def evaluate_mujun(model: ParkModel) -> None:
         cut = lev.class_cutoffs
         model.mujun_cutoffs = np.quantile(score, [1 - cut.a, 1 - cut.b, 1 - cut.c])
     if scale <= 0:
-        f.mujun_class[:] = cls
+        f.mujun_class[:] = NOT_EVALUATED
         f.years_in_d[:] = 0
         model.resource_share = f.new_column()  # no price differences (set_resource_costs sets it otherwise)
         return
     evaluated = idx[:0]  # the rows given a class this year (none before the benchmarks are fixed)
-    if model.mujun_benchmark is not None and model.mujun_cutoffs is not None and len(idx):
-        values = indicator_values(model, idx, space)
-        values /= benchmarks(model)
-        score = weights @ np.minimum(values, cap, out=values)
-        qa, qb, qc = model.mujun_cutoffs
-        # A (0) at or above the A cut-off, else B (1), C (2) or D (3): the cut-offs are base-year quantiles of
-        # decreasing order (qa ≥ qb ≥ qc), so the class is 3 less the number of cut-offs the score reaches.
-        level = (score >= qa).view(np.int8) + (score >= qb).view(np.int8)
-        level += (score >= qc).view(np.int8)
-        cls[idx] = 3 - level
+    scored = model.mujun_benchmark is not None and model.mujun_cutoffs is not None and len(idx) > 0
+    if scored:
+        if kernels.enabled():
+            values = np.empty((len(INDICATORS), len(idx)))
+            kernels.scaled_indicators(idx, f.output_yi, f.land_mu, f.floor_mu, f.tax_ratio, f.value_added_rate,
+                                      f.electricity, f.emission, f.labour_productivity, f.rd_intensity,
+                                      benchmarks(model)[:, 0], cap, values)
+        else:
+            values = indicator_values(model, idx, space)
+            values /= benchmarks(model)
+            np.minimum(values, cap, out=values)
+        score = weights @ values
         model.score[idx] = score
         evaluated = idx
-    f.mujun_class[:] = cls
-    years_in_d = f.years_in_d
-    years_in_d += 1  # consecutive D years: one more for D firms, back to 0 for the others
-    years_in_d *= cls == 3
+    else:
+        score = np.zeros(0)
+    # A (0) at or above the A cut-off, else B (1), C (2) or D (3): the cut-offs are base-year quantiles of
+    # decreasing order (qa ≥ qb ≥ qc), so the class is 3 less the number of cut-offs the score reaches. D firms
+    # count one more year in D, the others go back to 0.
+    qa, qb, qc = model.mujun_cutoffs if scored and model.mujun_cutoffs is not None else (0.0, 0.0, 0.0)
+    if kernels.enabled():
+        code = np.empty(len(evaluated), dtype=np.intp)
+        kernels.set_classes(evaluated, score, qa, qb, qc, n, NOT_EVALUATED, f.mujun_class, f.years_in_d, code)
+        years_in_d = f.years_in_d
+    else:
+        cls = np.full(n, NOT_EVALUATED, dtype=np.int8)
+        if scored:
+            level = (score >= qa).view(np.int8) + (score >= qb).view(np.int8)
+            level += (score >= qc).view(np.int8)
+            cls[idx] = 3 - level
+        f.mujun_class[:] = cls
+        years_in_d = f.years_in_d
+        years_in_d += 1
+        years_in_d *= cls == 3
+        code = cls[evaluated].astype(np.intp)  # the class codes as indices, converted once for both lookups
     # Firms not evaluated pay no surcharge and no price difference (their class's values are 0): both shares stay
     # 0 there and are computed for the evaluated firms only.
     s = lev.surcharge_yuan_per_kwh
-    code = cls[evaluated].astype(np.intp)  # the class codes as indices, converted once for both lookups
+    if kernels.enabled():
+        land_per_mu, per_kwh_class = resource_coefficients(model)
+        model.resource_share = f.new_column()
+        kernels.price_differences(evaluated, code, class_values(s.a, s.b, s.c, s.d),
+                                  max(lev.persistent_d_surcharge_yuan_per_kwh, s.d), years_in_d, PERSISTENT_D_YEARS,
+                                  scale, f.electricity, land_per_mu, per_kwh_class, f.land_mu, f.output_yi,
+                                  model.surcharge_share, model.resource_share)
+        return
     surcharge = class_values(s.a, s.b, s.c, s.d)[code]
     persistent = (code == 3) & (years_in_d[evaluated] > PERSISTENT_D_YEARS)
     surcharge[persistent] = max(lev.persistent_d_surcharge_yuan_per_kwh, s.d)
@@ -145,3 +168,23 @@ def evaluate_mujun(model: ParkModel) -> None:
     surcharge /= 1e4  # scale · surcharge · electricity / 10⁴, in place
     model.surcharge_share[evaluated] = surcharge
     set_resource_costs(model, evaluated, code)
+
+
+def covered_firms(model: ParkModel) -> np.ndarray:
+    """Return the rows of the firms the evaluation covers, in row order.
+
+    Covered: alive, industrial, producing at full scale, holding at least ``min_land_mu`` of space and, if coverage
+    is ``guishang``, 规上. Compiled (:func:`parkabm.model.kernels.covered_rows`) or in NumPy, with the same rows.
+    """
+    f = model.firms
+    lev = model.levers.evaluation
+    min_space = max(lev.min_land_mu, 1e-9)
+    guishang_only = lev.coverage == "guishang"
+    if kernels.enabled():
+        rows = np.empty(f.n, dtype=np.intp)
+        return rows[:kernels.covered_rows(f.alive, f.industrial, f.ramp_left, f.land_mu, f.floor_mu, min_space,
+                                          guishang_only, f.output_yi, f.guishang_threshold_yi, rows)]
+    covered = f.alive & f.industrial & (f.ramp_left == 0) & (f.space_mu >= min_space)
+    if guishang_only:
+        covered &= f.output_yi >= f.guishang_threshold_yi  # f.guishang, the alive test already made
+    return np.flatnonzero(covered)

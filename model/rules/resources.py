@@ -64,16 +64,8 @@ def set_resource_costs(model: ParkModel, rows: np.ndarray, cls: np.ndarray) -> N
         cls: Their class codes (0–3 for A–D).
     """
     f = model.firms
-    lev = model.levers.evaluation
-    par = model.params
     scale = model.mechanisms.evaluation
-    t = lev.land_tax_change
-    w = lev.water_surcharge_yuan_per_m3
-    g = lev.gas_surcharge_yuan_per_m3
-    # Per-class coefficients first (the same arithmetic, done on the five class values), then one lookup per firm.
-    land_per_mu = class_values(t.a, t.b, t.c, t.d) * par["land_use_tax_yuan_per_m2"] / MU_PER_M2
-    per_kwh_class = (class_values(w.a, w.b, w.c, w.d) * par["water_m3_per_kwh"]
-                     + class_values(g.a, g.b, g.c, g.d) * par["gas_m3_per_kwh"])
+    land_per_mu, per_kwh_class = resource_coefficients(model)
     code = np.asarray(cls, dtype=np.intp)  # no copy when the caller passes indices already
     land_yuan = land_per_mu[code]
     land_yuan *= f.land_mu[rows]
@@ -90,6 +82,22 @@ def set_resource_costs(model: ParkModel, rows: np.ndarray, cls: np.ndarray) -> N
     model.resource_share = f.new_column()
     np.multiply(scale, land_share, out=land_share)  # scale · (land share + per_kwh · e / 10⁴)
     model.resource_share[rows] = land_share
+
+
+def resource_coefficients(model: ParkModel) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per class code, the land-use tax change per 亩 (元) and the water and gas price differences per kWh.
+
+    The per-class part of :func:`set_resource_costs`: ``t_k · τ / (m² per 亩)`` and ``w_k · ω + g_k · γ``.
+    """
+    lev = model.levers.evaluation
+    par = model.params
+    t = lev.land_tax_change
+    w = lev.water_surcharge_yuan_per_m3
+    g = lev.gas_surcharge_yuan_per_m3
+    land_per_mu = class_values(t.a, t.b, t.c, t.d) * par["land_use_tax_yuan_per_m2"] / MU_PER_M2
+    per_kwh_class = (class_values(w.a, w.b, w.c, w.d) * par["water_m3_per_kwh"]
+                     + class_values(g.a, g.b, g.c, g.d) * par["gas_m3_per_kwh"])
+    return land_per_mu, per_kwh_class
 
 
 def price_cost_share(model: ParkModel, idx: np.ndarray) -> np.ndarray:
