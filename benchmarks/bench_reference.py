@@ -10,7 +10,9 @@ Both engines run the scenario as it is, the 用能指标 energy-use quota includ
 
 1. Timing: baseline scenario, 2021→2025, median wall time of each engine (world tables cached, as in a batch; a
    reference run includes building the fast model it copies its base-year state from) and the ratio
-   reference / fast. The engines take turns (each reference run follows fast runs), so both see the same machine.
+   reference / fast. The engines take turns (ten fast runs, then a reference run), so both see the same machine.
+   ``--kernels`` sets ``PARKABM_COMPILED`` for the fast engine: ``1`` (default) its compiled kernels, as a batch's
+   workers run it; ``0`` its NumPy code.
 2. Distributions: ``--replicates`` runs of each engine with the same replicate seeds and parameter draws
    (:func:`parkabm.model.simulate.replicate_seed`, :func:`parkabm.model.simulate.draw_parameters`); for each 2025
    outcome, the means and sds, a two-sample Kolmogorov–Smirnov p-value, and the mean paired difference relative to
@@ -21,6 +23,7 @@ Both engines run the scenario as it is, the 用能指标 energy-use quota includ
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -37,6 +40,9 @@ from parkabm.model.city import ParkModel
 from parkabm.model.simulate import draw_parameters, replicate_seed
 from parkabm.scenarios.loader import apply_changes, load_scenario
 from parkabm.scenarios.world import load_world
+
+FAST_RUNS_PER_TURN = 10
+"""Fast runs timed for each reference run."""
 
 METRICS = ("total_output_yi", "leading_share", "tax_per_mu_wan", "firms_alive", "exits", "upgrades", "projects_signed",
            "service_entries", "class_d_share", "relocations", "fiscal_total_yi")
@@ -65,15 +71,19 @@ def run_once(engine, scenario, world, seed: int, replicate: int) -> tuple[float,
 def time_engines(scenario, world, runs: int, seed: int, label: str) -> None:
     """Print the median run time of each engine and their ratio."""
     run_once(fast_engine, scenario, world, seed, 10_000)  # builds the cached world tables
-    # The engines take turns, replicate by replicate (the fast one several times per turn, its runs being short), so
-    # a slow spell of a shared machine falls on both.
-    per_turn = max(1, -(-10 // runs))
+    # The engines take turns (ten fast runs, then one reference run), so a slow spell of a shared machine falls on
+    # both, while each engine's median is that of runs following its own (as in a batch, where a process runs one
+    # engine over and over): a fast run right after a reference run pays for the caches the reference filled.
+    per_turn = FAST_RUNS_PER_TURN
     fast, ref = [], []
     for r in range(runs):
         fast += [run_once(fast_engine, scenario, world, seed, r * per_turn + k)[0] for k in range(per_turn)]
         ref.append(run_once(ReferenceModel, scenario, world, seed, r)[0])
     f, r = statistics.median(fast), statistics.median(ref)
-    print(f"{label}: fast median {f:8.1f} ms ({len(fast)} runs), reference median {r:8.1f} ms ({len(ref)} runs), "
+    from parkabm.model import kernels
+
+    print(f"{label}: fast median {f:8.1f} ms ({len(fast)} runs, compiled kernels "
+          f"{'on' if kernels.enabled() else 'off'}), reference median {r:8.1f} ms ({len(ref)} runs), "
           f"ratio reference/fast {r / f:5.1f}x (budget >= 50x)")
 
 
@@ -108,7 +118,10 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="world.population_scale")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scenario", default="baseline")
+    parser.add_argument("--kernels", choices=("1", "0", "auto"), default="1",
+                        help="PARKABM_COMPILED for the fast engine: compiled kernels on (1, default), off (0) or auto")
     args = parser.parse_args()
+    os.environ["PARKABM_COMPILED"] = args.kernels  # read when the first model is built
     scenario = load_scenario(args.scenario)
     if args.scale != 1.0:
         scenario = apply_changes(scenario, {"world.population_scale": args.scale})

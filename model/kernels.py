@@ -74,6 +74,17 @@ def count_firm_years(firms: int) -> None:
         _state["on"] = available()
 
 
+def expect_firm_years(firms: int) -> None:
+    """Switch the kernels on now if this process will step about ``firms`` more firm-years and that pays for them.
+
+    A batch worker is told its share of the batch (:func:`parkabm.experiments.execution.runner.run_chunk`): when it
+    reaches :data:`AUTO_FIRM_YEARS` (with what the process has stepped already), the ``auto`` mode switches at the
+    first job instead of after the first 10⁷ firm-years.
+    """
+    if not (_state["on"] or _state["forced"]) and mode() == "auto" and _state["firm_years"] + firms >= AUTO_FIRM_YEARS:
+        _state["on"] = available()
+
+
 def available() -> bool:
     """Return whether numba can be imported here (imported on the first call, then remembered)."""
     if _state["numba"] is None:

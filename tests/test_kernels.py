@@ -270,3 +270,32 @@ def test_evaluation_equals_numpy(coverage):
     assert firm_arrays_equal(a, b)
     for name in ("score", "surcharge_share", "resource_share"):
         assert same_bits(getattr(a, name), getattr(b, name))
+
+
+def test_a_worker_told_its_share_switches_at_once(fresh_state, monkeypatch):
+    monkeypatch.delenv(kernels.ENVIRONMENT_SWITCH, raising=False)
+    kernels.expect_firm_years(kernels.AUTO_FIRM_YEARS - 1)
+    assert not kernels.enabled()
+    kernels.expect_firm_years(kernels.AUTO_FIRM_YEARS)
+    assert kernels.enabled()
+
+
+def test_a_worker_in_mode_0_stays_off(fresh_state, monkeypatch):
+    monkeypatch.setenv(kernels.ENVIRONMENT_SWITCH, "0")
+    kernels.expect_firm_years(10 * kernels.AUTO_FIRM_YEARS)
+    assert not kernels.enabled()
+
+
+def test_chunks_carry_the_workers_share_of_the_batch(tmp_path):
+    from parkabm.experiments.design.spec import resolve_spec
+    from parkabm.experiments.execution.runner import FIRM_ROWS_AT_SCALE_ONE, _chunks
+
+    (tmp_path / "big.yaml").write_text("name: big\nextends: baseline\nworld: {population_scale: 3}\n",
+                                       encoding="utf-8")
+    experiment = resolve_spec({"name": "share", "scenarios": ["big.yaml"], "design": {"kind": "monte_carlo",
+                               "samples": 10}, "replicates": 10, "factors": [
+        {"name": "levers.land.redevelopment_mu_per_year", "kind": "lever", "bounds": [0, 30000]}]},
+        source="test", base_dir=tmp_path)
+    chunks = list(_chunks(experiment, np.arange(experiment.n_jobs), 25, workers=2))
+    per_job = FIRM_ROWS_AT_SCALE_ONE * 3 * (2025 - 2021)
+    assert [c.firm_years_ahead for c in chunks] == [int(n / 2 * per_job) for n in (100, 75, 50, 25)]

@@ -38,6 +38,7 @@ import pyarrow as pa
 
 from parkabm.experiments.execution.query import SCHEMA_FILE, write_schema
 from parkabm.experiments.execution.store import TRACEBACK_CHARS, ChunkResult, ResultsStore
+from parkabm.model import kernels
 from parkabm.model.simulate import RunResult, simulate, simulate_columns
 from parkabm.scenarios.errors import UserInputError
 from parkabm.scenarios.loader import apply_changes
@@ -115,6 +116,9 @@ class Chunk:
         metrics: Outputs to keep; all when None.
         parks: Keep per-park rows.
         source: How lever problems name the experiment.
+        firm_years_ahead: About how many firm-years the worker will step for this batch from this chunk on (its
+            share of the pending jobs); lets it choose the compiled kernels from its first job
+            (:func:`parkabm.model.kernels.expect_firm_years`).
     """
 
     seed: int
@@ -123,6 +127,7 @@ class Chunk:
     metrics: tuple[str, ...] | None
     parks: bool
     source: str
+    firm_years_ahead: int = 0
 
 
 class ChunkColumns:
@@ -217,6 +222,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
         The finished jobs' rows and one run record per job.
     """
     worker = f"{socket.gethostname()}:{os.getpid()}"
+    kernels.expect_firm_years(chunk.firm_years_ahead)  # the same numbers either way; only the speed differs
     changed: dict[tuple[str, int], Any] = {}
     yearly, parks = ChunkColumns(len(chunk.jobs)), ChunkColumns(len(chunk.jobs))
     runs = []
@@ -250,9 +256,21 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     return ChunkResult(jobs=[t.job for t in chunk.jobs], yearly=yearly.table(), parks=parks.table(), runs=runs)
 
 
-def _chunks(experiment, pending: np.ndarray, size: int) -> Iterator[Chunk]:
-    """Group pending jobs, in order, into chunks of ``size`` (made one at a time, as they are submitted)."""
+FIRM_ROWS_AT_SCALE_ONE = 7000
+"""Firm rows of a baseline run at ``population_scale`` 1 (about 5,800 firms and the entrants of 2022–2025;
+benchmarks/bench_run.py prints the median): the runner's estimate of the firm-years a batch will step."""
+
+
+def _chunks(experiment, pending: np.ndarray, size: int, workers: int = 1) -> Iterator[Chunk]:
+    """Group pending jobs, in order, into chunks of ``size`` (made one at a time, as they are submitted).
+
+    Each chunk carries the firm-years its worker can expect to step from it on: the pending jobs from this chunk,
+    shared among ``workers``, times an estimate of a job's firm-years (the largest population scale and the
+    longest horizon of the experiment's scenarios).
+    """
     spec = experiment.spec
+    job_firm_years = max(FIRM_ROWS_AT_SCALE_ONE * s.world.population_scale * max(s.world.horizon - s.world.base_year, 1)
+                         for s in experiment.scenarios.values())
     names = list(experiment.scenarios)
     per_scenario = experiment.n_points * spec.replicates
     metrics = tuple(spec.outputs.metrics) if spec.outputs.metrics is not None else None
@@ -267,8 +285,9 @@ def _chunks(experiment, pending: np.ndarray, size: int) -> Iterator[Chunk]:
             stream = int(experiment.streams(np.array([job]))[0])
             tasks.append(JobTask(job, names[job // per_scenario], sample, levers, parameters, stream))
         used = {t.scenario for t in tasks}
+        ahead = int((len(pending) - first) / max(workers, 1) * job_firm_years)
         yield Chunk(spec.seed, {n: s for n, s in experiment.scenarios.items() if n in used}, tuple(tasks), metrics,
-                    spec.outputs.parks, experiment.source)
+                    spec.outputs.parks, experiment.source, ahead)
 
 
 @dataclass
@@ -386,7 +405,7 @@ def _drive(executor, experiment, store: ResultsStore, pending: np.ndarray, chunk
             ran += len(jobs)
             bar.update(len(jobs))
 
-        for chunk in _chunks(experiment, pending, size):
+        for chunk in _chunks(experiment, pending, size, workers):
             limit = max_in_flight or IN_FLIGHT_PER_WORKER * max(1, int(getattr(executor, "workers", 1)))
             while len(in_flight) >= limit:
                 collect()
