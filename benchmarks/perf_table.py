@@ -55,13 +55,17 @@ class Benchmark:
 
 BENCHMARKS = (
     Benchmark(("bench_run.py", "--runs", "200"), ("bench_run.py", "--runs", "10"), (
-        Row("baseline run 2021→2025, full firm population, set-up + stepping + recording (`bench_run.py`)",
-            r"total\s+median\s+([\d.]+) ms", "{0} ms", "≤ 10 ms"),
+        Row("baseline run 2021→2025, full firm population, set-up + stepping + recording, compiled kernels "
+            "(`bench_run.py`)", r"total\s+median\s+([\d.]+) ms", "{0} ms", "≤ 10 ms"),
         Row("the same without `ParkModel.record` (`bench_run.py`, engine line)",
             r"engine\s+median\s+([\d.]+) ms", "{0} ms", "—"),
     )),
+    Benchmark(("bench_run.py", "--runs", "200", "--kernels", "0"), ("bench_run.py", "--runs", "10", "--kernels", "0"), (
+        Row("the same run with the NumPy code only, as a single run in a fresh process has it (`bench_run.py "
+            "--kernels 0`)", r"total\s+median\s+([\d.]+) ms", "{0} ms", "—"),
+    )),
     Benchmark(("bench_run.py", "--scale", "170", "--runs", "3"), ("bench_run.py", "--scale", "170", "--runs", "1"), (
-        Row("10⁶ firms, stepping (`bench_run.py --scale 170`)",
+        Row("10⁶ firms, stepping, compiled kernels (`bench_run.py --scale 170`)",
             r"per 10\^6 firms: ([\d.]+) s", "{0} s per simulated year per 10⁶ firms", "≤ 0.15 s"),
     )),
     Benchmark(("bench_run.py", "--runs", "100", "--against", "{against}"),
