@@ -129,9 +129,19 @@ class Kernel:
         if not enabled():
             return self.py_func(*args)
         if self._compiled is None:
-            # error_model='numpy': a division by zero gives inf or NaN, as in NumPy, instead of raising
-            self._compiled = _state["numba"].njit(cache=True, nogil=True, error_model="numpy")(self.py_func)
+            self._compiled = self._compile()
         return self._compiled(*args)
+
+    def _compile(self) -> Callable[..., Any]:
+        """Compile the loop, its machine code cached on disk where numba finds a writable place (else not cached).
+
+        ``error_model="numpy"``: a division by zero gives inf or NaN, as in NumPy, instead of raising.
+        """
+        numba = _state["numba"]
+        try:
+            return numba.njit(cache=True, nogil=True, error_model="numpy")(self.py_func)
+        except RuntimeError:  # no writable cache folder (read-only installation and home): compile in memory
+            return numba.njit(cache=False, nogil=True, error_model="numpy")(self.py_func)
 
 
 # --- growth (parkabm.model.rules.growth.grow_firms) ----------------------------------------------------------------
@@ -277,33 +287,39 @@ def relocate_in_order(movers, need, park, land_mu, floor_mu, closed, vacant, fac
 @Kernel
 def tally_rows(alive, output, threshold, industrial, park, sector, n_sectors, tax_ratio, land_mu, floor_mu,
                value_added_rate, rd_intensity, mujun_class, price, scale, leader_threshold, hightech_threshold,
-               cell_output, park_tax, park_space, park_firms, park_guishang, class_counts, guishang_output,
-               value_added, rd, tax, space, big):
+               surcharge_share, cell_output, park_tax, park_space, park_firms, park_guishang, class_counts,
+               industrial_output, surcharge_revenue, value_added, rd, tax, space, big):
     """One pass over the firms in row order: the counts and per-park sums of the tally, and the terms of its sums.
 
-    Alive firms are counted by park and by class; those of real output ``≥ leader_threshold / scale`` are listed
-    in ``big``. 规上 firms (output ≥ ``threshold``) add their output to ``cell_output`` (parks × sectors,
-    flattened) and to ``guishang_output`` (by row, zero elsewhere), and write their value added and R&D to
-    ``value_added`` and ``rd``; 规上 industrial firms add their tax and space to ``park_tax`` and ``park_space``
-    and write them to ``tax`` and ``space``. Sums run in row order, as ``np.bincount`` does; the totals are left to
-    NumPy (it sums pairwise). Returns the counts ``(alive, 规上, 规上 industrial, big, hightech)``.
+    Every firm writes its surcharge revenue (surcharge share × output) to ``surcharge_revenue``, and every
+    industrial firm its 规上 output (0 unless alive and 规上) to ``industrial_output``, in row order. Alive firms
+    are counted by park and by class; those of real output ``≥ leader_threshold / scale`` are listed in ``big``.
+    规上 firms (output ≥ ``threshold``) add their output to ``cell_output`` (parks × sectors, flattened) and write
+    their value added and R&D to ``value_added`` and ``rd``; 规上 industrial firms add their tax and space to
+    ``park_tax`` and ``park_space`` and write them to ``tax`` and ``space``. Sums by park and cell run in row order,
+    as ``np.bincount`` does; the totals of the written terms are left to NumPy (it sums pairwise). Returns the
+    counts ``(alive, 规上, 规上 industrial, big, hightech, industrial rows)``.
     """
-    n_alive = n_guishang = n_industrial = n_big = n_hightech = 0
+    n_alive = n_guishang = n_industrial = n_big = n_hightech = n_industrial_rows = 0
     for i in range(len(alive)):
+        y = output[i]
+        surcharge_revenue[i] = surcharge_share[i] * y
+        is_guishang = alive[i] and y >= threshold
+        if industrial[i]:
+            industrial_output[n_industrial_rows] = y if is_guishang else 0.0
+            n_industrial_rows += 1
         if not alive[i]:
             continue
         n_alive += 1
         p = park[i]
         park_firms[p] += 1
         class_counts[mujun_class[i]] += 1
-        y = output[i]
         if y / price * scale >= leader_threshold:
             big[n_big] = i
             n_big += 1
-        if not y >= threshold:
+        if not is_guishang:
             continue
         cell_output[p * n_sectors + sector[i]] += y
-        guishang_output[i] = y
         value_added[n_guishang] = y * value_added_rate[i]
         rd[n_guishang] = y * rd_intensity[i]
         if rd_intensity[i] >= hightech_threshold:
@@ -318,7 +334,7 @@ def tally_rows(alive, output, threshold, industrial, park, sector, n_sectors, ta
             tax[n_industrial] = t
             space[n_industrial] = s
             n_industrial += 1
-    return n_alive, n_guishang, n_industrial, n_big, n_hightech
+    return n_alive, n_guishang, n_industrial, n_big, n_hightech, n_industrial_rows
 
 
 # --- exit and upgrading: the firms a year's draw can reach (parkabm.model.rules.exit, .upgrading) ------------------

@@ -113,7 +113,7 @@ def tally(model: ParkModel) -> Tally:
         year=model.year,
         price=model.price,
         total_output=float(park_output.sum()),
-        industrial_output=float(rows.guishang_output[f.industrial].sum()),
+        industrial_output=float(rows.industrial_output.sum()),
         park_output=park_output,
         park_leading_output=park_leading,
         park_growth=np.divide(park_output, prev, out=np.ones(p), where=prev > 0) - 1.0,
@@ -137,7 +137,7 @@ def tally(model: ParkModel) -> Tally:
         chain_leaders=int(np.count_nonzero(leaders)),
         class_counts=rows.class_counts[:4],
         firm_land=float(f.land_mu.sum()),
-        surcharge_revenue=float((model.surcharge_share * f.output_yi).sum()),
+        surcharge_revenue=float(rows.surcharge_revenue.sum()),
         parks=state,
         counts=model.counts,
         ledger=model.ledger,
@@ -162,7 +162,8 @@ class RowSums:
         park_guishang: 规上 industrial firms per park.
         class_counts: Alive firms per 亩均 class code (A–D, then not evaluated).
         big: Rows of alive firms at or above the chain-leader threshold.
-        guishang_output: Output of each 规上 firm by row, zero elsewhere.
+        industrial_output: Output of each industrial firm in row order, zero unless alive and 规上.
+        surcharge_revenue: Surcharge share × output of each firm.
         value_added: Value added of each 规上 firm, in row order.
         rd: R&D spending of each 规上 firm, in row order.
         tax: Tax of each 规上 industrial firm, in row order.
@@ -178,7 +179,8 @@ class RowSums:
     park_guishang: np.ndarray
     class_counts: np.ndarray
     big: np.ndarray
-    guishang_output: np.ndarray
+    industrial_output: np.ndarray
+    surcharge_revenue: np.ndarray
     value_added: np.ndarray
     rd: np.ndarray
     tax: np.ndarray
@@ -213,7 +215,8 @@ def _row_sums_numpy(model: ParkModel) -> RowSums:
         park_guishang=np.bincount(park_gi, minlength=p),
         class_counts=np.bincount(f.mujun_class[alive_rows], minlength=5),
         big=alive_rows[real * model.scale >= model.levers.chain_leaders.threshold_yi],
-        guishang_output=out,
+        industrial_output=out[f.industrial],
+        surcharge_revenue=model.surcharge_share * f.output_yi,
         value_added=out_gs * f.value_added_rate[gs_rows],
         rd=out_gs * f.rd_intensity[gs_rows],
         tax=tax_gi,
@@ -231,16 +234,18 @@ def _row_sums_compiled(model: ParkModel) -> RowSums:
     cell_output, park_tax, park_space = np.zeros(p * model.n_sectors), np.zeros(p), np.zeros(p)
     park_firms, park_guishang = np.zeros(p, dtype=np.intp), np.zeros(p, dtype=np.intp)
     class_counts = np.zeros(5, dtype=np.intp)
-    out = np.zeros(n)
+    industrial_output, surcharge_revenue = np.empty(n), np.empty(n)
     value_added, rd, tax, space = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     big = np.empty(n, dtype=np.intp)
-    alive, guishang, industrial, n_big, hightech = kernels.tally_rows(
+    alive, guishang, industrial, n_big, hightech, industrial_rows = kernels.tally_rows(
         f.alive, f.output_yi, f.guishang_threshold_yi, f.industrial, f.park, f.sector, model.n_sectors, f.tax_ratio,
         f.land_mu, f.floor_mu, f.value_added_rate, f.rd_intensity, f.mujun_class, model.price, model.scale,
-        model.levers.chain_leaders.threshold_yi, HIGHTECH_RD_THRESHOLD, cell_output, park_tax, park_space,
-        park_firms, park_guishang, class_counts, out, value_added, rd, tax, space, big)
-    return RowSums(cell_output, park_tax, park_space, park_firms, park_guishang, class_counts, big[:n_big], out,
-                   value_added[:guishang], rd[:guishang], tax[:industrial], space[:industrial], alive, hightech)
+        model.levers.chain_leaders.threshold_yi, HIGHTECH_RD_THRESHOLD, model.surcharge_share, cell_output, park_tax,
+        park_space, park_firms, park_guishang, class_counts, industrial_output, surcharge_revenue, value_added, rd,
+        tax, space, big)
+    return RowSums(cell_output, park_tax, park_space, park_firms, park_guishang, class_counts, big[:n_big],
+                   industrial_output[:industrial_rows], surcharge_revenue, value_added[:guishang], rd[:guishang],
+                   tax[:industrial], space[:industrial], alive, hightech)
 
 
 # --- citywide reporters -------------------------------------------------------------------------------------------
