@@ -498,3 +498,104 @@ def price_differences(rows, codes, surcharge_by_class, persistent_surcharge, yea
         per_kwh /= 1e4
         share += per_kwh
         resource_share[i] = scale * share
+
+
+# --- land release, innovation support, chain leaders, milestones (resources, funds, chain_leaders) ---------------
+
+@Kernel
+def release_land(mujun_class, class_rate, alive, industrial, ramp_left, land_mu, floor_mu, productivity, output,
+                 price, released_by_park, park):
+    """Hand back the unused land of firms whose land costs more (``release_unused_land``); sum it by park.
+
+    A producing industrial firm holding land, of class rate ``r > 0``, releases ``min(r · u · space, land)`` with
+    ``u = clip(1 − real / capacity, 0, 1)`` (``u = 0`` without capacity), ``capacity = space · productivity``.
+    Returns how many firms were looked at.
+    """
+    n = 0
+    for i in range(len(alive)):
+        rate = class_rate[mujun_class[i]]
+        if not (alive[i] and industrial[i] and ramp_left[i] == 0 and rate > 0 and land_mu[i] > 0):
+            continue
+        n += 1
+        space = land_mu[i] + floor_mu[i]
+        capacity = space * productivity[i]
+        used = output[i] / price / capacity if capacity > 0 else 1.0
+        unused = 1.0 - used
+        if unused < 0.0:
+            unused = 0.0
+        elif unused > 1.0:
+            unused = 1.0
+        released = rate * unused * space
+        if not (released <= land_mu[i] or released != released):
+            released = land_mu[i]
+        land_mu[i] -= released
+        released_by_park[park[i]] += released
+    return n
+
+
+@Kernel
+def leading_guishang_rows(alive, industrial, output, threshold, park, sector, n_sectors, lead_mask, rows,
+                          output_by_park):
+    """Rows of the 规上 industrial firms in a leading industry of their park, in row order, and their output by park.
+
+    Returns how many rows were written.
+    """
+    n = 0
+    for i in range(len(alive)):
+        if alive[i] and industrial[i] and output[i] >= threshold and lead_mask[park[i] * n_sectors + sector[i]]:
+            rows[n] = i
+            n += 1
+            output_by_park[park[i]] += output[i]
+    return n
+
+
+@Kernel
+def add_rd_support(rows, park, rd_intensity, leverage, per_output, ceiling):
+    """Raise the R&D intensity of firms ``rows`` by ``leverage`` × their park's support per output, capped."""
+    for k in range(len(rows)):
+        i = rows[k]
+        value = rd_intensity[i] + leverage * per_output[park[i]]
+        rd_intensity[i] = value if (value <= ceiling or value != value) else ceiling
+
+
+@Kernel
+def mark_leaders(alive, output, price, scale, threshold, park, sector, n_sectors, lead_mask, leader, has_leader):
+    """Mark the chain leaders (``leader``) and the park × sector cells they are in (``has_leader``, flattened).
+
+    A leader is alive, of real output ``output / price · scale ≥ threshold``, in a leading industry of its park.
+    """
+    for i in range(len(alive)):
+        if alive[i] and output[i] / price * scale >= threshold:
+            cell = park[i] * n_sectors + sector[i]
+            if lead_mask[cell]:
+                leader[i] = True
+                has_leader[cell] = True
+
+
+@Kernel
+def milestones_reached(alive, industrial, output, scale, milestones, rewards, reward_level, paid):
+    """Raise each alive industrial firm's milestone level to what its output reaches; write what is paid.
+
+    The level is the number of milestones at or below ``output · scale`` (all of them for NaN, as
+    ``np.searchsorted(side="right")``); a firm whose level rises is paid the difference of the rewards of the two
+    levels, written to ``paid`` in row order. Returns how many firms were paid.
+    """
+    n_paid = 0
+    n_milestones = len(milestones)
+    for i in range(len(alive)):
+        if not (alive[i] and industrial[i]):
+            continue
+        x = output[i] * scale
+        if x < milestones[0]:
+            continue
+        if x != x:
+            level = n_milestones
+        else:
+            level = 0
+            while level < n_milestones and milestones[level] <= x:
+                level += 1
+        if level > reward_level[i]:
+            paid[n_paid] = rewards[level] - rewards[reward_level[i]]
+            n_paid += 1
+            reward_level[i] = level
+    return n_paid

@@ -299,3 +299,50 @@ def test_chunks_carry_the_workers_share_of_the_batch(tmp_path):
     chunks = list(_chunks(experiment, np.arange(experiment.n_jobs), 25, workers=2))
     per_job = FIRM_ROWS_AT_SCALE_ONE * 3 * (2025 - 2021)
     assert [c.firm_years_ahead for c in chunks] == [int(n / 2 * per_job) for n in (100, 75, 50, 25)]
+
+
+def run_on_both(rule, **changes) -> tuple[ParkModel, ParkModel]:
+    """Run one rule on two identical stepped models, compiled on the first and in NumPy on the second."""
+    a, b = stepped_pair(**changes)
+    with kernels.use_compiled(True):
+        rule(a)
+    with kernels.use_compiled(False):
+        rule(b)
+    return a, b
+
+
+def test_land_release_equals_numpy():
+    from parkabm.model.rules.resources import release_unused_land
+
+    before = stepped_pair()[0].firms.land_mu.sum()
+    a, b = run_on_both(release_unused_land)
+    assert b.firms.land_mu.sum() < before  # land was released
+    assert firm_arrays_equal(a, b)
+    assert same_bits(a.park_state.vacant_mu, b.park_state.vacant_mu)
+
+
+def test_innovation_support_and_chain_leaders_equal_numpy():
+    from parkabm.model.rules.chain_leaders import chain_leaders
+    from parkabm.model.rules.funds import support_innovation
+
+    a, b = run_on_both(support_innovation)
+    assert b.ledger["innovation_support"] > 0
+    assert firm_arrays_equal(a, b)
+    assert same_bits(a.ledger["innovation_support"], b.ledger["innovation_support"])
+    a, b = run_on_both(chain_leaders)
+    assert b.leader.any()
+    assert same_bits(a.leader, b.leader)
+    assert same_bits(a.has_leader, b.has_leader)
+
+
+def test_milestone_rewards_equal_numpy():
+    from parkabm.model.rules.funds import pay_milestone_rewards
+
+    def from_scratch(model):  # every firm's level back to 0, so that the large ones reach theirs again
+        model.firms.reward_level[:] = 0
+        pay_milestone_rewards(model)
+
+    a, b = run_on_both(from_scratch)
+    assert b.firms.reward_level.max() >= 2
+    assert firm_arrays_equal(a, b)
+    assert same_bits(a.ledger["milestone_rewards"], b.ledger["milestone_rewards"])

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from parkabm.model import kernels
+
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
 
@@ -23,6 +25,13 @@ def chain_leaders(model: ParkModel) -> None:
     """
     f = model.firms
     s = model.n_sectors
+    if kernels.enabled():
+        model.leader = f.new_column(bool)  # spare rows behind it: this year's entrants extend it without a copy
+        has_leader = np.zeros(model.n_parks * s, dtype=bool)
+        kernels.mark_leaders(f.alive, f.output_yi, model.price, model.scale, model.levers.chain_leaders.threshold_yi,
+                             f.park, f.sector, s, model.lead_mask.ravel(), model.leader, has_leader)
+        model.has_leader = has_leader.reshape(model.n_parks, s)
+        return
     real = f.output_yi / model.price
     real *= model.scale
     leader = f.new_column(bool)  # spare rows behind it: this year's entrants extend it without a copy

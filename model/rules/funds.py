@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.population import MILESTONES_YI
+from parkabm.model import kernels
 from parkabm.model.rules.chain_leaders import cell_index
 from parkabm.model.rules.upgrading import MAX_RD_INTENSITY
 
@@ -27,6 +28,13 @@ def pay_milestone_rewards(model: ParkModel) -> None:
     """Output-milestone rewards (制造业高质量发展若干意见 三): pay the difference when a firm first reaches a level."""
     reward_scale = model.levers.funds.milestone_reward_scale * min(model.mechanisms.funds, 1.0)
     f = model.firms
+    if kernels.enabled():
+        paid = np.empty(f.n)
+        n_paid = kernels.milestones_reached(f.alive, f.industrial, f.output_yi, model.scale, MILESTONES_YI,
+                                            MILESTONE_REWARDS_YI, f.reward_level, paid)
+        if n_paid:
+            model.ledger["milestone_rewards"] += reward_scale * paid[:n_paid].sum() / model.scale
+        return
     scaled = f.output_yi * model.scale
     # A firm below the first milestone is at level 0 and cannot move up: only the others are looked at. The test is
     # "not below" rather than ">=" so that a NaN output stays in, as the search ranks NaN above every milestone.
@@ -53,18 +61,30 @@ def support_innovation(model: ParkModel) -> None:
     if budget <= 0:
         return
     f = model.firms
-    rows = np.flatnonzero(f.alive & f.industrial & (f.output_yi >= f.guishang_threshold_yi))  # 规上 industrial
-    park = f.park[rows]
-    leading = model.lead_mask.ravel().take(cell_index(model, park, f.sector[rows]))
-    idx = rows[leading]
-    if len(idx) == 0:
-        return
-    park = park[leading]
-    park_output = np.bincount(park, weights=f.output_yi[idx], minlength=model.n_parks)
-    pot = budget * model.park_state.quota_share
-    per_output = np.divide(pot, park_output, out=np.zeros_like(pot), where=park_output > 0)
     leverage = model.params["innovation_rd_leverage"]
-    f.rd_intensity[idx] = np.minimum(f.rd_intensity[idx] + leverage * per_output[park], MAX_RD_INTENSITY)
+    pot = budget * model.park_state.quota_share
+    park_output: np.ndarray
+    if kernels.enabled():
+        rows = np.empty(f.n, dtype=np.intp)
+        park_output = np.zeros(model.n_parks)
+        idx = rows[:kernels.leading_guishang_rows(f.alive, f.industrial, f.output_yi, f.guishang_threshold_yi, f.park,
+                                                  f.sector, model.n_sectors, model.lead_mask.ravel(), rows,
+                                                  park_output)]
+        if len(idx) == 0:
+            return
+        per_output = np.divide(pot, park_output, out=np.zeros_like(pot), where=park_output > 0)
+        kernels.add_rd_support(idx, f.park, f.rd_intensity, leverage, per_output, MAX_RD_INTENSITY)
+    else:
+        rows = np.flatnonzero(f.alive & f.industrial & (f.output_yi >= f.guishang_threshold_yi))  # 规上 industrial
+        park = f.park[rows]
+        leading = model.lead_mask.ravel().take(cell_index(model, park, f.sector[rows]))
+        idx = rows[leading]
+        if len(idx) == 0:
+            return
+        park = park[leading]
+        park_output = np.bincount(park, weights=f.output_yi[idx], minlength=model.n_parks)
+        per_output = np.divide(pot, park_output, out=np.zeros_like(pot), where=park_output > 0)
+        f.rd_intensity[idx] = np.minimum(f.rd_intensity[idx] + leverage * per_output[park], MAX_RD_INTENSITY)
     model.ledger["innovation_support"] += float(pot[park_output > 0].sum())
 
 

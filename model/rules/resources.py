@@ -22,6 +22,7 @@ import numpy as np
 
 from parkabm.agents.firms import NOT_EVALUATED
 from parkabm.agents.parks import MU_PER_M2
+from parkabm.model import kernels
 from parkabm.model.rules.race import race_factor
 
 if TYPE_CHECKING:
@@ -133,6 +134,12 @@ def release_unused_land(model: ParkModel) -> None:
     class_rate = np.minimum(model.params["land_release_response"] * min(model.mechanisms.evaluation, 1.0)
                             * np.maximum(class_values(t.a, t.b, t.c, t.d), 0.0), 1.0)
     if not (class_rate > 0).any():
+        return
+    if kernels.enabled():
+        released_by_park = np.zeros(model.n_parks)
+        if kernels.release_land(f.mujun_class, class_rate, f.alive, f.industrial, f.ramp_left, f.land_mu, f.floor_mu,
+                                f.productivity, f.output_yi, model.price, released_by_park, f.park):
+            model.park_state.vacant_mu += released_by_park
         return
     rate = class_rate[f.mujun_class.astype(np.intp)]
     eligible = f.alive & f.industrial & (f.ramp_left == 0) & (rate > 0) & (f.land_mu > 0)
