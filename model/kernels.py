@@ -599,3 +599,72 @@ def milestones_reached(alive, industrial, output, scale, milestones, rewards, re
             n_paid += 1
             reward_level[i] = level
     return n_paid
+
+
+# --- the energy-use quota (parkabm.model.rules.resources.cap_energy_growth) --------------------------------------
+
+@Kernel
+def energy_requests(idx, industrial, electricity, threshold, park, mujun_class, not_evaluated, n_parks, real,
+                    desired, heavy, need, cell, use_by_park, asked_by_cell):
+    """The energy-intensive firms among ``idx``, their extra energy need and the requests by class and park.
+
+    An industrial firm of electricity intensity ``e ≥ threshold`` is energy-intensive: its position goes to
+    ``heavy``, its need ``max(desired − real, 0) · 10⁴ · e`` to ``need`` and its (class, park) cell (firms not
+    evaluated with C) to ``cell``; last year's use ``real · 10⁴ · e`` is summed by park, the needs by cell, in row
+    order. Returns how many firms are energy-intensive.
+    """
+    n = 0
+    for k in range(len(idx)):
+        i = idx[k]
+        e = electricity[i]
+        if not (industrial[i] and e >= threshold):
+            continue
+        p = park[i]
+        r = real[k]
+        use_by_park[p] += r * 1e4 * e
+        extra = desired[k] - r
+        if extra < 0.0:
+            extra = 0.0
+        extra *= 1e4
+        extra *= e
+        c = mujun_class[i]
+        if c == not_evaluated:
+            c = 2
+        heavy[n] = k
+        need[n] = extra
+        cell[n] = c * n_parks + p
+        asked_by_cell[c * n_parks + p] += extra
+        n += 1
+    return n
+
+
+@Kernel
+def apply_energy_quota(idx, heavy, need, cell, ratio, cut_scale, tolerance, electricity, park, real, desired,
+                       requested_by_park, granted_by_park):
+    """Grant each energy-intensive firm its cell's share of its need and cap its desired output by the rest.
+
+    ``grant = ratio[cell] · need``; the shortfall, times ``cut_scale`` and over ``10⁴ · e``, comes off the desired
+    output, which stays at least ``min(real, desired)``. Needs and grants are summed by park in row order. Returns
+    how many firms the quota binds (shortfall above ``tolerance`` of the need).
+    """
+    bound = 0
+    for j in range(len(heavy)):
+        k = heavy[j]
+        i = idx[k]
+        e = electricity[i]
+        asked = need[j]
+        grant = ratio[cell[j]] * asked
+        shortfall = asked - grant
+        cut = shortfall * cut_scale
+        cut /= 1e4 * e
+        floor = asked if (asked >= 1e-12 or asked != asked) else 1e-12
+        if shortfall > tolerance * floor:
+            bound += 1
+        d = desired[k]
+        r = real[k]
+        low = r if (r <= d or r != r) else d
+        capped = d - cut
+        desired[k] = capped if (capped >= low or capped != capped) else low
+        requested_by_park[park[i]] += asked
+        granted_by_park[park[i]] += grant
+    return bound

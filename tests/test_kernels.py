@@ -346,3 +346,21 @@ def test_milestone_rewards_equal_numpy():
     assert b.firms.reward_level.max() >= 2
     assert firm_arrays_equal(a, b)
     assert same_bits(a.ledger["milestone_rewards"], b.ledger["milestone_rewards"])
+
+
+def test_energy_quota_equals_numpy():
+    from parkabm.model.rules.resources import cap_energy_growth
+
+    a, b = stepped_pair()
+    idx = np.flatnonzero(a.firms.alive & (a.firms.ramp_left == 0))
+    real = a.firms.output_yi[idx] / a.price
+    desired = real * np.random.default_rng(3).uniform(0.8, 1.6, len(idx))  # many want to grow, some shrink
+    with kernels.use_compiled(True):
+        fast = cap_energy_growth(a, idx, real, desired.copy())
+    with kernels.use_compiled(False):
+        plain = cap_energy_growth(b, idx, real, desired.copy())
+    assert b.energy_quota_bound > 0  # the quota binds for some firms
+    assert same_bits(fast, plain)
+    assert a.energy_quota_bound == b.energy_quota_bound
+    assert same_bits(a.energy_quota_requested, b.energy_quota_requested)
+    assert same_bits(a.energy_quota_granted, b.energy_quota_granted)

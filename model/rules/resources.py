@@ -175,8 +175,12 @@ def park_energy_quota(model: ParkModel, energy: np.ndarray, park: np.ndarray) ->
         energy: Last year's energy use of each energy-intensive firm.
         park: Park index of each of them.
     """
+    return park_energy_quota_of_use(model, np.bincount(park, weights=energy, minlength=model.n_parks))
+
+
+def park_energy_quota_of_use(model: ParkModel, use: np.ndarray) -> np.ndarray:
+    """:func:`park_energy_quota` from the energy-intensive firms' use already summed by park."""
     share = model.levers.evaluation.energy_quota.increment_share
-    use = np.bincount(park, weights=energy, minlength=model.n_parks)
     weighted = use * race_factor(model)
     total = weighted.sum()
     if total <= 0:
@@ -210,6 +214,8 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
     if m <= 0 or len(idx) == 0:
         return desired
     f = model.firms
+    if kernels.enabled():
+        return _cap_energy_compiled(model, idx, real, desired, m)
     heavy = np.flatnonzero(energy_intensive(model, idx))  # positions in idx
     if len(heavy) == 0:
         return desired
@@ -229,12 +235,7 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
     cell = cls * n_parks
     cell += park
     asked = np.bincount(cell, weights=need, minlength=(NOT_EVALUATED + 1) * n_parks).reshape(-1, n_parks)
-    ratio = np.zeros_like(asked)
-    left = quota.copy()
-    for code in QUOTA_ORDER:
-        served = np.minimum(asked[code], left)
-        np.divide(served, asked[code], out=ratio[code], where=asked[code] > 0)
-        left -= served
+    ratio = served_shares(asked, quota)
     grant = ratio.ravel()[cell]
     grant *= need
     shortfall = need - grant
@@ -246,3 +247,46 @@ def cap_energy_growth(model: ParkModel, idx: np.ndarray, real: np.ndarray, desir
     model.energy_quota_requested = np.bincount(park, weights=need, minlength=n_parks)
     model.energy_quota_granted = np.bincount(park, weights=grant, minlength=n_parks)
     return desired
+
+
+def _cap_energy_compiled(model: ParkModel, idx: np.ndarray, real: np.ndarray, desired: np.ndarray,
+                         m: float) -> np.ndarray:
+    """:func:`cap_energy_growth` in two compiled passes around the per-park and per-class arithmetic (same numbers)."""
+    f = model.firms
+    n_parks = model.n_parks
+    n = len(idx)
+    heavy, need, cell = np.empty(n, dtype=np.intp), np.empty(n), np.empty(n, dtype=np.intp)
+    use = np.zeros(n_parks)
+    asked_flat = np.zeros((NOT_EVALUATED + 1) * n_parks)
+    found = kernels.energy_requests(idx, f.industrial, f.electricity,
+                                    model.levers.evaluation.energy_quota.energy_intensive_kwh_per_wan, f.park,
+                                    f.mujun_class, NOT_EVALUATED, n_parks, real, desired, heavy, need, cell, use,
+                                    asked_flat)
+    if found == 0:
+        return desired
+    quota = park_energy_quota_of_use(model, use)
+    asked = asked_flat.reshape(-1, n_parks)
+    ratio = served_shares(asked, quota)
+    requested, granted = np.zeros(n_parks), np.zeros(n_parks)
+    model.energy_quota_bound = kernels.apply_energy_quota(idx, heavy[:found], need[:found], cell[:found],
+                                                          ratio.ravel(), m, BIND_TOLERANCE, f.electricity, f.park,
+                                                          real, desired, requested, granted)
+    model.energy_quota_requested = requested
+    model.energy_quota_granted = granted
+    return desired
+
+
+def served_shares(asked: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Return the share of its request each (class, park) cell is granted: classes served in :data:`QUOTA_ORDER`.
+
+    Args:
+        asked: Requests by class code (rows) and park (columns).
+        quota: Each park's increment.
+    """
+    ratio = np.zeros_like(asked)
+    left = quota.copy()
+    for code in QUOTA_ORDER:
+        served = np.minimum(asked[code], left)
+        np.divide(served, asked[code], out=ratio[code], where=asked[code] > 0)
+        left -= served
+    return ratio
