@@ -668,3 +668,72 @@ def apply_energy_quota(idx, heavy, need, cell, ratio, cut_scale, tolerance, elec
         requested_by_park[park[i]] += asked
         granted_by_park[park[i]] += grant
     return bound
+
+
+# --- 技术改造 (parkabm.model.rules.upgrading.upgrade_firms) --------------------------------------------------------
+
+@Kernel
+def upgrade_terms(idx, output, sector, mujun_class, value_added_rate, sector_value_added_rate, strategic,
+                  investment_ratio, scale, strategic_minimum, minimum, rate, return_factor, hurdle_rate, investment,
+                  eligible, ratio):
+    """For the candidate firms ``idx``: their investment, whether it is subsidised, and ``ρ / hurdle``.
+
+    ``investment = investment_ratio · output``; eligible when ``investment · scale`` reaches the sector's threshold
+    and the firm is not D; ``ρ = return_factor · v / v_sector / investment_ratio`` (``return_factor`` = gain ·
+    margin) over ``(1 − rate · eligible) · hurdle_rate`` goes to ``ratio`` (its logarithm and normal CDF are left
+    to NumPy and SciPy, as in :func:`~parkabm.model.rules.upgrading.investment_acceptance`).
+    """
+    for k in range(len(idx)):
+        i = idx[k]
+        s = sector[i]
+        x = investment_ratio * output[i]
+        investment[k] = x
+        ok = x * scale >= (strategic_minimum if strategic[s] else minimum) and mujun_class[i] != 3
+        eligible[k] = ok
+        rho = return_factor * (value_added_rate[i] / sector_value_added_rate[s]) / investment_ratio
+        hurdle = 1.0 - rate * (1.0 if ok else 0.0)
+        hurdle *= hurdle_rate
+        ratio[k] = rho / hurdle
+
+
+@Kernel
+def apply_upgrades(idx, accept, drawn, mujun_class, rectification, propensity, typical, land_mu, floor_mu,
+                   productivity, output, price, utilisation, pressure_factor, max_probability, eligible, investment,
+                   gain_factor, half_gain_factor, rd_factor, max_value_added_rate, max_rd_intensity,
+                   value_added_rate, electricity, emission, rd_intensity, upgrades, invested, subsidised):
+    """Decide which candidates upgrade (draw below their probability) and apply the upgrades.
+
+    The probability is ``accept · propensity / typical · rectification[class]``, times ``pressure_factor`` when
+    output exceeds ``utilisation`` of the capacity at ``price``, at most ``max_probability``. An upgrade raises
+    productivity by ``gain_factor``, output by ``half_gain_factor`` and R&D by ``rd_factor`` (both capped for the
+    value-added rate and R&D), and cuts electricity and emission. The investments of the upgrading firms go to
+    ``invested``, those of the subsidised ones to ``subsidised``, in row order. Returns both counts.
+    """
+    n_up = n_subsidised = 0
+    for k in range(len(idx)):
+        i = idx[k]
+        p = accept[k] * propensity
+        p /= typical
+        p *= rectification[mujun_class[i]]
+        capacity = (land_mu[i] + floor_mu[i]) * productivity[i] * price * utilisation
+        if output[i] > capacity:
+            p *= pressure_factor
+        if not (p <= max_probability or p != p):
+            p = max_probability
+        if not drawn[k] < p:
+            continue
+        productivity[i] *= gain_factor
+        v = value_added_rate[i] * half_gain_factor
+        value_added_rate[i] = v if (v <= max_value_added_rate or v != v) else max_value_added_rate
+        electricity[i] /= half_gain_factor
+        emission[i] /= gain_factor
+        r = rd_intensity[i] * rd_factor
+        rd_intensity[i] = r if (r <= max_rd_intensity or r != r) else max_rd_intensity
+        output[i] *= half_gain_factor
+        upgrades[i] += 1
+        invested[n_up] = investment[k]
+        n_up += 1
+        if eligible[k]:
+            subsidised[n_subsidised] = investment[k]
+            n_subsidised += 1
+    return n_up, n_subsidised

@@ -364,3 +364,21 @@ def test_energy_quota_equals_numpy():
     assert a.energy_quota_bound == b.energy_quota_bound
     assert same_bits(a.energy_quota_requested, b.energy_quota_requested)
     assert same_bits(a.energy_quota_granted, b.energy_quota_granted)
+
+
+def test_upgrades_equal_numpy():
+    from parkabm.model.rules.upgrading import upgrade_firms
+
+    a, b = stepped_pair()
+    for model in (a, b):
+        model.rng = np.random.default_rng(4)  # the rule's draws, the same for both
+    with kernels.use_compiled(True):
+        upgrade_firms(a)
+    with kernels.use_compiled(False):
+        upgrade_firms(b)
+    assert b.counts["upgrades"] > 0 and b.counts["subsidised_upgrades"] > 0
+    assert firm_arrays_equal(a, b)
+    for name in ("upgrades", "fai_yi", "subsidised_upgrades"):
+        assert same_bits(a.counts[name], b.counts[name])
+    assert same_bits(a.subsidy_demand, b.subsidy_demand)
+    assert same_bits(a.subsidy_demand_full, b.subsidy_demand_full)

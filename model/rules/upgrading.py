@@ -62,6 +62,32 @@ def upgrade_firms(model: ParkModel) -> None:
     bound = upgrade_probability_bound(model, typical, rectification)
     idx = upgrade_candidates(model, row_draw, bound)
     drawn = row_draw[idx]
+    full_rate = lev.tech_upgrade_subsidy_rate * min(model.mechanisms.funds, 1.0)
+    rate = full_rate * model.subsidy_ration
+    gain = par["upgrade_productivity_gain"]
+    if kernels.enabled():
+        n = len(idx)
+        investment, eligible, ratio = np.empty(n), np.empty(n, dtype=bool), np.empty(n)
+        kernels.upgrade_terms(idx, f.output_yi, f.sector, f.mujun_class, f.value_added_rate,
+                              model.sector_table["value_added_rate"], model.sector_strategic,
+                              par["upgrade_investment_ratio"], model.scale, lev.strategic_min_investment_yi,
+                              lev.tech_upgrade_min_investment_yi, rate,
+                              par["upgrade_productivity_gain"] * par["upgrade_margin"], par["upgrade_hurdle_rate"],
+                              investment, eligible, ratio)
+        accept = acceptance_of_ratio(par, ratio)
+        invested, subsidised = np.empty(n), np.empty(n)
+        n_up, n_subsidised = kernels.apply_upgrades(
+            idx, accept, drawn, f.mujun_class, rectification, model.mechanisms.upgrading * par["upgrade_propensity"],
+            typical, f.land_mu, f.floor_mu, f.productivity, f.output_yi, model.price,
+            par["capacity_pressure_utilisation"], pressure_factor, UPGRADE_MAX_PROBABILITY, eligible, investment,
+            1.0 + gain, 1.0 + gain / 2, 1.0 + par["rd_gain_per_upgrade"], MAX_VALUE_ADDED_RATE, MAX_RD_INTENSITY,
+            f.value_added_rate, f.electricity, f.emission, f.rd_intensity, f.upgrades, invested, subsidised)
+        model.counts["upgrades"] += n_up
+        model.counts["fai_yi"] += invested[:n_up].sum()
+        model.counts["subsidised_upgrades"] += n_subsidised
+        model.subsidy_demand += rate * subsidised[:n_subsidised].sum()
+        model.subsidy_demand_full += full_rate * subsidised[:n_subsidised].sum()
+        return
     output = f.output_yi[idx]
     sector = f.sector[idx].astype(np.intp)
     investment = par["upgrade_investment_ratio"] * output
@@ -69,8 +95,6 @@ def upgrade_firms(model: ParkModel) -> None:
                          lev.tech_upgrade_min_investment_yi)
     cls = f.mujun_class[idx]
     eligible = (investment * model.scale >= threshold) & (cls != 3)
-    full_rate = lev.tech_upgrade_subsidy_rate * min(model.mechanisms.funds, 1.0)
-    rate = full_rate * model.subsidy_ration
     relative_margin = f.value_added_rate[idx] / model.sector_table["value_added_rate"][sector]
     accept = investment_acceptance(par, relative_margin, rate * eligible)
     prob = accept  # this call's own array: the factors below apply in place
@@ -87,7 +111,6 @@ def upgrade_firms(model: ParkModel) -> None:
     np.minimum(prob, UPGRADE_MAX_PROBABILITY, out=prob)
     do = drawn < prob
     up = idx[do]
-    gain = par["upgrade_productivity_gain"]
     f.productivity[up] *= 1.0 + gain
     f.value_added_rate[up] = np.minimum(f.value_added_rate[up] * (1.0 + gain / 2), MAX_VALUE_ADDED_RATE)
     f.electricity[up] /= 1.0 + gain / 2
@@ -164,6 +187,11 @@ def investment_acceptance(par: dict[str, float], relative_margin: np.ndarray, su
     hurdle = np.subtract(1.0, subsidy_rate)
     hurdle *= par["upgrade_hurdle_rate"]
     rho /= hurdle  # in place from here on: rho is this call's own array (one temporary less per step)
-    np.log(rho, out=rho)
-    rho /= par["upgrade_return_sd"]
-    return ndtr(rho, out=rho)
+    return acceptance_of_ratio(par, rho)
+
+
+def acceptance_of_ratio(par: dict[str, float], ratio: np.ndarray) -> np.ndarray:
+    """Return ``Φ(ln(ratio) / sd)`` (in place in ``ratio``): the acceptance of a return over its hurdle."""
+    np.log(ratio, out=ratio)
+    ratio /= par["upgrade_return_sd"]
+    return ndtr(ratio, out=ratio)
