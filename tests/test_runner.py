@@ -289,3 +289,39 @@ def test_a_batch_documents_its_columns_without_duckdb(tmp_path, monkeypatch):
     assert result.files["schema"] == tmp_path / "out" / "schema.json"
     schema = json.loads(result.files["schema"].read_text(encoding="utf-8"))
     assert [c["name"] for c in schema["columns"]][-3:] == ["year", "total_output_yi", "exits"]
+
+
+def _spec_of(tmp_path, jobs: int):
+    from parkabm.experiments.design.spec import resolve_spec
+
+    (tmp_path / "one.yaml").write_text("name: one\nextends: baseline\nworld: {population_scale: 0.1}\n",
+                                       encoding="utf-8")
+    return resolve_spec({"name": "chunks", "scenarios": ["one.yaml"], "design": {"kind": "monte_carlo",
+                         "samples": jobs // 20}, "replicates": 20, "factors": [
+        {"name": "levers.land.redevelopment_mu_per_year", "kind": "lever", "bounds": [0, 30000]}]},
+        source="test", base_dir=tmp_path)
+
+
+def test_automatic_chunks_shrink_towards_the_end_and_hand_out_every_job_once(tmp_path):
+    """2,000 jobs on 2 workers: chunks of 100 while 800 or more are left, then 1/8 of what is left, at least 10."""
+    from parkabm.experiments.execution.runner import _chunks
+
+    experiment = _spec_of(tmp_path, 2000)
+    pending = np.arange(experiment.n_jobs)
+    sizes = [len(c.jobs) for c in _chunks(experiment, pending, 100, workers=2, shrink=True)]
+    jobs = [t.job for c in _chunks(experiment, pending, 100, workers=2, shrink=True) for t in c.jobs]
+    assert jobs == pending.tolist()
+    assert sizes[:14] == [100] * 13 + [88]  # 100 up to 800 jobs left, then ceil(700 / 8), ceil(612 / 8), …
+    assert sizes[14] == 77 and sizes == sorted(sizes, reverse=True)
+    assert sizes[-8:] == [10] * 7 + [9]  # at least a tenth of 100, but for the remainder
+    fixed = [len(c.jobs) for c in _chunks(experiment, pending, 100, workers=2)]
+    assert fixed == [100] * 20
+
+
+def test_a_chosen_chunk_size_is_kept_to_the_end(tmp_path):
+    """--chunk-size K: every chunk but the last holds K jobs (the parts are then the same on every executor)."""
+    spec = write_spec(tmp_path)
+    with SerialExecutor() as executor:
+        run_batch(spec, tmp_path / "out", executor=executor, chunk_size=5, progress=False)
+    commits = sorted(p.name for p in (tmp_path / "out" / "parts").glob("commit-*.json"))
+    assert commits == ["commit-000000-000004.json", "commit-000005-000009.json", "commit-000010-000011.json"]

@@ -49,6 +49,12 @@ MAX_CHUNK_SIZE = 100
 IN_FLIGHT_PER_WORKER = 2
 """Chunks kept submitted per worker: enough to keep every worker busy, few enough to keep memory flat."""
 
+CHUNKS_PER_WORKER = 4
+"""An automatic chunk holds at most 1/(this × workers) of the jobs still to hand out (and ≤ MAX_CHUNK_SIZE)."""
+
+SMALLEST_SHARE = 10
+"""An automatic chunk shrinks as the batch nears its end, down to 1/this of the first chunk's size."""
+
 
 def job_seed(seed: int, job: int) -> np.random.SeedSequence:
     """Return the seed sequence of one job: child ``job`` of the master ``seed``.
@@ -261,8 +267,14 @@ FIRM_ROWS_AT_SCALE_ONE = 7000
 benchmarks/bench_run.py prints the median): the runner's estimate of the firm-years a batch will step."""
 
 
-def _chunks(experiment, pending: np.ndarray, size: int, workers: int = 1) -> Iterator[Chunk]:
+def _chunks(experiment, pending: np.ndarray, size: int, workers: int = 1, shrink: bool = False) -> Iterator[Chunk]:
     """Group pending jobs, in order, into chunks of ``size`` (made one at a time, as they are submitted).
+
+    With ``shrink`` (the automatic chunk size), a chunk holds at most the jobs still to hand out divided by
+    :data:`CHUNKS_PER_WORKER` × ``workers``, and no fewer than ``size`` / :data:`SMALLEST_SHARE`: the last chunks
+    are small, so the workers finish nearly together instead of one idling while another runs a full last chunk
+    (about 0.75 s of one core's 12 s in a 2,000-job baseline batch on 2 workers with chunks of 100). Which jobs
+    run, their seeds and their results do not depend on the chunking.
 
     Each chunk carries the firm-years its worker can expect to step from it on: the pending jobs from this chunk,
     shared among ``workers``, times an estimate of a job's firm-years (the largest population scale and the
@@ -275,9 +287,14 @@ def _chunks(experiment, pending: np.ndarray, size: int, workers: int = 1) -> Ite
     per_scenario = experiment.n_points * spec.replicates
     metrics = tuple(spec.outputs.metrics) if spec.outputs.metrics is not None else None
     point: tuple[int, tuple[dict, dict]] | None = None
-    for first in range(0, len(pending), size):
+    smallest = max(1, size // SMALLEST_SHARE)
+    first = 0
+    while first < len(pending):
+        step = size
+        if shrink:
+            step = min(size, max(smallest, math.ceil((len(pending) - first) / (CHUNKS_PER_WORKER * max(workers, 1)))))
         tasks = []
-        for job in pending[first: first + size].tolist():
+        for job in pending[first: first + step].tolist():
             sample = (job // spec.replicates) % experiment.n_points
             if point is None or point[0] != sample:
                 point = (sample, experiment.factor_values(sample))
@@ -288,6 +305,7 @@ def _chunks(experiment, pending: np.ndarray, size: int, workers: int = 1) -> Ite
         ahead = int((len(pending) - first) / max(workers, 1) * job_firm_years)
         yield Chunk(spec.seed, {n: s for n, s in experiment.scenarios.items() if n in used}, tuple(tasks), metrics,
                     spec.outputs.parks, experiment.source, ahead)
+        first += step
 
 
 @dataclass
@@ -340,7 +358,8 @@ def run_batch(spec, out: str | Path | None = None, *, executor=None, chunk_size:
             :class:`~parkabm.experiments.execution.executors.DaskExecutor`, or any ``concurrent.futures`` executor;
             it is neither started nor shut down here. When omitted, a process pool of all available CPUs is started and
             shut down by this call.
-        chunk_size: Jobs per task; by default ``pending / (4 × workers)``, between 1 and 100.
+        chunk_size: Jobs per task; by default ``pending / (4 × workers)``, between 1 and 100, shrinking towards the
+            end of the batch (down to a tenth) so the workers finish together.
         max_in_flight: Chunks submitted but not yet finished; ``2 × workers`` by default.
         progress: Show a progress bar (terminal or notebook).
 
@@ -387,7 +406,7 @@ def _drive(executor, experiment, store: ResultsStore, pending: np.ndarray, chunk
     from tqdm.auto import tqdm
 
     workers = max(1, int(getattr(executor, "workers", 1)))
-    size = chunk_size or max(1, min(MAX_CHUNK_SIZE, math.ceil(len(pending) / (4 * workers))))
+    size = chunk_size or max(1, min(MAX_CHUNK_SIZE, math.ceil(len(pending) / (CHUNKS_PER_WORKER * workers))))
     finished: queue.Queue = queue.Queue()
     in_flight: dict[Any, list[int]] = {}
     ran = 0
@@ -405,7 +424,7 @@ def _drive(executor, experiment, store: ResultsStore, pending: np.ndarray, chunk
             ran += len(jobs)
             bar.update(len(jobs))
 
-        for chunk in _chunks(experiment, pending, size, workers):
+        for chunk in _chunks(experiment, pending, size, workers, shrink=chunk_size is None):
             limit = max_in_flight or IN_FLIGHT_PER_WORKER * max(1, int(getattr(executor, "workers", 1)))
             while len(in_flight) >= limit:
                 collect()
