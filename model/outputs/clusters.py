@@ -51,6 +51,10 @@ def cluster_outputs(sector_output: np.ndarray, sector_ids: list[str] | tuple[str
     Returns:
         ``{cluster id: output}`` in the order of ``clusters.csv``.
     """
-    clusters, member = _membership(tuple(sector_ids))
-    values = member @ np.asarray(sector_output, dtype=float)
-    return dict(zip(clusters, (float(v) for v in values), strict=True))
+    values = cluster_output_values(sector_output, sector_ids)
+    return dict(zip(_membership(tuple(sector_ids))[0], (float(v) for v in values), strict=True))
+
+
+def cluster_output_values(sector_output: np.ndarray, sector_ids: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Return the values of :func:`cluster_outputs` as an array, in the order of ``clusters.csv`` (for the counts)."""
+    return _membership(tuple(sector_ids))[1] @ np.asarray(sector_output, dtype=float)

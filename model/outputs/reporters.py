@@ -9,13 +9,14 @@ is recorded; its docstring is the output's description. :mod:`parkabm.model.outp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from parkabm.agents.parks import ParkState
 from parkabm.model import kernels
-from parkabm.model.outputs.clusters import cluster_outputs
+from parkabm.model.outputs.clusters import cluster_output_values
 from parkabm.model.rules.land import CITY_INDUSTRIAL_LAND_MU, LOW_EFFICIENCY_CAP, low_efficiency_land_mu
 
 if TYPE_CHECKING:
@@ -87,6 +88,11 @@ class Tally:
     zone_gdp_2021: float
     value_added_anchor: float
     fai_first: float | None
+
+    @cached_property
+    def cluster_output(self) -> np.ndarray:
+        """Output of every cluster of ``clusters.csv`` (亿元), in its order; computed once for the two counts."""
+        return cluster_output_values(self.sector_output, self.sector_ids)
 
 
 def tally(model: ParkModel) -> Tally:
@@ -272,13 +278,13 @@ def price_index(t: Tally) -> float:
 
 def clusters_qianyi(t: Tally) -> float:
     """Number of the 1910 clusters (``clusters.csv``) with output in the zones in [1000亿, 1万亿) (千亿级产业集群)."""
-    g = np.array(list(cluster_outputs(t.sector_output, t.sector_ids).values()))
+    g = t.cluster_output
     return float(((g >= QIANYI_YI) & (g < WANYI_YI)).sum())
 
 
 def clusters_wanyi(t: Tally) -> float:
     """Number of the 1910 clusters (``clusters.csv``) with output in the zones ≥ 1万亿 (万亿级产业集群)."""
-    g = np.array(list(cluster_outputs(t.sector_output, t.sector_ids).values()))
+    g = t.cluster_output
     return float((g >= WANYI_YI).sum())
 
 
