@@ -26,6 +26,7 @@ says which code runs, :func:`use_compiled` switches for a test. Compiled code is
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,11 +49,16 @@ _state: dict[str, Any] = {"on": False, "forced": False, "firm_years": 0, "numba"
 def mode() -> str:
     """Return the kernel mode of this process: ``auto``, ``1`` (always) or ``0`` (never), from the environment.
 
-    Read once, when first needed; an unknown value counts as ``auto``.
+    Read once, when first needed. An unknown value counts as ``auto``, with one warning naming the variable and
+    the values allowed (results are the same in every mode, so a typo must not stop a batch).
     """
     if _state["mode"] is None:
         value = os.environ.get(ENVIRONMENT_SWITCH, "auto").strip().lower()
-        _state["mode"] = value if value in MODES else "auto"
+        if value not in MODES:
+            warnings.warn(f"{ENVIRONMENT_SWITCH}={value!r} is not one of {', '.join(MODES)}; using auto",
+                          RuntimeWarning, stacklevel=2)
+            value = "auto"
+        _state["mode"] = value
     return str(_state["mode"])
 
 

@@ -8,6 +8,8 @@ enforcement, upgrading, the low-efficiency land of the tally and of redevelopmen
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -66,6 +68,7 @@ def differences(a: ParkModel, b: ParkModel) -> list[str]:
     return out
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 15), reason="numba is a dependency only below Python 3.15")
 def test_numba_is_there():
     """The kernels can be compiled here (numba is a dependency): otherwise the comparisons below test nothing."""
     assert kernels.available()
@@ -108,13 +111,22 @@ def test_auto_mode_switches_after_enough_firm_years(fresh_state, monkeypatch):
 
 
 @pytest.mark.parametrize(("value", "on_at_once", "on_later"), [("1", True, True), ("0", False, False),
-                                                               ("auto", False, True), ("yes", False, True)])
+                                                               ("auto", False, True), (" Auto ", False, True)])
 def test_environment_chooses(fresh_state, monkeypatch, value, on_at_once, on_later):
     monkeypatch.setenv(kernels.ENVIRONMENT_SWITCH, value)
     kernels.count_firm_years(1)
     assert kernels.enabled() == on_at_once
     kernels.count_firm_years(kernels.AUTO_FIRM_YEARS)
     assert kernels.enabled() == on_later
+
+
+def test_an_unknown_mode_warns_and_counts_as_auto(fresh_state, monkeypatch):
+    monkeypatch.setenv(kernels.ENVIRONMENT_SWITCH, "yes")
+    with pytest.warns(RuntimeWarning, match=r"PARKABM_COMPILED='yes' is not one of auto, 1, 0"):
+        kernels.count_firm_years(1)
+    assert not kernels.enabled()
+    kernels.count_firm_years(kernels.AUTO_FIRM_YEARS)
+    assert kernels.enabled()
 
 
 def test_without_numba_the_plain_code_runs(fresh_state, monkeypatch):
