@@ -242,6 +242,77 @@ def write_growth(idx, industrial, desired, real, price, service_price, output, l
         last_growth[i] = (desired[k] / r if r > 0 else 1.0) - 1.0
 
 
+# --- space allocation (parkabm.model.rules.space.serve_in_order) --------------------------------------------------
+
+@Kernel
+def serve_requests(request, park, first_stock, second_stock, draw_down, from_first, from_second):
+    """Serve requests in serving order (grouped by park, ascending) from two stocks: ``serve_in_order`` in one pass.
+
+    What the park's earlier requests asked for is the running total of all requests less its value at the park's
+    first request (as the NumPy code's cumulative sum, so the same roundings). Each request gets what is left of
+    the first stock, then of the second, up to what it asks: ``from_first`` and ``from_second``. With
+    ``draw_down`` each stock is reduced by what its park's requests got, summed in their order (as
+    ``np.bincount``), and kept at or above zero (as ``np.maximum(stock, 0.0)``). Ties of minimum, maximum and clip
+    resolve as NumPy's do (the second operand; the bound), so even signed zeros agree.
+    """
+    running = 0.0
+    offset = 0.0
+    current = -1
+    taken_first = 0.0  # what the current park's requests got so far, summed in their order
+    taken_second = 0.0
+    for k in range(len(request)):
+        r = request[k]
+        running += r
+        before = running - r
+        p = park[k]
+        if p != current:  # the park's first request: book what the previous park's requests took
+            if draw_down and current >= 0:
+                first_stock[current] -= taken_first
+                second_stock[current] -= taken_second
+            current = p
+            offset = before
+            taken_first = 0.0
+            taken_second = 0.0
+        before -= offset
+        a = first_stock[p]
+        granted = a + second_stock[p]
+        granted -= before
+        if granted == granted:  # np.clip(granted, 0, r); NaN stays
+            if not granted > 0.0:
+                granted = 0.0
+            if not granted < r:
+                granted = r
+        x = before + granted
+        first = x if x < a or x != x else a  # np.minimum(x, a)
+        first -= before
+        if first == first:
+            if not first > 0.0:
+                first = 0.0
+            if not first < r:
+                first = r
+        second = granted - first
+        bound = r - first
+        if second == second:
+            if not second > 0.0:
+                second = 0.0
+            if not second < bound:
+                second = bound
+        from_first[k] = first
+        from_second[k] = second
+        taken_first += first
+        taken_second += second
+    if not draw_down:
+        return
+    if current >= 0:
+        first_stock[current] -= taken_first
+        second_stock[current] -= taken_second
+    for q in range(len(first_stock)):  # np.maximum(stock, 0.0) over every park
+        left = first_stock[q]
+        first_stock[q] = left if left > 0.0 or left != left else 0.0
+        left = second_stock[q]
+        second_stock[q] = left if left > 0.0 or left != left else 0.0
+
+
 # --- relocation (parkabm.model.rules.space.relocate_firms) ---------------------------------------------------------
 
 @Kernel
@@ -434,10 +505,11 @@ def covered_rows(alive, industrial, ramp_left, land_mu, floor_mu, min_space, gui
     """
     n = 0
     for i in range(len(alive)):
-        if (alive[i] and industrial[i] and ramp_left[i] == 0 and land_mu[i] + floor_mu[i] >= min_space
-                and (not guishang_only or output[i] >= threshold)):
-            rows[n] = i
-            n += 1
+        # Every test on every row, and every row written then kept or overwritten: no branch to mispredict.
+        covered = (alive[i] & industrial[i] & (ramp_left[i] == 0) & (land_mu[i] + floor_mu[i] >= min_space)
+                   & ((not guishang_only) | (output[i] >= threshold)))
+        rows[n] = i
+        n += covered
     return n
 
 

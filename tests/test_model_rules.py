@@ -18,7 +18,7 @@ from parkabm.model.rules.evaluation import PERSISTENT_D_YEARS, evaluate_mujun
 from parkabm.model.rules.exit import exit_firms, exit_size_age_factor
 from parkabm.model.rules.funds import MILESTONE_REWARDS_YI, pay_milestone_rewards
 from parkabm.model.rules.race import rank_parks
-from parkabm.model.rules.space import SEGMENTED_SORT_MIN, allocate_space, serving_order
+from parkabm.model.rules.space import SEGMENTED_SORT_MIN, TWO_SORTS_MIN, allocate_space, serving_order
 from parkabm.scenarios.loader import apply_changes
 from parkabm.scenarios.parameters import defaults
 
@@ -62,11 +62,12 @@ def test_allocate_space_serves_each_park_from_its_own_stock():
 
 
 
+@pytest.mark.parametrize("n", [TWO_SORTS_MIN, SEGMENTED_SORT_MIN, 3 * SEGMENTED_SORT_MIN])
 @pytest.mark.parametrize("ties", ["none", "many", "nan"])
-def test_serving_order_of_many_requests_is_that_of_one_lexsort(ties):
-    # Above SEGMENTED_SORT_MIN the order is found park by park; ties and NaN keep the order given.
+def test_serving_order_of_many_requests_is_that_of_one_lexsort(ties, n):
+    # From TWO_SORTS_MIN distinct priorities are sorted, then their parks; above SEGMENTED_SORT_MIN the order is
+    # found park by park. Ties and NaN keep the order given.
     rng = np.random.default_rng(3)
-    n = 3 * SEGMENTED_SORT_MIN
     park = rng.integers(0, 7, n).astype(np.int16)
     priority = rng.random(n) if ties != "many" else rng.integers(0, 40, n).astype(np.float64)
     if ties == "nan":
