@@ -8,6 +8,7 @@ shows a park's current land balance, output and ranking without copying anything
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -135,7 +136,21 @@ class Park(mesa.Agent):
         name_en: English name.
     """
 
-    model: ParkModel
+    @property
+    def model(self) -> ParkModel:
+        """The city model the park belongs to (held weakly: the model holds its parks, so no cycle keeps it alive).
+
+        Raises:
+            ReferenceError: The model no longer exists (a park outlived every reference to its model).
+        """
+        model = self._model_ref()
+        if model is None:
+            raise ReferenceError(f"the model of park {self.park_id!r} no longer exists")
+        return model
+
+    @model.setter
+    def model(self, model: ParkModel) -> None:
+        self._model_ref = weakref.ref(model)
 
     def __init__(self, model: ParkModel, index: int, park_id: str, name_zh: str, name_en: str):
         """Register the park with the model.

