@@ -176,12 +176,15 @@ class Park(mesa.Agent):
         ``levers.land.redeveloped_leading_share`` of it is reserved this year for leading-industry projects
         (腾笼换鸟 扩大主导产业发展空间, 2022年7月征求意见稿 三.2).
         """
-        state = self.model.park_state
-        pipe = state.pipeline_mu[self.index]
-        state.vacant_mu[self.index] += pipe[0]
-        state.land_received_mu[self.index] += pipe[0]
-        share = self.model.levers.land.redeveloped_leading_share * min(self.model.mechanisms.recruitment, 1.0)
-        state.reserved_mu[self.index] = share * pipe[0]
+        model = self.model
+        state = model.park_state
+        p = self.index
+        pipe = state.pipeline_mu[p]
+        delivered = pipe[0]
+        state.vacant_mu[p] += delivered
+        state.land_received_mu[p] += delivered
+        share = model.levers.land.redeveloped_leading_share * min(model.mechanisms.recruitment, 1.0)
+        state.reserved_mu[p] = share * delivered
         pipe[:-1] = pipe[1:]
         pipe[-1] = 0.0
 
@@ -190,25 +193,29 @@ class Park(mesa.Agent):
 
         Records the floor built in ``ParkState.factory_built_m2`` (the rule sums the cost and count over parks).
         """
-        state = self.model.park_state
+        model = self.model
+        state = model.park_state
+        params = model.params
         p = self.index
-        plot_ratio = self.model.levers.land.standard_factory_plot_ratio
+        plot_ratio = model.levers.land.standard_factory_plot_ratio
         land_needed = city_m2 * state.quota_share[p] * MU_PER_M2 / plot_ratio
-        land_used = min(land_needed, self.model.params["factory_land_share_of_vacant"] * state.vacant_mu[p])
+        land_used = min(land_needed, params["factory_land_share_of_vacant"] * state.vacant_mu[p])
         built = land_used * plot_ratio / MU_PER_M2
+        capacity = built * MU_PER_M2 / params["existing_plot_ratio"]
         state.vacant_mu[p] -= land_used
         state.factory_land_mu[p] += land_used
-        state.factory_space_mu[p] += built * MU_PER_M2 / self.model.params["existing_plot_ratio"]
-        state.land_received_mu[p] += built * MU_PER_M2 / self.model.params["existing_plot_ratio"] - land_used
+        state.factory_space_mu[p] += capacity
+        state.land_received_mu[p] += capacity - land_used
         state.factory_built_m2[p] = built
 
     def receive_new_land(self, city_mu: float) -> None:
         """Take this park's quota share of the city's new land ``city_mu`` into its vacant and industrial land."""
         state = self.model.park_state
-        added = city_mu * state.quota_share[self.index]
-        state.vacant_mu[self.index] += added
-        state.industrial_land_mu[self.index] += added
-        state.land_received_mu[self.index] += added
+        p = self.index
+        added = city_mu * state.quota_share[p]
+        state.vacant_mu[p] += added
+        state.industrial_land_mu[p] += added
+        state.land_received_mu[p] += added
 
     # --- views --------------------------------------------------------------------------------------------------
 
