@@ -48,11 +48,12 @@ def agglomeration_index(model: ParkModel) -> None:
         cells = np.bincount(f.park.astype(np.int64) * s + f.sector, weights=f.output_yi, minlength=model.n_parks * s)
     cell = cells.reshape(model.n_parks, s)
     park_total = cell.sum(axis=1, keepdims=True)
-    city_share = cell.sum(axis=0) / cell.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        idx = np.log(cell / park_total / city_share)
-    clipped = np.clip(np.nan_to_num(idx, nan=0.0, neginf=0.0, posinf=0.0), *AGGLOMERATION_BOUNDS)
     total = cell.sum()
+    city_share = cell.sum(axis=0) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clipped = np.log(cell / park_total / city_share)
+    clipped[~np.isfinite(clipped)] = 0.0  # an empty cell, park or sector: no agglomeration (NaN and ±inf to 0)
+    np.clip(clipped, *AGGLOMERATION_BOUNDS, out=clipped)
     model.agglomeration = clipped - (float((cell * clipped).sum() / total) if total > 0 else 0.0)
 
 
