@@ -150,6 +150,35 @@ class Kernel:
             return numba.njit(cache=False, nogil=True, error_model="numpy")(self.py_func)
 
 
+# --- random streams (parkabm.model.streams) -----------------------------------------------------------------------
+
+SEED_HASH_INIT = 0x8B51F9DD
+SEED_HASH_MULT = 0x58F38DED
+"""The constants of NumPy's ``SeedSequence.generate_state`` (``INIT_B``, ``MULT_B``; its shift is 16 bits)."""
+
+
+@Kernel
+def seed_words(pool, n_words, init, mult, words):
+    """Write ``SeedSequence.generate_state(n_words, np.uint64)`` of a seed sequence with entropy pool ``pool``.
+
+    NumPy's algorithm, 32 bits at a time: each pool word in turn, xor a running hash constant (multiplied by
+    ``mult`` after each use), times it, xor its own top half shifted down; pairs of these 32-bit values, low one
+    first, make the 64-bit words. NumPy runs it one word at a time through Python-level iteration; a year's rule
+    streams need 84 words (tests/test_kernels.py checks the words against NumPy's).
+    """
+    hash_const = init
+    low = 0
+    for k in range(2 * n_words):
+        value = (pool[k % len(pool)] ^ hash_const) & 0xFFFFFFFF
+        hash_const = (hash_const * mult) & 0xFFFFFFFF
+        value = (value * hash_const) & 0xFFFFFFFF
+        value ^= value >> 16
+        if k % 2 == 0:
+            low = value
+        else:
+            words[k // 2] = low | (value << 32)
+
+
 # --- growth (parkabm.model.rules.growth.grow_firms) ----------------------------------------------------------------
 
 @Kernel

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from parkabm.model import kernels
+
 STREAM_WORDS = 4
 """64-bit words of seed material per rule stream: two for the PCG64 state, two for its increment."""
 
@@ -50,8 +52,20 @@ def rule_stream_state(entropy: int, year: int, rule: int, n_rules: int) -> dict:
 
 @lru_cache(maxsize=64)
 def _year_words(entropy: int, year: int, n_rules: int) -> tuple[int, ...]:
-    """Seed material of every rule of one year (cached: the rules of a year ask for it one after another)."""
-    words = np.random.SeedSequence(entropy, spawn_key=(year,)).generate_state(STREAM_WORDS * n_rules, np.uint64)
+    """Seed material of every rule of one year (cached: the rules of a year ask for it one after another).
+
+    With the compiled kernels the words of the seed sequence's pool are hashed in one compiled loop
+    (:func:`parkabm.model.kernels.seed_words`, the same words as NumPy's ``generate_state``, which costs about as
+    much as a small rule).
+    """
+    seed = np.random.SeedSequence(entropy, spawn_key=(year,))
+    n_words = STREAM_WORDS * n_rules
+    words: np.ndarray
+    if kernels.enabled():
+        words = np.empty(n_words, dtype=np.uint64)
+        kernels.seed_words(seed.pool, n_words, kernels.SEED_HASH_INIT, kernels.SEED_HASH_MULT, words)
+    else:
+        words = seed.generate_state(n_words, np.uint64)
     return tuple(words.tolist())  # Python ints, as the PCG64 state takes them
 
 

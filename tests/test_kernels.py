@@ -421,3 +421,16 @@ def test_space_serving_equals_numpy():
                 total = results[1][0][0] + results[1][0][1]
                 served_in_part += int(((total > 0) & (total < request)).sum())
     assert served_in_part > 0  # some requests got part of what they asked
+
+
+def test_seed_words_equal_numpys_generate_state():
+    """The rule streams' seed words, compiled, are NumPy's SeedSequence.generate_state words, for any entropy."""
+    rng = np.random.default_rng(12)
+    for trial in range(300):
+        entropy = int(rng.integers(2**63)) if trial % 3 else int(rng.integers(2**16))
+        seed = np.random.SeedSequence(entropy, spawn_key=(int(rng.integers(1990, 2100)),))
+        n = int(rng.integers(1, 120))
+        words = np.empty(n, dtype=np.uint64)
+        with kernels.use_compiled(True):
+            kernels.seed_words(seed.pool, n, kernels.SEED_HASH_INIT, kernels.SEED_HASH_MULT, words)
+        assert same_bits(words, seed.generate_state(n, np.uint64))
