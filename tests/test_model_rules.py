@@ -603,3 +603,22 @@ def test_enforced_exits_send_their_land_to_their_parks_redevelopment_pipeline():
     remove_firms(model, np.array([i]), enforced=True, land_to="pipeline")
     assert state.pipeline_mu[p, -1] == pytest.approx(pipe[p] + held)
     np.testing.assert_array_equal(state.idle_mu, idle)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(0.0, 1e6), st.sampled_from([0.0, 1.0, 2.5, np.inf, np.nan])),
+                       min_size=1, max_size=60),
+       q=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=4))
+def test_medians_and_quantiles_of_sorted_values_are_numpys(values, q):
+    # The base-year benchmarks and class cut-offs come from sorted, non-negative indicator values and scores:
+    # the same numbers as np.median and np.quantile, ties, infinities and NaN included.
+    from parkabm.model.rules.evaluation import sorted_medians, sorted_quantiles
+
+    rows = np.array([values, values[::-1]])
+    with np.errstate(invalid="ignore"):
+        got = sorted_medians(np.sort(rows, axis=1))
+        want = np.median(rows, axis=1)
+        assert got.tobytes() == want.tobytes()
+        got = sorted_quantiles(np.sort(rows[0]), np.array(q))
+        want = np.quantile(rows[0], np.array(q))
+        assert got.tobytes() == want.tobytes()
