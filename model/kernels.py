@@ -475,9 +475,8 @@ def exit_bracket(alive, entry_year, year, last_growth, loss_sensitivity, mujun_c
         idx[n] = i
         hazard[n] = h
         overdue[n] = late
-        if not screened or draw[i] < h * screen:
-            candidate[n_candidates] = n
-            n_candidates += 1
+        candidate[n_candidates] = n  # kept or overwritten: no branch on the draw to mispredict
+        n_candidates += (not screened) | (draw[i] < h * screen)
         n += 1
     return n, n_candidates
 
@@ -490,9 +489,8 @@ def upgrade_candidates(alive, industrial, ramp_left, entry_year, year, draw, bou
     """
     n = 0
     for i in range(len(alive)):
-        if alive[i] and industrial[i] and ramp_left[i] == 0 and entry_year[i] < year and draw[i] < bound:
-            rows[n] = i
-            n += 1
+        rows[n] = i  # kept or overwritten: no branch on the draw to mispredict (as covered_rows)
+        n += alive[i] & industrial[i] & (ramp_left[i] == 0) & (entry_year[i] < year) & (draw[i] < bound)
     return n
 
 
