@@ -179,6 +179,19 @@ def seed_words(pool, n_words, init, mult, words):
             words[k // 2] = low | (value << 32)
 
 
+SCREEN_MARGIN = 1e-9
+"""Relative margin of :func:`below_for_sure`: far above the few roundings of ``output / price · scale``."""
+
+
+def below_for_sure(threshold: float, price: float, scale: float) -> float:
+    """Return an output below which ``output / price · scale ≥ threshold`` is surely false, whatever the rounding.
+
+    ``threshold · price / scale · (1 − 10⁻⁹)``: the kernels test the cheap ``output ≥`` this first and divide only
+    for the few large firms past it, with the same answer for every firm (NaN fails both tests).
+    """
+    return threshold * price / scale * (1.0 - SCREEN_MARGIN)
+
+
 # --- growth (parkabm.model.rules.growth.grow_firms) ----------------------------------------------------------------
 
 @Kernel
@@ -392,14 +405,15 @@ def relocate_in_order(movers, need, park, land_mu, floor_mu, closed, vacant, fac
 
 @Kernel
 def tally_rows(alive, output, threshold, industrial, park, sector, n_sectors, tax_ratio, land_mu, floor_mu,
-               value_added_rate, rd_intensity, mujun_class, price, scale, leader_threshold, hightech_threshold,
-               surcharge_share, cell_output, park_tax, park_space, park_firms, park_guishang, class_counts,
-               industrial_output, surcharge_revenue, value_added, rd, tax, space, big):
+               value_added_rate, rd_intensity, mujun_class, price, scale, leader_threshold, leader_screen,
+               hightech_threshold, surcharge_share, cell_output, park_tax, park_space, park_firms, park_guishang,
+               class_counts, industrial_output, surcharge_revenue, value_added, rd, tax, space, big):
     """One pass over the firms in row order: the counts and per-park sums of the tally, and the terms of its sums.
 
     Every firm writes its surcharge revenue (surcharge share × output) to ``surcharge_revenue``, and every
     industrial firm its 规上 output (0 unless alive and 规上) to ``industrial_output``, in row order. Alive firms
-    are counted by park and by class; those of real output ``≥ leader_threshold / scale`` are listed in ``big``.
+    are counted by park and by class; those of real output ``≥ leader_threshold / scale`` are listed in ``big``
+    (tested only past ``leader_screen``, :func:`below_for_sure`).
     规上 firms (output ≥ ``threshold``) add their output to ``cell_output`` (parks × sectors, flattened) and write
     their value added and R&D to ``value_added`` and ``rd``; 规上 industrial firms add their tax and space to
     ``park_tax`` and ``park_space`` and write them to ``tax`` and ``space``. Sums by park and cell run in row order,
@@ -420,7 +434,7 @@ def tally_rows(alive, output, threshold, industrial, park, sector, n_sectors, ta
         p = park[i]
         park_firms[p] += 1
         class_counts[mujun_class[i]] += 1
-        if y / price * scale >= leader_threshold:
+        if y >= leader_screen and y / price * scale >= leader_threshold:
             big[n_big] = i
             n_big += 1
         if not is_guishang:
@@ -664,13 +678,15 @@ def add_rd_support(rows, park, rd_intensity, leverage, per_output, ceiling):
 
 
 @Kernel
-def mark_leaders(alive, output, price, scale, threshold, park, sector, n_sectors, lead_mask, leader, has_leader):
+def mark_leaders(alive, output, price, scale, threshold, screen, park, sector, n_sectors, lead_mask, leader,
+                 has_leader):
     """Mark the chain leaders (``leader``) and the park × sector cells they are in (``has_leader``, flattened).
 
-    A leader is alive, of real output ``output / price · scale ≥ threshold``, in a leading industry of its park.
+    A leader is alive, of real output ``output / price · scale ≥ threshold`` (tested only past ``screen``,
+    :func:`below_for_sure`), in a leading industry of its park.
     """
     for i in range(len(alive)):
-        if alive[i] and output[i] / price * scale >= threshold:
+        if alive[i] and output[i] >= screen and output[i] / price * scale >= threshold:
             cell = park[i] * n_sectors + sector[i]
             if lead_mask[cell]:
                 leader[i] = True

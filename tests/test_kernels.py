@@ -434,3 +434,22 @@ def test_seed_words_equal_numpys_generate_state():
         with kernels.use_compiled(True):
             kernels.seed_words(seed.pool, n, kernels.SEED_HASH_INIT, kernels.SEED_HASH_MULT, words)
         assert same_bits(words, seed.generate_state(n, np.uint64))
+
+
+def test_the_leader_screen_keeps_every_firm_at_the_threshold():
+    """Outputs a few roundings either side of the chain-leader threshold: the screened kernel marks the same firms."""
+    price, scale, threshold = 1.0731, 0.37, 100.0
+    exact = threshold / scale * price
+    output = np.array([np.nextafter(exact, 0.0), exact, np.nextafter(exact, np.inf), exact * (1 - 1e-12),
+                       exact * (1 + 1e-12), 0.0, np.nan, np.inf, exact / 2])
+    output = np.concatenate([output, output * np.nextafter(1.0, 2.0), output * np.nextafter(1.0, 0.0)])
+    n = len(output)
+    with np.errstate(invalid="ignore"):
+        expected = output / price * scale >= threshold
+    assert 0 < expected.sum() < n
+    leader, has_leader = np.zeros(n, dtype=bool), np.zeros(1, dtype=bool)
+    with kernels.use_compiled(True):
+        kernels.mark_leaders(np.ones(n, dtype=bool), output, price, scale, threshold,
+                             kernels.below_for_sure(threshold, price, scale), np.zeros(n, dtype=np.int16),
+                             np.zeros(n, dtype=np.int16), 1, np.ones(1, dtype=bool), leader, has_leader)
+    assert same_bits(leader, expected)

@@ -243,12 +243,13 @@ def _row_sums_compiled(model: ParkModel) -> RowSums:
     industrial_output, surcharge_revenue = np.empty(n), np.empty(n)
     value_added, rd, tax, space = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     big = np.empty(n, dtype=np.intp)
+    leader_threshold = model.levers.chain_leaders.threshold_yi
     alive, guishang, industrial, n_big, hightech, industrial_rows = kernels.tally_rows(
         f.alive, f.output_yi, f.guishang_threshold_yi, f.industrial, f.park, f.sector, model.n_sectors, f.tax_ratio,
         f.land_mu, f.floor_mu, f.value_added_rate, f.rd_intensity, f.mujun_class, model.price, model.scale,
-        model.levers.chain_leaders.threshold_yi, HIGHTECH_RD_THRESHOLD, model.surcharge_share, cell_output, park_tax,
-        park_space, park_firms, park_guishang, class_counts, industrial_output, surcharge_revenue, value_added, rd,
-        tax, space, big)
+        leader_threshold, kernels.below_for_sure(leader_threshold, model.price, model.scale), HIGHTECH_RD_THRESHOLD,
+        model.surcharge_share, cell_output, park_tax, park_space, park_firms, park_guishang, class_counts,
+        industrial_output, surcharge_revenue, value_added, rd, tax, space, big)
     return RowSums(cell_output, park_tax, park_space, park_firms, park_guishang, class_counts, big[:n_big],
                    industrial_output[:industrial_rows], surcharge_revenue, value_added[:guishang], rd[:guishang],
                    tax[:industrial], space[:industrial], alive, hightech)

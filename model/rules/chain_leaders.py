@@ -28,8 +28,10 @@ def chain_leaders(model: ParkModel) -> None:
     if kernels.enabled():
         model.leader = f.new_column(bool)  # spare rows behind it: this year's entrants extend it without a copy
         has_leader = np.zeros(model.n_parks * s, dtype=bool)
-        kernels.mark_leaders(f.alive, f.output_yi, model.price, model.scale, model.levers.chain_leaders.threshold_yi,
-                             f.park, f.sector, s, model.lead_mask.ravel(), model.leader, has_leader)
+        threshold = model.levers.chain_leaders.threshold_yi
+        kernels.mark_leaders(f.alive, f.output_yi, model.price, model.scale, threshold,
+                             kernels.below_for_sure(threshold, model.price, model.scale), f.park, f.sector, s,
+                             model.lead_mask.ravel(), model.leader, has_leader)
         model.has_leader = has_leader.reshape(model.n_parks, s)
         return
     real = f.output_yi / model.price
