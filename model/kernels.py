@@ -268,9 +268,8 @@ def grow_capacity(idx, industrial, productivity, land_mu, floor_mu, factor, desi
         if with_capacity:
             c = (land_mu[i] + floor_mu[i]) * p
             capacity[k] = c
-            if industrial[i] and desired[k] > c:
-                short[n_short] = k
-                n_short += 1
+            short[n_short] = k  # kept or overwritten: no branch to mispredict
+            n_short += industrial[i] & (desired[k] > c)
     return n_short
 
 
