@@ -14,6 +14,7 @@ import numpy as np
 from parkabm.agents.population import MILESTONES_YI
 from parkabm.model import kernels
 from parkabm.model.rules.chain_leaders import cell_index
+from parkabm.model.rules.space import stable_argsort
 from parkabm.model.rules.upgrading import MAX_RD_INTENSITY
 
 if TYPE_CHECKING:
@@ -163,12 +164,6 @@ def co_invest_industry_fund(
 def descending_order(values: np.ndarray) -> np.ndarray:
     """Return the indices of ``values`` from largest to smallest, ties in the order given.
 
-    The permutation of ``np.argsort(-values, kind="stable")``; found by the faster unstable sort, and again by the
-    stable one only when the sorted values are not strictly decreasing (ties, or NaN).
+    The permutation of ``np.argsort(-values, kind="stable")`` (:func:`parkabm.model.rules.space.stable_argsort`).
     """
-    key = -values
-    order = key.argsort()
-    ranked = key[order]
-    if not (ranked[1:] > ranked[:-1]).all():
-        order = key.argsort(kind="stable")
-    return order
+    return stable_argsort(-values)

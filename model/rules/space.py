@@ -66,21 +66,32 @@ def allocate_space(
 
 
 TWO_SORTS_MIN = 256
-"""From this many requests :func:`serving_order` sorts distinct priorities, then parks (faster than a lexsort)."""
+"""From this many requests :func:`serving_order` sorts the priorities, then their parks (faster than a lexsort)."""
 
 SEGMENTED_SORT_MIN = 2048
 """Above this many requests :func:`serving_order` sorts each park's requests on their own (faster than one lexsort)."""
 
 
+def stable_argsort(key: np.ndarray) -> np.ndarray:
+    """Return ``np.argsort(key, kind="stable")``, found by the faster vector sort when the keys are distinct.
+
+    Keys of random draws almost always are; only when the sorted keys are not strictly increasing (ties, or NaN)
+    is the stable sort run, so ties keep the order given whatever the sorting algorithm.
+    """
+    order = key.argsort()
+    ranked = key[order]
+    if not (ranked[1:] > ranked[:-1]).all():
+        order = key.argsort(kind="stable")
+    return order
+
+
 def serving_order(park: np.ndarray, priority: np.ndarray) -> np.ndarray:
     """Return the order in which requests are served: by park, then by ``priority``, ties in the order given.
 
-    The permutation is that of ``np.lexsort((priority, park))``. From :data:`TWO_SORTS_MIN` requests whose
-    priorities are all distinct, it is a sort of the priorities followed by a stable sort of their parks. For many
-    requests it is found park by park: a
-    stable sort by park, then one sort of each park's priorities, which costs about half as much (and less memory
-    traffic) as sorting all of them together. A park whose sorted priorities are not strictly increasing (ties, or
-    NaN) is sorted again stably, so ties keep their order whatever the sorting algorithm.
+    The permutation is that of ``np.lexsort((priority, park))``. From :data:`TWO_SORTS_MIN` requests it is a
+    stable sort of the priorities (:func:`stable_argsort`) followed by a stable sort of their parks. For many
+    requests it is found park by park: a stable sort by park, then one stable sort of each park's priorities, which
+    costs about half as much (and less memory traffic) as sorting all of them together.
 
     Args:
         park: Park index of each request (non-negative integers).
@@ -89,26 +100,17 @@ def serving_order(park: np.ndarray, priority: np.ndarray) -> np.ndarray:
     Returns:
         Request indices in serving order.
     """
-    if len(park) <= SEGMENTED_SORT_MIN:
-        if len(park) >= TWO_SORTS_MIN:
-            # Distinct priorities (as random keys almost always are) need no tie rule: one vector sort of them,
-            # then a stable radix sort of their parks, costs half a lexsort. With ties or NaN, the lexsort.
-            by_priority = priority.argsort()
-            ranked = priority[by_priority]
-            if (ranked[1:] > ranked[:-1]).all():
-                return by_priority[park[by_priority].argsort(kind="stable")]
+    if len(park) < TWO_SORTS_MIN:
         return np.lexsort((priority, park))
-    order = np.argsort(park, kind="stable")  # a radix sort for the parks' small integers
+    if len(park) <= SEGMENTED_SORT_MIN:
+        by_priority = stable_argsort(priority)
+        return by_priority[park[by_priority].argsort(kind="stable")]  # a radix sort for the parks' small integers
+    order = np.argsort(park, kind="stable")
     by_park = priority[order]
     start = 0
     for end in np.bincount(park).cumsum().tolist():
         if end - start > 1:
-            key = by_park[start:end]
-            within = key.argsort()
-            ranked = key[within]
-            if not (ranked[1:] > ranked[:-1]).all():
-                within = key.argsort(kind="stable")
-            order[start:end] = order[start:end][within]
+            order[start:end] = order[start:end][stable_argsort(by_park[start:end])]
         start = end
     return order
 
