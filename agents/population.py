@@ -23,7 +23,10 @@ Everything is drawn from the one generator passed in, so the same seed gives the
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -315,6 +318,7 @@ def generate_firms(
     utilisation_sd: float = UTILISATION_SD,
     small_floor: float = SMALL_FIRM_FLOOR_YI,
     headroom: float = HEADROOM,
+    reuse: BasePopulations | None = None,
 ) -> Firms:
     """Generate the base-year firm population.
 
@@ -333,10 +337,33 @@ def generate_firms(
         utilisation_sd: Firm-level spread of base-year utilisation (``utilisation_sd``).
         small_floor: Smallest 规下 firm at scale 1, 亿元 (``small_firm_floor_yi``).
         headroom: Spare rows to reserve for entrants, as a share of the population (:class:`Firms`).
+        reuse: Draws kept from earlier calls (:class:`BasePopulations`): when this call's inputs and generator
+            state are those of a kept draw, its columns are taken and the generator is moved on to where that draw
+            left it, so the firms and every later number are the same as drawing them again.
 
     Returns:
         The population, with totals per cell equal to ``cell_output``.
     """
+    key = reuse.key(rng, sectors, (cell_park, cell_sector, cell_output, park_occupied_mu),
+                    (utilisation, base_year, scale, utilisation_sd, small_floor)) if reuse is not None else None
+    columns = reuse.take(key, rng) if reuse is not None and key is not None else None
+    if columns is None:
+        columns = _draw_population(
+            cell_park=cell_park, cell_sector=cell_sector, cell_output=cell_output, sectors=sectors,
+            park_occupied_mu=park_occupied_mu, utilisation=utilisation, base_year=base_year, rng=rng, scale=scale,
+            utilisation_sd=utilisation_sd, small_floor=small_floor)
+        if reuse is not None and key is not None:
+            reuse.keep(key, columns, rng)
+    firms = Firms(columns, headroom=headroom)  # copies the columns: a kept draw is never changed by the run
+    firms.guishang_threshold_yi = GUISHANG_THRESHOLD_YI / scale
+    return firms
+
+
+def _draw_population(*, cell_park: np.ndarray, cell_sector: np.ndarray, cell_output: np.ndarray,
+                     sectors: dict[str, np.ndarray], park_occupied_mu: np.ndarray, utilisation: float,
+                     base_year: int, rng: np.random.Generator, scale: float, utilisation_sd: float,
+                     small_floor: float) -> dict[str, Any]:
+    """Draw the base-year firms (:func:`generate_firms`) and return their columns, one per :class:`Firms` field."""
     cell, output = draw_sizes(cell_output, rng, scale=scale, small_floor=small_floor)
     n = len(cell)
     park = cell_park.astype(np.int16)[cell]
@@ -358,7 +385,7 @@ def generate_firms(
     land *= factor[park]
     productivity = np.divide(capacity, land, out=np.zeros(n), where=land > 0)
 
-    firms = Firms({
+    return {
         "park": park,
         "sector": sector,
         "alive": True,
@@ -370,6 +397,116 @@ def generate_firms(
         "mujun_class": NOT_EVALUATED,
         "entry_year": base_year,
         "reward_level": np.searchsorted(MILESTONES_YI, output * scale, side="right").astype(np.int8),
-    }, headroom=headroom)
-    firms.guishang_threshold_yi = GUISHANG_THRESHOLD_YI / scale
-    return firms
+    }
+
+
+BASE_POPULATION_BYTES = 64 * 2**20
+"""Memory a process gives to kept base-year populations (:data:`BASE_POPULATIONS`): about 160 populations of the
+baseline world at ``population_scale`` 1 (about 0.4 MB each), more than the replicates of a usual design; a population
+larger than this (``population_scale`` of about 160 and up) is not kept."""
+
+
+class BasePopulations:
+    """The base-year firm columns of recent draws, kept so that a run drawing the same population again reuses them.
+
+    A batch with common random numbers (``common_random_numbers: true``, as ``parkabm compare`` and ``parkabm
+    sensitivity`` run) starts replicate r of every design point from the same generator state, and the base-year
+    firms depend only on that state and on the world, the output scope, the population scale and four parameters
+    (``base_output_multiplier`` through the cells' output, ``initial_utilisation``, ``utilisation_sd`` and
+    ``small_firm_floor_yi``), never on a lever (docs/ODD.md §7.20). A draw is keyed by
+    everything it was made from: the bytes of every input array (the cells, their output, the parks' occupied land,
+    each column of the sector table), the scalar inputs and the generator's whole state; a call with the key of a
+    kept draw takes its columns and sets the generator to the state the draw left it in, so the run is the same to the
+    bit as one that draws again (``tests/test_population.py``). Only a PCG64 generator's draws are kept (the model
+    always makes one).
+
+    A draw is kept the second time its key is drawn (the first time only the key's hash is noted, among the last
+    :data:`SEEN_KEYS`): runs that never repeat a draw, as a batch without common random numbers, keep no columns and
+    leave the memory the draw used free for the rest of the run. Kept columns are read-only and copied into each
+    run's :class:`Firms`. The least recently used are dropped once they hold more than ``max_bytes``; 0 keeps
+    nothing.
+
+    Args:
+        max_bytes: Memory the kept columns may hold.
+    """
+
+    SEEN_KEYS = 4096
+    """Hashes of the keys drawn once that are remembered (a hash, not the key: a few bytes each)."""
+
+    def __init__(self, max_bytes: int = BASE_POPULATION_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.hits = self.misses = 0
+        self._kept: OrderedDict[tuple, tuple[dict[str, Any], Any, int]] = OrderedDict()
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def key(self, rng: np.random.Generator, sectors: dict[str, np.ndarray], arrays: tuple[np.ndarray, ...],
+            scalars: tuple[float, ...]) -> tuple | None:
+        """Return the key of a draw from these inputs and ``rng``'s state, or None when it is not to be kept."""
+        if self.max_bytes <= 0:
+            return None
+        state = rng.bit_generator.state
+        if state.get("bit_generator") != "PCG64":
+            return None
+        pcg = state["state"]
+        table = tuple((name, *_fingerprint(values)) for name, values in sorted(sectors.items()))
+        return (pcg["state"], pcg["inc"], state["has_uint32"], state["uinteger"],
+                tuple(_fingerprint(a) for a in arrays), tuple(float(v) for v in scalars), table)
+
+    def take(self, key: tuple, rng: np.random.Generator) -> dict[str, Any] | None:
+        """Return the kept columns of ``key`` and move ``rng`` past their draw; None (``rng`` untouched) if none."""
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None:
+                self.misses += 1
+                return None
+            self._kept.move_to_end(key)
+            self.hits += 1
+        columns, state_after, _ = kept
+        rng.bit_generator.state = state_after
+        return columns
+
+    def keep(self, key: tuple, columns: dict[str, Any], rng: np.random.Generator) -> None:
+        """Keep ``columns``, drawn from ``key`` (``rng`` is where the draw left it), if the key was drawn before."""
+        digest = hash(key)
+        with self._lock:
+            if digest not in self._seen:
+                self._seen[digest] = None
+                if len(self._seen) > self.SEEN_KEYS:
+                    self._seen.popitem(last=False)
+                return
+        arrays = [v for v in columns.values() if isinstance(v, np.ndarray)]
+        size = sum(a.nbytes for a in arrays)
+        if size > self.max_bytes:
+            return
+        for a in arrays:
+            a.flags.writeable = False
+        with self._lock:
+            if key in self._kept:
+                return
+            self._kept[key] = (columns, rng.bit_generator.state, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, _, dropped) = self._kept.popitem(last=False)
+                self._bytes -= dropped
+
+    def clear(self) -> None:
+        """Drop every kept population and reset the counts."""
+        with self._lock:
+            self._kept.clear()
+            self._seen.clear()
+            self._bytes = 0
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+def _fingerprint(values: Any) -> tuple[str, tuple[int, ...], bytes]:
+    array = np.ascontiguousarray(values)
+    return array.dtype.str, array.shape, array.tobytes()
+
+
+BASE_POPULATIONS = BasePopulations()
+"""The base-year populations this process keeps (:class:`BasePopulations`); the model draws through it."""

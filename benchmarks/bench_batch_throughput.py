@@ -20,6 +20,10 @@ made is removed at the end.
     python benchmarks/bench_batch_throughput.py                         # this checkout, 3 runs
     python benchmarks/bench_batch_throughput.py --against f362c84       # and that revision, alternating
     python benchmarks/bench_batch_throughput.py --jobs 400 --rounds 2   # a quicker look
+    python benchmarks/bench_batch_throughput.py --common-random-numbers --against REV  # as compare/sensitivity run
+
+With ``--common-random-numbers`` the batch shares each replicate's random streams across its design points
+(``common_random_numbers: true``), as ``parkabm compare`` and ``parkabm sensitivity`` run theirs.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ def cpu_seconds():
 def main():
     root, folder, jobs, workers, scale, replicates = (Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]),
                                                       int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))
+    shared = sys.argv[7] == "1"
     import parkabm.model
     source = Path(parkabm.model.__file__).resolve()
     if root.resolve() not in source.parents:
@@ -75,6 +80,7 @@ def main():
         "factors": [{"name": "levers.land.redevelopment_mu_per_year", "kind": "lever", "bounds": [0, 30000]}],
         "design": {"kind": "monte_carlo", "samples": jobs // replicates},
         "replicates": replicates,
+        **({"common_random_numbers": True} if shared else {}),
     }, source="throughput benchmark", base_dir=folder)
     start, cpu = time.perf_counter(), cpu_seconds()
     with ProcessPool(workers) as executor:
@@ -128,7 +134,8 @@ def measure(label: str, package_root: Path, code: Path, work: Path, args: argpar
     paths = [str(package_root), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     done = subprocess.run([sys.executable, str(script), str(code), str(folder), str(args.jobs), str(args.workers),
-                           str(args.scale), str(args.replicates)], capture_output=True, text=True, env=env,
+                           str(args.scale), str(args.replicates), "1" if args.common_random_numbers else "0"],
+                          capture_output=True, text=True, env=env,
                           cwd=folder, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{label}: the measurement failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
@@ -149,6 +156,8 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=20, help="replicates per design point (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="measurements of each version (default 3)")
     parser.add_argument("--against", metavar="REV", help="also measure git revision REV of this repository")
+    parser.add_argument("--common-random-numbers", action="store_true",
+                        help="run the batch with common_random_numbers: true (as parkabm compare and sensitivity do)")
     args = parser.parse_args()
     if args.jobs < args.replicates or args.jobs % args.replicates:
         parser.error(f"--jobs: {args.jobs} — allowed: a positive multiple of --replicates ({args.replicates})")
@@ -168,7 +177,8 @@ def main() -> None:
             code = export(against, work / "export")
             versions[against[:7]] = (shim(work / "shim-against", code), code)
         print(f"{args.jobs} jobs (baseline world, population_scale {args.scale:g}, 2021→2025, "
-              f"{args.jobs // args.replicates} points × {args.replicates} replicates) on {args.workers} workers; "
+              f"{args.jobs // args.replicates} points × {args.replicates} replicates"
+              f"{', common random numbers' if args.common_random_numbers else ''}) on {args.workers} workers; "
               f"{args.rounds} rounds", flush=True)
         figures: dict[str, list[tuple[float, float]]] = {label: [] for label in versions}
         for run in range(args.rounds):

@@ -93,6 +93,13 @@ BENCHMARKS = (
         Row("the same, processor time per job, revision {against} / current",
             r"ratio \w+ / current, processor time per job: ([\d.]+)", "{0}×", "—"),
     )),
+    Benchmark(("bench_batch_throughput.py", "--against", "{against}", "--common-random-numbers"),
+              ("bench_batch_throughput.py", "--against", "{against}", "--common-random-numbers", "--jobs", "400",
+               "--rounds", "1"), (
+        Row("the same batch with common random numbers, as `parkabm compare` and `parkabm sensitivity` run theirs, "
+            "ratio to revision {against} (`bench_batch_throughput.py --common-random-numbers`)",
+            r"ratio current / \w+, runs per second: ([\d.]+)", "{0}×", "—"),
+    )),
     Benchmark(("bench_batch_memory.py",), ("bench_batch_memory.py", "--points", "100"), (
         Row("20,000-job batch, driver peak memory at 100% / 10% of jobs (`bench_batch_memory.py`)",
             r"peak RSS at 100% / at 10%: ([\d.]+)", "{0}×", "flat"),
@@ -101,13 +108,21 @@ BENCHMARKS = (
 
 
 def machine() -> str:
-    """Describe the processor, cores, memory and versions the figures were measured with."""
+    """Describe the processor, cores, memory and versions the figures were measured with.
+
+    Under a hypervisor the model name alone (``AMD EPYC``) can cover processors of different speeds, so the
+    processor's family and model numbers (Linux) and the widest vector extensions NumPy found on it (its SIMD
+    dispatch: ``X86_V4`` is AVX-512) are named too: tables measured on different machines can be told apart.
+    """
     cpu = platform.processor() or platform.machine()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        info = dict(line.split(":", 1) for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if ":" in line and line.startswith(("model name", "cpu family", "model\t")))
+        info = {key.strip(): value.strip() for key, value in info.items()}
+        if "model name" in info:
+            cpu = info["model name"]
+            if "cpu family" in info and "model" in info:
+                cpu += f" (family {info['cpu family']}, model {info['model']})"
         mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal"))
         memory = f", {mem / 2**20:.0f} GiB"
@@ -116,8 +131,11 @@ def machine() -> str:
     import mesa
     import numpy
 
-    return (f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()}, Python {platform.python_version()}, "
-            f"NumPy {numpy.__version__}, Mesa {mesa.__version__}")
+    simd = (numpy.show_config(mode="dicts") or {}).get("SIMD Extensions", {})
+    found, missing = simd.get("found") or simd.get("baseline") or [], simd.get("not found") or []
+    vector = (f", NumPy SIMD {' '.join(found)}" + (f" (no {missing[0]})" if missing else "")) if found else ""
+    return (f"{cpu}{vector}, {os.cpu_count()} cores{memory}; {platform.system()}, "
+            f"Python {platform.python_version()}, NumPy {numpy.__version__}, Mesa {mesa.__version__}")
 
 
 def run(args: tuple[str, ...]) -> str:

@@ -27,7 +27,13 @@ from pydantic import BaseModel
 
 from parkabm.agents.firms import Firms
 from parkabm.agents.parks import Park, ParkState
-from parkabm.agents.population import ATTRIBUTES, MILESTONES_YI, draw_firm_attributes, generate_firms
+from parkabm.agents.population import (
+    ATTRIBUTES,
+    BASE_POPULATIONS,
+    MILESTONES_YI,
+    draw_firm_attributes,
+    generate_firms,
+)
 from parkabm.model import kernels
 from parkabm.model.outputs.registry import CITY_OUTPUTS, CITY_REPORTERS, PARK_OUTPUTS, PARK_REPORTERS
 from parkabm.model.outputs.reporters import CITY_GDP_2021_YI, FISCAL_LEVERS, Tally, group_output_columns, tally
@@ -806,7 +812,7 @@ class ParkModel(mesa.Model):
             sectors=self.sector_table, park_occupied_mu=occupied,
             utilisation=self.params["initial_utilisation"], base_year=self.base_year, rng=self.rng, scale=scale,
             utilisation_sd=self.params["utilisation_sd"], small_floor=self.params["small_firm_floor_yi"],
-            headroom=ENTRANT_ROWS_PER_YEAR * max(self.horizon - self.base_year, 1),
+            headroom=ENTRANT_ROWS_PER_YEAR * max(self.horizon - self.base_year, 1), reuse=BASE_POPULATIONS,
         )
         held = np.bincount(self.firms.park, weights=self.firms.land_mu, minlength=self.n_parks)
         # Occupied land of a park without industrial firms in the scope is idle, so the land balance holds.

@@ -6,6 +6,14 @@ import pandas as pd
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def fresh_base_populations():
+    """Start every test without kept base-year populations, so no test takes another's draws."""
+    from parkabm.agents.population import BASE_POPULATIONS
+
+    BASE_POPULATIONS.clear()
+
+
 @pytest.fixture
 def tiny_world():
     """A world with two parks and three sectors: all that scenario validation reads (ids in the index)."""

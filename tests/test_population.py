@@ -12,11 +12,19 @@ from model_fixtures import (
     land_balance_gap,
     scenario_with,
     write_tiny_world,
+    yearly,
 )
 from pandas.testing import assert_frame_equal
 
-from parkabm.agents.firms import GUISHANG_THRESHOLD_YI
-from parkabm.agents.population import MILESTONES_YI, SMALL_FIRM_FLOOR_YI, draw_sizes
+from parkabm.agents.firms import FIELDS, GUISHANG_THRESHOLD_YI
+from parkabm.agents.population import (
+    BASE_POPULATIONS,
+    MILESTONES_YI,
+    SMALL_FIRM_FLOOR_YI,
+    BasePopulations,
+    draw_sizes,
+    generate_firms,
+)
 from parkabm.model.city import ParkModel
 from parkabm.scenarios.parameters import defaults
 from parkabm.scenarios.world import load_world
@@ -74,7 +82,8 @@ def test_population_contains_guixia_firms_below_the_threshold_that_do_not_count_
 
 # --- reproducibility ----------------------------------------------------------------------------------------------
 
-def test_same_seed_gives_identical_firms():
+def test_same_seed_gives_identical_firms(monkeypatch):
+    monkeypatch.setattr(BASE_POPULATIONS, "max_bytes", 0)  # both drawn, not the second taken from the first
     scenario = scenario_with()
     a = built(scenario, seed=2024).firms.to_frame()
     b = built(scenario, seed=2024).firms.to_frame()
@@ -268,3 +277,101 @@ def test_base_year_rd_over_gdp_does_not_depend_on_the_size_of_the_base():
               for m in (0.8, 1.2)]
     assert shares[1] == pytest.approx(shares[0], rel=0.05), shares
     assert 0.03 < shares[0] < 0.045
+
+
+# --- base-year populations kept for reuse (BasePopulations) -------------------------------------------------------
+
+def population_inputs(scenario=None) -> dict:
+    """The inputs a model passes to generate_firms, but the generator."""
+    model = built(scenario or scenario_with(), seed=1)
+    return {"cell_park": model.cell_park, "cell_sector": model.cell_sector, "cell_output": model.cell_output,
+            "sectors": model.sector_table, "park_occupied_mu": model.tables.park_land["occupied_land_mu"],
+            "utilisation": 0.8, "base_year": model.base_year, "scale": model.scale}
+
+
+def same_firms(a, b) -> bool:
+    return a.n == b.n and all(np.array_equal(getattr(a, name), getattr(b, name)) for name in FIELDS)
+
+
+def test_a_population_drawn_again_is_kept_and_then_taken_with_every_later_draw_the_same():
+    inputs, kept = population_inputs(), BasePopulations()
+    first = generate_firms(**inputs, rng=np.random.default_rng(7), reuse=kept)
+    assert len(kept) == 0  # drawn once: only its key is noted
+    second = generate_firms(**inputs, rng=np.random.default_rng(7), reuse=kept)
+    assert len(kept) == 1 and kept.hits == 0
+    fresh_rng, kept_rng = np.random.default_rng(7), np.random.default_rng(7)
+    fresh = generate_firms(**inputs, rng=fresh_rng)
+    again = generate_firms(**inputs, rng=kept_rng, reuse=kept)
+    assert (kept.misses, kept.hits) == (2, 1)
+    assert same_firms(first, fresh) and same_firms(second, fresh) and same_firms(again, fresh)
+    assert kept_rng.bit_generator.state == fresh_rng.bit_generator.state  # moved past the draw, as drawing does
+    assert np.array_equal(kept_rng.random(5), fresh_rng.random(5))
+
+
+@pytest.mark.parametrize("change", [
+    {"utilisation": 0.7}, {"scale": 0.2}, {"base_year": 2020}, "cell_output", "sector_table", "seed",
+])
+def test_a_population_is_not_reused_for_other_inputs_or_another_generator_state(change):
+    inputs, kept = population_inputs(), BasePopulations()
+    for _ in range(2):
+        generate_firms(**inputs, rng=np.random.default_rng(7), reuse=kept)
+    assert len(kept) == 1
+    other, seed = dict(inputs), 7
+    if change == "cell_output":
+        other["cell_output"] = inputs["cell_output"] * (1 + 1e-12)
+    elif change == "sector_table":
+        other["sectors"] = {**inputs["sectors"], "tax_ratio": inputs["sectors"]["tax_ratio"] * 1.01}
+    elif change == "seed":
+        seed = 8
+    else:
+        other.update(change)
+    drawn = generate_firms(**other, rng=np.random.default_rng(seed), reuse=kept)
+    assert kept.hits == 0 and kept.misses == 3
+    assert same_firms(drawn, generate_firms(**other, rng=np.random.default_rng(seed)))
+
+
+def test_a_kept_population_is_read_only_and_a_run_changes_only_its_own_copy():
+    inputs, kept = population_inputs(), BasePopulations()
+    for _ in range(2):
+        first = generate_firms(**inputs, rng=np.random.default_rng(3), reuse=kept)
+        first.output_yi *= 2.0
+        first.land_mu[:] = 0.0
+    again = generate_firms(**inputs, rng=np.random.default_rng(3), reuse=kept)
+    assert kept.hits == 1 and same_firms(again, generate_firms(**inputs, rng=np.random.default_rng(3)))
+    (columns, _, _), = kept._kept.values()
+    arrays = [v for v in columns.values() if isinstance(v, np.ndarray)]
+    assert arrays and not any(a.flags.writeable for a in arrays)
+    assert again.output_yi.flags.writeable
+
+
+def test_kept_populations_stay_within_their_memory_and_none_is_kept_at_zero():
+    inputs = population_inputs()
+    probe = BasePopulations()
+    for _ in range(2):
+        generate_firms(**inputs, rng=np.random.default_rng(0), reuse=probe)
+    size = probe._bytes
+    assert size > 0
+    kept = BasePopulations(max_bytes=int(2.5 * size))
+    for seed in range(5):
+        for _ in range(2):
+            generate_firms(**inputs, rng=np.random.default_rng(seed), reuse=kept)
+    assert len(kept) == 2 and kept._bytes <= kept.max_bytes
+    generate_firms(**inputs, rng=np.random.default_rng(4), reuse=kept)  # the most recent is still kept
+    assert kept.hits == 1
+    nothing = BasePopulations(max_bytes=0)
+    for _ in range(2):
+        generate_firms(**inputs, rng=np.random.default_rng(0), reuse=nothing)
+    assert len(nothing) == 0 and nothing.misses == 0
+
+
+def test_runs_of_three_lever_settings_share_a_base_population_and_give_the_numbers_drawn_afresh(monkeypatch):
+    scenarios = [scenario_with({"levers.land.redevelopment_mu_per_year": mu}) for mu in (5000, 25000, 15000)]
+    monkeypatch.setattr(BASE_POPULATIONS, "max_bytes", 0)
+    fresh = [yearly(s, seed) for s in scenarios for seed in (3, 4)]
+    monkeypatch.setattr(BASE_POPULATIONS, "max_bytes", 64 * 2**20)
+    BASE_POPULATIONS.clear()
+    reused = [yearly(s, seed) for s in scenarios for seed in (3, 4)]
+    assert (BASE_POPULATIONS.misses, BASE_POPULATIONS.hits) == (4, 2)  # drawn, drawn and kept, taken
+    for a, b in zip(fresh, reused, strict=True):
+        assert_frame_equal(a, b, check_exact=True)
+    assert not fresh[0].equals(fresh[2])  # the lever changes the run, not only its label
