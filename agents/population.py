@@ -504,6 +504,7 @@ class BasePopulations:
 
 
 def _fingerprint(values: Any) -> tuple[str, tuple[int, ...], bytes]:
+    """Return what identifies an input array's contents in a key: its dtype, its shape and its bytes."""
     array = np.ascontiguousarray(values)
     return array.dtype.str, array.shape, array.tobytes()
 
