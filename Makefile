@@ -32,12 +32,15 @@ run: $(VENV)/.installed
 	$(BYTECODE)
 	$(BIN)/parkabm run baseline --out $(OUT)
 
-# ruff, the import contracts of pyproject.toml ([tool.importlinter]), then the suite.
+# ruff, the import contracts of pyproject.toml ([tool.importlinter]), then the suite on TEST_WORKERS processes
+# (pytest-xdist; `auto`: one per core), a test file per process so that a file's fixtures are built once.
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.installed-test
 	$(BYTECODE)
 	$(BIN)/python -m ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check .
