@@ -12,6 +12,9 @@ model built with ``ParkModel(...)`` alone has; a revision without that choice al
 ``ParkModel.record`` (the yearly tally and the records it appends) is also reported, and the engine's time without
 it (set-up + stepping − record).
 
+``--rules`` then times each rule of the year in as many further runs (its median time per run, all years together,
+and its share of the rules' total): where a run's time goes, rule by rule.
+
 ``--kernels`` sets ``PARKABM_COMPILED`` for the runs (:mod:`parkabm.model.kernels`): ``1`` (the default here) runs
 the compiled kernels from the first run on, as a batch's workers do once they have stepped 10⁷ firm-years; ``0``
 the NumPy code, as a single run does; ``auto`` leaves the choice to the process.
@@ -56,6 +59,7 @@ def main() -> None:
     parser.add_argument("--datacollector", action="store_true", help="keep Mesa's DataCollector in every run")
     parser.add_argument("--kernels", choices=("1", "0", "auto"), default="1",
                         help="PARKABM_COMPILED for the runs: compiled kernels on (1, default), off (0) or auto")
+    parser.add_argument("--rules", action="store_true", help="then time each rule of the year (this checkout only)")
     parser.add_argument("--json", metavar="CODE", help=argparse.SUPPRESS)  # one measurement, of the code in CODE
     args = parser.parse_args()
     os.environ["PARKABM_COMPILED"] = args.kernels  # read when the first model is built (and by subprocesses)
@@ -65,6 +69,8 @@ def main() -> None:
     figures = measure(args)
     if args.json:
         print(json.dumps(figures))
+    elif args.rules:
+        time_rules(args)
 
 
 def measure(args: argparse.Namespace) -> dict[str, float]:
@@ -128,6 +134,50 @@ def measure(args: argparse.Namespace) -> dict[str, float]:
     print(f"stepping cost per simulated year per 10^6 firms: {per_million:.2f} s "
           f"(budget {MILLION_BUDGET_S} s; ratio {per_million / MILLION_BUDGET_S:.2f})")
     return figures
+
+
+def time_rules(args: argparse.Namespace) -> None:
+    """Run ``args.runs`` more runs with every rule of the year timed; print each rule's median time per run.
+
+    The rules of :data:`parkabm.model.schedule.PHASES` are wrapped (keeping their names, which choose their random
+    streams) for these runs only; the phases run at set-up are not timed here.
+    """
+    import dataclasses
+    import functools
+
+    import parkabm.model.city as city
+
+    scenario = load_scenario(args.scenario)
+    if args.scale != 1.0:
+        scenario = apply_changes(scenario, {"world.population_scale": args.scale})
+    world = load_world()
+    spent: dict[str, float] = {}
+
+    def timed(rule):
+        @functools.wraps(rule)
+        def run_rule(model: ParkModel) -> None:
+            start = time.perf_counter()
+            rule(model)
+            spent[rule.__name__] = spent.get(rule.__name__, 0.0) + time.perf_counter() - start
+        return run_rule
+
+    phases = city.PHASES
+    city.PHASES = tuple(dataclasses.replace(phase, rules=tuple(timed(rule) for rule in phase.rules))
+                        for phase in phases)
+    per_run: dict[str, list[float]] = {}
+    try:
+        for r in range(args.runs):
+            spent.clear()
+            ParkModel(scenario, rng=replicate_seed(1, r), world=world, mesa_datacollector=False).run_model()
+            for name, seconds in spent.items():
+                per_run.setdefault(name, []).append(seconds * 1e3)
+    finally:
+        city.PHASES = phases
+    medians = {name: statistics.median(values) for name, values in per_run.items()}
+    total = sum(medians.values())
+    print(f"rules of the year, {args.runs} runs (median ms per run, all years; share of their sum {total:.2f} ms):")
+    for name, ms in sorted(medians.items(), key=lambda item: -item[1]):
+        print(f"  {name:<32} {ms:7.3f} ms  {ms / total:6.1%}")
 
 
 def kernels_on() -> bool:

@@ -54,7 +54,7 @@ class Benchmark:
 
 
 BENCHMARKS = (
-    Benchmark(("bench_run.py", "--runs", "200"), ("bench_run.py", "--runs", "10"), (
+    Benchmark(("bench_run.py", "--runs", "200", "--rules"), ("bench_run.py", "--runs", "10", "--rules"), (
         Row("baseline run 2021→2025, full firm population, set-up + stepping + recording, compiled kernels "
             "(`bench_run.py`)", r"total\s+median\s+([\d.]+) ms", "{0} ms", "≤ 10 ms"),
         Row("the same without `ParkModel.record` (`bench_run.py`, engine line)",
@@ -99,6 +99,15 @@ BENCHMARKS = (
         Row("the same batch with common random numbers, as `parkabm compare` and `parkabm sensitivity` run theirs, "
             "ratio to revision {against} (`bench_batch_throughput.py --common-random-numbers`)",
             r"ratio current / \w+, runs per second: ([\d.]+)", "{0}×", "—"),
+    )),
+    Benchmark(("bench_primitives.py",), ("bench_primitives.py", "--repeats", "5"), (
+        Row("the floor under the budgets on this machine: a standard normal draw, per value (`bench_primitives.py`)",
+            r"standard normal draw \(PCG64\)\s+([\d.]+) ns", "{0} ns", "—"),
+        Row("float64 `exp`, per value (`bench_primitives.py`)", r"\n\s+exp\s+([\d.]+) ns", "{0} ns", "—"),
+        Row("float64 `power` with a scalar exponent, per value (`bench_primitives.py`)",
+            r"power, scalar exponent\s+([\d.]+) ns", "{0} ns", "—"),
+        Row("NumPy's cost per call: the sum of a 16-park table (`bench_primitives.py`)", r"\n\s+sum\s+([\d.]+) us",
+            "{0} µs", "—"),
     )),
     Benchmark(("bench_batch_memory.py",), ("bench_batch_memory.py", "--points", "100"), (
         Row("20,000-job batch, driver peak memory at 100% / 10% of jobs (`bench_batch_memory.py`)",
