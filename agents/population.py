@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,6 +200,11 @@ class _AttributePlan:
             are at most two), or None.
         clip_low: Their lower bounds, as a column.
         clip_high: Their upper bounds, as a column.
+        constants: ``noise_weight``, ``loading``, ``sd`` and ``half_variance`` as the four rows of one array (one
+            column per attribute asked for), for compiled passes (:data:`AttributePasses`).
+        clip_first: The first clipped row (0 when none is).
+        clip_step: The step between clipped rows.
+        clip_bounds: ``clip_low`` and ``clip_high`` as the two rows of one array (one column per clipped row).
     """
 
     names: tuple[str, ...]
@@ -212,6 +218,18 @@ class _AttributePlan:
     clipped: slice | None
     clip_low: np.ndarray
     clip_high: np.ndarray
+    constants: np.ndarray
+    clip_first: int
+    clip_step: int
+    clip_bounds: np.ndarray
+
+
+AttributePasses = tuple[Callable[..., Any], Callable[..., Any]]
+"""Compiled twins of the arithmetic of :func:`draw_firm_attributes`, handed in by the model when it runs compiled
+code (:func:`parkabm.model.kernels.attribute_passes`): ``(exponents, scale)``, the first writing each draw's exponent
+in place (``exponents(block, quality, constants)``), the second multiplying by the sector values and clipping
+(``scale(block, sector, first_valued, values, clip_first, clip_step, clip_bounds)``). The draws and the exponential
+stay in NumPy; the numbers are those of the NumPy code to the bit (tests/test_kernels.py)."""
 
 
 _PLANS: dict[tuple[str, ...], _AttributePlan] = {}
@@ -235,6 +253,7 @@ def _attribute_plan(names: tuple[str, ...]) -> _AttributePlan:
     if len(clipped) > 2:
         raise RuntimeError("clipped attributes are taken as one evenly spaced slice of rows")
     bounds = np.array([_CLIPPED[chosen[j]] for j in clipped]).reshape(-1, 2)
+    clip_step = max(clipped[-1] - clipped[0], 1) if clipped else 1
     plan = _AttributePlan(
         names=chosen,
         rows=slice(wanted[0], wanted[-1] + 1) if consecutive else wanted,
@@ -242,15 +261,17 @@ def _attribute_plan(names: tuple[str, ...]) -> _AttributePlan:
         half_variance=constants[:, 3:4].copy(),
         first_valued=first_valued,
         columns=tuple(_SECTOR_COLUMN[name] for name in chosen[first_valued:]),
-        clipped=slice(clipped[0], clipped[-1] + 1, max(clipped[-1] - clipped[0], 1)) if clipped else None,
+        clipped=slice(clipped[0], clipped[-1] + 1, clip_step) if clipped else None,
         clip_low=bounds[:, 0:1].copy(), clip_high=bounds[:, 1:2].copy(),
+        constants=np.ascontiguousarray(constants.T), clip_first=clipped[0] if clipped else 0, clip_step=clip_step,
+        clip_bounds=np.ascontiguousarray(bounds.T),
     )
     _PLANS[names] = plan
     return plan
 
 
 def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng: np.random.Generator,
-                         names: tuple[str, ...] = ATTRIBUTES) -> dict:
+                         names: tuple[str, ...] = ATTRIBUTES, passes: AttributePasses | None = None) -> dict:
     """Draw the efficiency attributes of firms in the given sectors around their sector values.
 
     A latent quality ``z ~ N(0, 1)`` loads on every attribute (:data:`ATTRIBUTE_DISPERSION`), so efficient firms
@@ -264,6 +285,8 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
         rng: The run's generator.
         names: The attributes to return (default: all). The draws are the same whatever is asked for, so the
             generator's stream does not depend on it.
+        passes: Compiled twins of the arithmetic (:data:`AttributePasses`), or None for the NumPy code; the same
+            numbers either way.
 
     Returns:
         Arrays ``land_productivity`` (relative to the sector), ``value_added_rate``, ``tax_ratio``,
@@ -287,6 +310,16 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
     values = np.array([sectors[column] for column in plan.columns]) if plan.columns else None
     first_valued = plan.first_valued
     chunk = max(1, _BLOCK_ELEMENTS // len(plan.names))
+    if passes is not None:  # the same operations, in the same order and chunks, in two compiled passes a chunk
+        exponents, scale = passes
+        table = values if values is not None else np.zeros((0, 1))
+        for c in range(0, n, chunk):
+            d = min(c + chunk, n)
+            block = factor[:, c:d]
+            exponents(block, quality[c:d], plan.constants)
+            np.exp(block, out=block)
+            scale(block, sector[c:d], first_valued, table, plan.clip_first, plan.clip_step, plan.clip_bounds)
+        return dict(zip(plan.names, factor, strict=True))
     for c in range(0, n, chunk):
         d = min(c + chunk, n)
         block = factor[:, c:d]
@@ -319,6 +352,7 @@ def generate_firms(
     small_floor: float = SMALL_FIRM_FLOOR_YI,
     headroom: float = HEADROOM,
     reuse: BasePopulations | None = None,
+    passes: AttributePasses | None = None,
 ) -> Firms:
     """Generate the base-year firm population.
 
@@ -340,6 +374,8 @@ def generate_firms(
         reuse: Draws kept from earlier calls (:class:`BasePopulations`): when this call's inputs and generator
             state are those of a kept draw, its columns are taken and the generator is moved on to where that draw
             left it, so the firms and every later number are the same as drawing them again.
+        passes: Compiled twins of the attributes' arithmetic (:func:`draw_firm_attributes`), or None; the same
+            firms either way.
 
     Returns:
         The population, with totals per cell equal to ``cell_output``.
@@ -351,7 +387,7 @@ def generate_firms(
         columns = _draw_population(
             cell_park=cell_park, cell_sector=cell_sector, cell_output=cell_output, sectors=sectors,
             park_occupied_mu=park_occupied_mu, utilisation=utilisation, base_year=base_year, rng=rng, scale=scale,
-            utilisation_sd=utilisation_sd, small_floor=small_floor)
+            utilisation_sd=utilisation_sd, small_floor=small_floor, passes=passes)
         if reuse is not None and key is not None:
             reuse.keep(key, columns, rng)
     firms = Firms(columns, headroom=headroom)  # copies the columns: a kept draw is never changed by the run
@@ -362,7 +398,7 @@ def generate_firms(
 def _draw_population(*, cell_park: np.ndarray, cell_sector: np.ndarray, cell_output: np.ndarray,
                      sectors: dict[str, np.ndarray], park_occupied_mu: np.ndarray, utilisation: float,
                      base_year: int, rng: np.random.Generator, scale: float, utilisation_sd: float,
-                     small_floor: float) -> dict[str, Any]:
+                     small_floor: float, passes: AttributePasses | None = None) -> dict[str, Any]:
     """Draw the base-year firms (:func:`generate_firms`) and return their columns, one per :class:`Firms` field."""
     cell, output = draw_sizes(cell_output, rng, scale=scale, small_floor=small_floor)
     n = len(cell)
@@ -370,7 +406,7 @@ def _draw_population(*, cell_park: np.ndarray, cell_sector: np.ndarray, cell_out
     sector = cell_sector.astype(np.int16)[cell]
     industrial = sectors["industrial"].astype(bool, copy=False)[sector]
 
-    attrs = draw_firm_attributes(sector, sectors, rng)
+    attrs = draw_firm_attributes(sector, sectors, rng, passes=passes)
     land_productivity = attrs.pop("land_productivity")
 
     use = rng.standard_normal(n)

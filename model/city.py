@@ -813,6 +813,7 @@ class ParkModel(mesa.Model):
             utilisation=self.params["initial_utilisation"], base_year=self.base_year, rng=self.rng, scale=scale,
             utilisation_sd=self.params["utilisation_sd"], small_floor=self.params["small_firm_floor_yi"],
             headroom=ENTRANT_ROWS_PER_YEAR * max(self.horizon - self.base_year, 1), reuse=BASE_POPULATIONS,
+            passes=kernels.attribute_passes(),
         )
         held = np.bincount(self.firms.park, weights=self.firms.land_mu, minlength=self.n_parks)
         # Occupied land of a park without industrial firms in the scope is idle, so the land balance holds.
@@ -824,8 +825,9 @@ class ParkModel(mesa.Model):
 
     def draw_land_productivity(self, k: int) -> np.ndarray:
         """Draw relative land productivities for ``k`` new firms (same dispersion as the initial population)."""
-        return draw_firm_attributes(np.zeros(k, dtype=np.int64), self.sector_table, self.rng,
-                                    names=("land_productivity",))["land_productivity"]
+        drawn = draw_firm_attributes(np.zeros(k, dtype=np.int64), self.sector_table, self.rng,
+                                     names=("land_productivity",), passes=kernels.attribute_passes())
+        return drawn["land_productivity"]
 
     def add_firms(self, park: np.ndarray, sector: np.ndarray, target_output_yi: np.ndarray, productivity: np.ndarray,
                   floor_mu: np.ndarray, land_mu: np.ndarray, rampup_years: int | None = None) -> np.ndarray:
@@ -847,7 +849,9 @@ class ParkModel(mesa.Model):
         k = len(park)
         if k == 0:
             return np.zeros(0, dtype=np.int64)
-        attrs = draw_firm_attributes(sector, self.sector_table, self.rng, names=ATTRIBUTES[1:])  # land: their own
+        # Land productivity is the firms' own (given), so only the other attributes are drawn.
+        attrs = draw_firm_attributes(sector, self.sector_table, self.rng, names=ATTRIBUTES[1:],
+                                     passes=kernels.attribute_passes())
         ramp = self.rampup_years if rampup_years is None else rampup_years
         industrial = self.sector_table["industrial"][sector]
         output = target_output_yi / ramp * np.where(industrial, self.price, self.service_price)

@@ -857,3 +857,50 @@ def apply_upgrades(idx, accept, drawn, mujun_class, rectification, propensity, t
             subsidised[n_subsidised] = investment[k]
             n_subsidised += 1
     return n_up, n_subsidised
+
+
+# --- firm attributes (parkabm.agents.population.draw_firm_attributes) ---------------------------------------------
+
+@Kernel
+def attribute_exponents(block, quality, constants):
+    """Write the exponent of every attribute draw of ``block`` (attributes × firms) in place.
+
+    ``(ε · √(1 − ρ²) + ρ · z) · sd − sd² / 2`` for the draw ε of attribute row j and firm i, with the firm's quality
+    ``z = quality[i]`` and ``√(1 − ρ²)``, ρ, sd and sd²/2 the rows of ``constants[:, j]``: the operations of the
+    NumPy code, in its order.
+    """
+    for j in range(block.shape[0]):
+        weight, loading, sd, half_variance = constants[0, j], constants[1, j], constants[2, j], constants[3, j]
+        for i in range(block.shape[1]):
+            x = block[j, i] * weight
+            x += loading * quality[i]
+            x *= sd
+            block[j, i] = x - half_variance
+
+
+@Kernel
+def scale_attributes(block, sector, first_valued, values, clip_first, clip_step, clip_bounds):
+    """Multiply the rows of ``block`` from ``first_valued`` on by their sector values, then clip the clipped rows.
+
+    Row j ≥ ``first_valued`` of firm i is multiplied by ``values[j − first_valued, sector[i]]``; the clipped rows
+    (``clip_first`` + k · ``clip_step`` for each column k of ``clip_bounds``) are raised to ``clip_bounds[0, k]``
+    and lowered to ``clip_bounds[1, k]``, with NaN kept (as ``np.maximum`` then ``np.minimum``).
+    """
+    for j in range(first_valued, block.shape[0]):
+        for i in range(block.shape[1]):
+            block[j, i] *= values[j - first_valued, sector[i]]
+    for k in range(clip_bounds.shape[1]):
+        j = clip_first + k * clip_step
+        low, high = clip_bounds[0, k], clip_bounds[1, k]
+        for i in range(block.shape[1]):
+            x = block[j, i]
+            if x < low:
+                x = low
+            if x > high:
+                x = high
+            block[j, i] = x
+
+
+def attribute_passes() -> tuple[Kernel, Kernel] | None:
+    """Return the compiled passes of the firm attributes when the kernels run, else None (the NumPy code)."""
+    return (attribute_exponents, scale_attributes) if enabled() else None

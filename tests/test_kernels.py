@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from parkabm.agents.firms import FIELDS
+from parkabm.agents.population import ATTRIBUTES, draw_firm_attributes
 from parkabm.model import kernels
 from parkabm.model.city import ParkModel
 from parkabm.model.simulate import draw_parameters, replicate_seed
@@ -453,3 +454,34 @@ def test_the_leader_screen_keeps_every_firm_at_the_threshold():
                              kernels.below_for_sure(threshold, price, scale), np.zeros(n, dtype=np.int16),
                              np.zeros(n, dtype=np.int16), 1, np.ones(1, dtype=bool), leader, has_leader)
     assert same_bits(leader, expected)
+
+
+@pytest.mark.parametrize("names", [ATTRIBUTES, ATTRIBUTES[1:], ("land_productivity",), ("rd_intensity", "tax_ratio"),
+                                   ("value_added_rate", "rd_intensity")])
+@pytest.mark.parametrize("n", [0, 7, 20_000])
+def test_attribute_passes_equal_numpy(names, n):
+    """The compiled passes of the firm attributes give the NumPy code's numbers, chunks and clipping included."""
+    from parkabm.model.city import world_tables
+    from parkabm.scenarios.world import load_world
+
+    sectors = dict(world_tables(load_world(), "all_guishang").sector_table)
+    # Sector values spread wide, so that both bounds of the value-added rate and the upper one of R&D bind.
+    spread = np.geomspace(0.1, 4.0, len(sectors["industrial"]))
+    sectors["value_added_rate"] = sectors["value_added_rate"] * spread
+    sectors["rd_intensity"] = sectors["rd_intensity"] * spread * 10
+    sector = np.random.default_rng(3).integers(0, len(spread), n).astype(np.int16)
+    with kernels.use_compiled(True):
+        passes = kernels.attribute_passes()
+        assert passes is not None
+        fast_rng = np.random.default_rng(11)
+        fast = draw_firm_attributes(sector, sectors, fast_rng, names=names, passes=passes)
+    plain_rng = np.random.default_rng(11)
+    plain = draw_firm_attributes(sector, sectors, plain_rng, names=names)
+    assert list(fast) == list(plain) == [name for name in ATTRIBUTES if name in names]
+    assert all(same_bits(fast[name], plain[name]) for name in plain)
+    assert fast_rng.bit_generator.state == plain_rng.bit_generator.state
+    if n > 1000:  # the bounds bind for some firms: the clipping is compared too
+        if "value_added_rate" in names:
+            assert np.isin(0.05, plain["value_added_rate"]) and np.isin(0.7, plain["value_added_rate"])
+        if "rd_intensity" in names:
+            assert np.isin(0.3, plain["rd_intensity"])
