@@ -190,49 +190,67 @@ class _AttributePlan:
     Attributes:
         names: The attributes asked for, in the order of :data:`ATTRIBUTES`.
         rows: Their rows of the noise draws (a slice when they are consecutive).
-        noise_weight: ``√(1 − loading²)`` of each, as a column (one row per attribute asked for).
-        loading: Its loading on the latent quality, as a column.
-        sd: Its log-sd, as a column.
-        half_variance: ``sd² / 2``, as a column.
+        constants: Four rows, one column per attribute asked for: ``√(1 − loading²)``, the loading on the latent
+            quality, the log-sd and ``sd² / 2`` (as columns: :attr:`noise_weight`, :attr:`loading`, :attr:`sd`,
+            :attr:`half_variance`).
         first_valued: Position (among ``names``) of the first attribute scaled by a sector value; all after it are.
         columns: The sector columns of ``names[first_valued:]``.
         clipped: Rows (among ``names``) of the attributes asked for that are clipped, as a slice (evenly spaced: there
             are at most two), or None.
-        clip_low: Their lower bounds, as a column.
-        clip_high: Their upper bounds, as a column.
-        constants: ``noise_weight``, ``loading``, ``sd`` and ``half_variance`` as the four rows of one array (one
-            column per attribute asked for), for compiled passes (:data:`AttributePasses`).
-        clip_first: The first clipped row (0 when none is).
-        clip_step: The step between clipped rows.
-        clip_bounds: ``clip_low`` and ``clip_high`` as the two rows of one array (one column per clipped row).
+        clip_bounds: Their lower and upper bounds, as two rows (as columns: :attr:`clip_low`, :attr:`clip_high`).
     """
 
     names: tuple[str, ...]
     rows: slice | list[int]
-    noise_weight: np.ndarray
-    loading: np.ndarray
-    sd: np.ndarray
-    half_variance: np.ndarray
+    constants: np.ndarray
     first_valued: int
     columns: tuple[str, ...]
     clipped: slice | None
-    clip_low: np.ndarray
-    clip_high: np.ndarray
-    constants: np.ndarray
-    clip_first: int
-    clip_step: int
     clip_bounds: np.ndarray
+
+    @property
+    def noise_weight(self) -> np.ndarray:
+        """``√(1 − loading²)`` of each attribute, as a column."""
+        return self.constants[0][:, None]
+
+    @property
+    def loading(self) -> np.ndarray:
+        """The loading of each attribute on the latent quality, as a column."""
+        return self.constants[1][:, None]
+
+    @property
+    def sd(self) -> np.ndarray:
+        """The log-sd of each attribute, as a column."""
+        return self.constants[2][:, None]
+
+    @property
+    def half_variance(self) -> np.ndarray:
+        """``sd² / 2`` of each attribute, as a column."""
+        return self.constants[3][:, None]
+
+    @property
+    def clip_low(self) -> np.ndarray:
+        """The lower bound of each clipped attribute, as a column."""
+        return self.clip_bounds[0][:, None]
+
+    @property
+    def clip_high(self) -> np.ndarray:
+        """The upper bound of each clipped attribute, as a column."""
+        return self.clip_bounds[1][:, None]
 
 
 AttributePasses = tuple[Callable[..., Any], Callable[..., Any]]
 """Compiled twins of the arithmetic of :func:`draw_firm_attributes`, handed in by the model when it runs compiled
 code (:func:`parkabm.model.kernels.attribute_passes`): ``(exponents, scale)``, the first writing each draw's exponent
 in place (``exponents(block, quality, constants)``), the second multiplying by the sector values and clipping
-(``scale(block, sector, first_valued, values, clip_first, clip_step, clip_bounds)``). The draws and the exponential
-stay in NumPy; the numbers are those of the NumPy code to the bit (tests/test_kernels.py)."""
+(``scale(block, sector, first_valued, values, first clipped row, step between clipped rows, clip_bounds)``). The
+draws and the exponential stay in NumPy; the numbers are those of the NumPy code to the bit (tests/test_kernels.py)."""
 
 
 _PLANS: dict[tuple[str, ...], _AttributePlan] = {}
+
+_NO_SECTOR_VALUES = np.zeros((0, 1))
+"""The sector values handed to the compiled scaling pass when no attribute asked for has one."""
 
 
 def _attribute_plan(names: tuple[str, ...]) -> _AttributePlan:
@@ -253,17 +271,13 @@ def _attribute_plan(names: tuple[str, ...]) -> _AttributePlan:
     if len(clipped) > 2:
         raise RuntimeError("clipped attributes are taken as one evenly spaced slice of rows")
     bounds = np.array([_CLIPPED[chosen[j]] for j in clipped]).reshape(-1, 2)
-    clip_step = max(clipped[-1] - clipped[0], 1) if clipped else 1
     plan = _AttributePlan(
         names=chosen,
         rows=slice(wanted[0], wanted[-1] + 1) if consecutive else wanted,
-        noise_weight=constants[:, 0:1].copy(), loading=constants[:, 1:2].copy(), sd=constants[:, 2:3].copy(),
-        half_variance=constants[:, 3:4].copy(),
+        constants=np.ascontiguousarray(constants.T),
         first_valued=first_valued,
         columns=tuple(_SECTOR_COLUMN[name] for name in chosen[first_valued:]),
-        clipped=slice(clipped[0], clipped[-1] + 1, clip_step) if clipped else None,
-        clip_low=bounds[:, 0:1].copy(), clip_high=bounds[:, 1:2].copy(),
-        constants=np.ascontiguousarray(constants.T), clip_first=clipped[0] if clipped else 0, clip_step=clip_step,
+        clipped=slice(clipped[0], clipped[-1] + 1, max(clipped[-1] - clipped[0], 1)) if clipped else None,
         clip_bounds=np.ascontiguousarray(bounds.T),
     )
     _PLANS[names] = plan
@@ -312,13 +326,14 @@ def draw_firm_attributes(sector: np.ndarray, sectors: dict[str, np.ndarray], rng
     chunk = max(1, _BLOCK_ELEMENTS // len(plan.names))
     if passes is not None:  # the same operations, in the same order and chunks, in two compiled passes a chunk
         exponents, scale = passes
-        table = values if values is not None else np.zeros((0, 1))
+        table = values if values is not None else _NO_SECTOR_VALUES
+        clip_first, clip_step = (plan.clipped.start, plan.clipped.step) if plan.clipped is not None else (0, 1)
         for c in range(0, n, chunk):
             d = min(c + chunk, n)
             block = factor[:, c:d]
             exponents(block, quality[c:d], plan.constants)
             np.exp(block, out=block)
-            scale(block, sector[c:d], first_valued, table, plan.clip_first, plan.clip_step, plan.clip_bounds)
+            scale(block, sector[c:d], first_valued, table, clip_first, clip_step, plan.clip_bounds)
         return dict(zip(plan.names, factor, strict=True))
     for c in range(0, n, chunk):
         d = min(c + chunk, n)
