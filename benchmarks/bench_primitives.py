@@ -9,7 +9,10 @@ processor without it they are computed one value at a time by the C library, so 
 The script prints, for arrays of ``--size`` float64 values, the median time per value of each operation (over
 ``--repeats`` timings), and the median time per call of the small operations a rule makes on its 16-park tables;
 the processor's vector extensions as NumPy found them head the output, so figures from different machines can be
-told apart. ``perf_table.py`` puts them beside the budgets.
+told apart. Last, it times ``power`` over 10⁶ values in one piece and split over two threads
+(:func:`parkabm.model.threads.run_spans`, as a pass over a 10⁶-firm world is): the ratio is what this machine's
+second core gives at the time (2 when it is wholly free; a virtual machine sharing its host gets less).
+``perf_table.py`` puts them beside the budgets.
 """
 
 from __future__ import annotations
@@ -66,6 +69,27 @@ def main() -> None:
         ("where", "np.where(mask, small, 0.0)"),
     ):
         print(f"  {label:<30} {per_item(statement, space, 1, args.repeats, 20_000) / 1e3:7.2f} us per call")
+    print_thread_scaling(args.repeats)
+
+
+def print_thread_scaling(repeats: int) -> None:
+    """Print the time of ``power`` over 10⁶ values in one piece and split over two threads, and their ratio."""
+    from parkabm.model import threads
+
+    n = 1_000_000
+    x = np.random.Generator(np.random.PCG64(1)).random(n) + 0.5
+    out = np.empty(n)
+
+    def span(start: int, stop: int) -> None:
+        np.power(x[start:stop], -0.3, out=out[start:stop])
+
+    timed = {}
+    for count in (1, 2):
+        threads.set_threads(count)
+        timed[count] = statistics.median(timeit.repeat(lambda: threads.run_spans(span, n), number=5,
+                                                       repeat=repeats)) / 5 * 1e3
+    print(f"power over {n:,} values: one thread {timed[1]:.2f} ms, two threads {timed[2]:.2f} ms; "
+          f"ratio one/two: {timed[1] / timed[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Time one baseline run (2021→2025, full firm population) and print the median and the budget ratio.
 
 Usage: ``python benchmarks/bench_run.py [--runs N] [--scale S] [--scenario NAME] [--kernels 1|0|auto]
-[--against REV [--rounds N]]``
+[--threads N] [--against REV [--rounds N]]``
 
 The budgets (README, "Performance"): a median of at most 10 ms on one core of the project's machines for the
 baseline world, and at most 0.15 s per simulated year for 10⁶ firms (``--scale 170`` gives about 10⁶ firms). Each run
@@ -17,7 +17,9 @@ and its share of the rules' total): where a run's time goes, rule by rule.
 
 ``--kernels`` sets ``PARKABM_COMPILED`` for the runs (:mod:`parkabm.model.kernels`): ``1`` (the default here) runs
 the compiled kernels from the first run on, as a batch's workers do once they have stepped 10⁷ firm-years; ``0``
-the NumPy code, as a single run does; ``auto`` leaves the choice to the process.
+the NumPy code, as a single run does; ``auto`` leaves the choice to the process. ``--threads`` sets
+``PARKABM_THREADS`` (:mod:`parkabm.model.threads`): how many threads a pass over at least 200,000 firms may use
+(unset: the cores available), so ``--scale 170 --threads 1`` measures a 10⁶-firm run on one core.
 
 With ``--against REV`` the same measurement runs, in fresh interpreters taking turns, on this checkout and on git
 revision REV (exported with ``git archive`` and imported through a package of links, as
@@ -59,10 +61,14 @@ def main() -> None:
     parser.add_argument("--datacollector", action="store_true", help="keep Mesa's DataCollector in every run")
     parser.add_argument("--kernels", choices=("1", "0", "auto"), default="1",
                         help="PARKABM_COMPILED for the runs: compiled kernels on (1, default), off (0) or auto")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="PARKABM_THREADS for the runs: threads of a long pass (default: the cores available)")
     parser.add_argument("--rules", action="store_true", help="then time each rule of the year (this checkout only)")
     parser.add_argument("--json", metavar="CODE", help=argparse.SUPPRESS)  # one measurement, of the code in CODE
     args = parser.parse_args()
     os.environ["PARKABM_COMPILED"] = args.kernels  # read when the first model is built (and by subprocesses)
+    if args.threads is not None:
+        os.environ["PARKABM_THREADS"] = str(args.threads)  # read by the first long pass (and by subprocesses)
     if args.against:
         compare(args)
         return
@@ -121,7 +127,7 @@ def measure(args: argparse.Namespace) -> dict[str, float]:
     if args.json:
         return figures
     print(f"scenario {args.scenario}, population_scale {args.scale}, {args.runs} runs, {years} years, "
-          f"compiled kernels {'on' if kernels_on() else 'off'} (PARKABM_COMPILED={args.kernels})")
+          f"compiled kernels {'on' if kernels_on() else 'off'} (PARKABM_COMPILED={args.kernels}), {pass_threads()}")
     print(f"firms per run (rows incl. entrants): median {statistics.median(firms):.0f}")
     print(f"set-up   median {statistics.median(init_ms):7.2f} ms")
     print(f"stepping median {statistics.median(step_ms):7.2f} ms  ({statistics.median(step_ms) / years:.2f} ms/year)")
@@ -178,6 +184,15 @@ def time_rules(args: argparse.Namespace) -> None:
     print(f"rules of the year, {args.runs} runs (median ms per run, all years; share of their sum {total:.2f} ms):")
     for name, ms in sorted(medians.items(), key=lambda item: -item[1]):
         print(f"  {name:<32} {ms:7.3f} ms  {ms / total:6.1%}")
+
+
+def pass_threads() -> str:
+    """How many threads a long pass may use, as printed (a revision without :mod:`parkabm.model.threads`: one)."""
+    try:
+        from parkabm.model import threads
+    except ImportError:
+        return "passes on one thread"
+    return f"passes over ≥ {threads.MIN_ROWS:,} rows on {threads.threads()} thread(s) (PARKABM_THREADS)"
 
 
 def kernels_on() -> bool:

@@ -94,7 +94,8 @@ def start_worker(driver_pid: int, death_signal: bool = True) -> None:
     here, before the first task, and everything they created is moved out of the garbage collector's reach
     (:func:`gc.freeze`): those objects live as long as the worker, so the collector need not walk them during runs,
     nor when the worker exits at the end of a batch (the interpreter's last collection took about a third of a
-    second per worker, which the driver waits for).
+    second per worker, which the driver waits for). A worker runs its passes on one thread
+    (:mod:`parkabm.model.threads`) unless ``PARKABM_THREADS`` says otherwise.
 
     Args:
         driver_pid: Process id of the driver.
@@ -102,6 +103,10 @@ def start_worker(driver_pid: int, death_signal: bool = True) -> None:
     """
     exit_with_driver(driver_pid, death_signal)
     import parkabm.model.simulate  # noqa: F401  (what every chunk runs)
+    from parkabm.model import threads
+
+    if threads.ENVIRONMENT_SWITCH not in os.environ:
+        threads.set_threads(1)  # the pool runs a worker per core already: a long pass is not split again
 
     gc.freeze()
 

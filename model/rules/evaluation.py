@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parkabm.agents.firms import NOT_EVALUATED
-from parkabm.model import kernels
+from parkabm.model import kernels, threads
 from parkabm.model.rules.resources import class_values, resource_coefficients, set_resource_costs
 
 if TYPE_CHECKING:
@@ -225,9 +225,9 @@ def covered_firms(model: ParkModel) -> np.ndarray:
     min_space = max(lev.min_land_mu, 1e-9)
     guishang_only = lev.coverage == "guishang"
     if kernels.enabled():
-        rows = np.empty(f.n, dtype=np.intp)
-        return rows[:kernels.covered_rows(f.alive, f.industrial, f.ramp_left, f.land_mu, f.floor_mu, min_space,
-                                          guishang_only, f.output_yi, f.guishang_threshold_yi, rows)]
+        return threads.find_rows(lambda rows, out: kernels.covered_rows(
+            f.alive[rows], f.industrial[rows], f.ramp_left[rows], f.land_mu[rows], f.floor_mu[rows], min_space,
+            guishang_only, f.output_yi[rows], f.guishang_threshold_yi, out), f.n)
     covered = f.alive & f.industrial & (f.ramp_left == 0) & (f.space_mu >= min_space)
     if guishang_only:
         covered &= f.output_yi >= f.guishang_threshold_yi  # f.guishang, the alive test already made

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from parkabm.agents.firms import GUISHANG_THRESHOLD_YI
-from parkabm.model import kernels
+from parkabm.model import kernels, threads
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -82,10 +82,22 @@ def exit_bracket(model: ParkModel, row_draw: np.ndarray, enforcement: float, acc
         n = f.n
         idx, hazard = np.empty(n, dtype=np.intp), np.empty(n)
         overdue, candidate = np.empty(n, dtype=bool), np.empty(n, dtype=np.intp)
-        found, reached = kernels.exit_bracket(
-            f.alive, f.entry_year, model.year, f.last_growth, par["exit_loss_sensitivity"], f.mujun_class,
-            f.years_in_d, lev.evaluation.rectification_years, bool(enforcement), enforcement,
-            par["exit_d_multiplier"] - 1.0, acceptance, row_draw, screened, screen, idx, hazard, overdue, candidate)
+
+        def bracket(start: int, stop: int) -> tuple[int, int]:
+            rows = slice(start, stop)
+            return kernels.exit_bracket(
+                f.alive[rows], f.entry_year[rows], model.year, f.last_growth[rows], par["exit_loss_sensitivity"],
+                f.mujun_class[rows], f.years_in_d[rows], lev.evaluation.rectification_years, bool(enforcement),
+                enforcement, par["exit_d_multiplier"] - 1.0, acceptance, row_draw[rows], screened, screen, idx[rows],
+                hazard[rows], overdue[rows], candidate[rows])
+
+        # In spans of rows on several threads in a large world (parkabm.model.threads), then joined in row order.
+        parts = threads.spans(n)
+        firms, reachable = (list(x) for x in zip(*threads.run_spans(bracket, n), strict=True))
+        found = threads.join_found(idx, parts, firms, [start for start, _ in parts])
+        threads.join_found(hazard, parts, firms)
+        threads.join_found(overdue, parts, firms)
+        reached = threads.join_found(candidate, parts, reachable, threads.offsets(firms))
         return idx[:found], hazard[:found], overdue[:found], candidate[:reached]
     idx = np.flatnonzero(f.alive & (f.entry_year < model.year))
     # The hazard is built in place in one array (the same operations in the same order as the formula): first

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parkabm.model import kernels
+from parkabm.model import kernels, threads
 from parkabm.model.rules.resources import cap_energy_growth, price_cost_share
 from parkabm.model.rules.space import grant_space_by_class, relocate_firms
 
@@ -122,8 +122,9 @@ def grow_firms(model: ParkModel) -> None:
         at = short[capped]
         desired[at] = np.minimum(desired[at], (f.land_mu[ask[capped]] + f.floor_mu[ask[capped]]) * productivity[at])
     if fast:
-        kernels.write_growth(idx, f.industrial, desired, real, model.price, model.service_price, f.output_yi,
-                              f.last_growth)
+        threads.run_spans(lambda start, stop: kernels.write_growth(
+            idx[start:stop], f.industrial, desired[start:stop], real[start:stop], model.price, model.service_price,
+            f.output_yi, f.last_growth), len(idx))
         return
     industrial = f.industrial[idx]
     f.output_yi[idx] = desired * np.where(industrial, model.price, model.service_price)
@@ -176,29 +177,46 @@ def _desired_numpy(model: ParkModel, idx: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _desired_compiled(model: ParkModel, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_desired_numpy` in two compiled passes (the power stays in NumPy), with the same numbers."""
+    """:func:`_desired_numpy` in two compiled passes (the power stays in NumPy), with the same numbers.
+
+    In a large world the passes and the power run in spans on several threads, and the shocks are drawn meanwhile
+    (:mod:`parkabm.model.threads`): the same numbers again.
+    """
     f = model.firms
     par = model.params
     mech = model.mechanisms
     n = len(idx)
     real = np.empty(n)
     size = np.empty(n if mech.shocks else 0)
-    kernels.deflate_output(idx, f.output_yi, f.industrial, model.price_prev, model.service_price_prev, model.scale,
-                            MIN_SIZE_FOR_VOLATILITY_YI, real, size)
-    if mech.shocks:
-        np.power(size, -par["size_volatility_exponent"], out=size)
-        shock = model.rng.standard_normal(f.n)  # one draw per firm row, as in the NumPy code
-    else:
-        shock = size
+    # One draw per firm row, as in the NumPy code; nothing else draws from the generator until it is taken.
+    shocks = threads.start(model.rng.standard_normal, out=np.empty(f.n)) if mech.shocks else None
+    exponent = -par["size_volatility_exponent"]
+
+    def deflate(start: int, stop: int) -> None:
+        kernels.deflate_output(idx[start:stop], f.output_yi, f.industrial, model.price_prev,
+                                model.service_price_prev, model.scale, MIN_SIZE_FOR_VOLATILITY_YI, real[start:stop],
+                                size[start:stop])
+        if mech.shocks:
+            np.power(size[start:stop], exponent, out=size[start:stop])
+
+    threads.run_spans(deflate, n)
+    shock = shocks.result() if shocks is not None else size
     desired = np.empty(n)
-    kernels.desired_output(
-        idx, f.sector, f.park, model.n_sectors, f.industrial, model.leader, real, size, shock, model.sector_trend,
-        par["trend_growth_multiplier"], par["macro_trend_channels_industry"], mech.growth_trend, model.macro_growth,
-        bool(mech.agglomeration), model.agglomeration.ravel(), mech.agglomeration * par["agglomeration_elasticity"],
-        bool(mech.chain_spillover), model.has_leader.ravel(), mech.chain_spillover * par["chain_spillover"],
-        bool(mech.chain_leader_service), mech.chain_leader_service * model.levers.chain_leaders.service_boost,
-        par["surcharge_pass_through"], model.surcharge_share, model.resource_share, bool(mech.shocks),
-        model.sector_volatility, par["volatility_multiplier"], mech.shocks, *GROWTH_BOUNDS, desired)
+    agglomeration = model.agglomeration.ravel()
+    has_leader = model.has_leader.ravel()
+
+    def formula(start: int, stop: int) -> None:
+        kernels.desired_output(
+            idx[start:stop], f.sector, f.park, model.n_sectors, f.industrial, model.leader, real[start:stop],
+            size[start:stop], shock, model.sector_trend, par["trend_growth_multiplier"],
+            par["macro_trend_channels_industry"], mech.growth_trend, model.macro_growth, bool(mech.agglomeration),
+            agglomeration, mech.agglomeration * par["agglomeration_elasticity"], bool(mech.chain_spillover),
+            has_leader, mech.chain_spillover * par["chain_spillover"], bool(mech.chain_leader_service),
+            mech.chain_leader_service * model.levers.chain_leaders.service_boost, par["surcharge_pass_through"],
+            model.surcharge_share, model.resource_share, bool(mech.shocks), model.sector_volatility,
+            par["volatility_multiplier"], mech.shocks, *GROWTH_BOUNDS, desired[start:stop])
+
+    threads.run_spans(formula, n)
     return real, desired
 
 
@@ -224,12 +242,19 @@ def _capacity_numpy(model: ParkModel, idx: np.ndarray, desired: np.ndarray, fact
 
 def _capacity_compiled(model: ParkModel, idx: np.ndarray, desired: np.ndarray, factor: float,
                        with_capacity: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_capacity_numpy` in one compiled pass, with the same numbers."""
+    """:func:`_capacity_numpy` in one compiled pass (in spans on several threads in a large world), same numbers."""
     f = model.firms
     n = len(idx)
     productivity = np.empty(n)
     capacity = np.empty(n if with_capacity else 0)
     short = np.empty(n if with_capacity else 0, dtype=np.intp)
-    found = kernels.grow_capacity(idx, f.industrial, f.productivity, f.land_mu, f.floor_mu, factor, desired,
-                                   with_capacity, productivity, capacity, short)
-    return productivity, capacity, short[:found]
+
+    def grow(start: int, stop: int) -> int:
+        part = slice(start, stop) if with_capacity else slice(0, 0)
+        return int(kernels.grow_capacity(idx[start:stop], f.industrial, f.productivity, f.land_mu, f.floor_mu,
+                                         factor, desired[start:stop], with_capacity, productivity[start:stop],
+                                         capacity[part], short[part]))
+
+    found = threads.run_spans(grow, n)
+    parts = threads.spans(n)
+    return productivity, capacity, short[:threads.join_found(short, parts, found, [start for start, _ in parts])]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtr
 
-from parkabm.model import kernels
+from parkabm.model import kernels, threads
 
 if TYPE_CHECKING:
     from parkabm.model.city import ParkModel
@@ -66,22 +66,32 @@ def upgrade_firms(model: ParkModel) -> None:
     rate = full_rate * model.subsidy_ration
     gain = par["upgrade_productivity_gain"]
     if kernels.enabled():
+        # In spans of the candidates on several threads in a large world (parkabm.model.threads), then joined.
         n = len(idx)
         investment, eligible, ratio = np.empty(n), np.empty(n, dtype=bool), np.empty(n)
-        kernels.upgrade_terms(idx, f.output_yi, f.sector, f.mujun_class, f.value_added_rate,
-                              model.sector_table["value_added_rate"], model.sector_strategic,
-                              par["upgrade_investment_ratio"], model.scale, lev.strategic_min_investment_yi,
-                              lev.tech_upgrade_min_investment_yi, rate,
-                              par["upgrade_productivity_gain"] * par["upgrade_margin"], par["upgrade_hurdle_rate"],
-                              investment, eligible, ratio)
-        accept = acceptance_of_ratio(par, ratio)
         invested, subsidised = np.empty(n), np.empty(n)
-        n_up, n_subsidised = kernels.apply_upgrades(
-            idx, accept, drawn, f.mujun_class, rectification, model.mechanisms.upgrading * par["upgrade_propensity"],
-            typical, f.land_mu, f.floor_mu, f.productivity, f.output_yi, model.price,
-            par["capacity_pressure_utilisation"], pressure_factor, UPGRADE_MAX_PROBABILITY, eligible, investment,
-            1.0 + gain, 1.0 + gain / 2, 1.0 + par["rd_gain_per_upgrade"], MAX_VALUE_ADDED_RATE, MAX_RD_INTENSITY,
-            f.value_added_rate, f.electricity, f.emission, f.rd_intensity, f.upgrades, invested, subsidised)
+
+        def upgrade(start: int, stop: int) -> tuple[int, int]:
+            part = slice(start, stop)
+            kernels.upgrade_terms(idx[part], f.output_yi, f.sector, f.mujun_class, f.value_added_rate,
+                                  model.sector_table["value_added_rate"], model.sector_strategic,
+                                  par["upgrade_investment_ratio"], model.scale, lev.strategic_min_investment_yi,
+                                  lev.tech_upgrade_min_investment_yi, rate,
+                                  par["upgrade_productivity_gain"] * par["upgrade_margin"],
+                                  par["upgrade_hurdle_rate"], investment[part], eligible[part], ratio[part])
+            accept = acceptance_of_ratio(par, ratio[part])
+            return kernels.apply_upgrades(
+                idx[part], accept, drawn[part], f.mujun_class, rectification,
+                model.mechanisms.upgrading * par["upgrade_propensity"], typical, f.land_mu, f.floor_mu,
+                f.productivity, f.output_yi, model.price, par["capacity_pressure_utilisation"], pressure_factor,
+                UPGRADE_MAX_PROBABILITY, eligible[part], investment[part], 1.0 + gain, 1.0 + gain / 2,
+                1.0 + par["rd_gain_per_upgrade"], MAX_VALUE_ADDED_RATE, MAX_RD_INTENSITY, f.value_added_rate,
+                f.electricity, f.emission, f.rd_intensity, f.upgrades, invested[part], subsidised[part])
+
+        parts = threads.spans(n)
+        ups, subsidies = (list(x) for x in zip(*threads.run_spans(upgrade, n), strict=True))
+        n_up = threads.join_found(invested, parts, ups)
+        n_subsidised = threads.join_found(subsidised, parts, subsidies)
         model.counts["upgrades"] += n_up
         model.counts["fai_yi"] += invested[:n_up].sum()
         model.counts["subsidised_upgrades"] += n_subsidised
@@ -133,9 +143,9 @@ def upgrade_candidates(model: ParkModel, row_draw: np.ndarray, bound: float) -> 
     """
     f = model.firms
     if kernels.enabled():
-        rows = np.empty(f.n, dtype=np.intp)
-        return rows[:kernels.upgrade_candidates(f.alive, f.industrial, f.ramp_left, f.entry_year, model.year,
-                                                row_draw, bound, rows)]
+        return threads.find_rows(lambda rows, out: kernels.upgrade_candidates(
+            f.alive[rows], f.industrial[rows], f.ramp_left[rows], f.entry_year[rows], model.year, row_draw[rows],
+            bound, out), f.n)
     producing = np.flatnonzero(f.alive & f.industrial & (f.ramp_left == 0) & (f.entry_year < model.year))
     return producing[row_draw[producing] < bound]
 
