@@ -4,11 +4,13 @@ NumPy's element-wise operations, its random draws and the compiled kernels (:mod
 ``nogil``) let go of Python's global lock while they run, so threads run parts of one pass at the same time. Only two
 kinds of work are split here, both with results identical to the bit to the pass in one piece:
 
-- a pass whose result at each position depends on that position alone (:func:`run_spans`): each thread takes one
-  contiguous span of positions; a pass that collects positions in order (a compacting pass) writes each span's into
-  its own part of the buffer, and :func:`join_found` puts them back in order;
-- a random draw made in the background while the caller does work that does not touch the generator
-  (:func:`start`): the generator gives the same numbers whichever thread asks it.
+- a pass whose result at each position depends on that position alone (:func:`run_spans`): it is cut into
+  contiguous spans of positions, which the threads take in turn; a pass that collects positions in order (a
+  compacting pass) writes each span's finds into its own part of the buffer, and :func:`join_found` puts them back
+  in order;
+- a random draw made in the background, span after span, while the caller does work that does not touch the
+  generator, or already works on the spans drawn (:class:`Draw`): the generator gives the same numbers whichever
+  thread asks it, and in whatever pieces an array is filled.
 
 Passes that add many values into one sum (totals by park, by cell) are not split: their sums run in row order, and
 adding the spans' partial sums would round differently.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,6 +40,9 @@ ENVIRONMENT_SWITCH = "PARKABM_THREADS"
 MIN_ROWS = 200_000
 """Positions from which a pass is split (measured on the 2-core benchmark machine: a hand-off costs 20–50 µs, a
 pass over 200,000 rows 0.4–4 ms; benchmarks/bench_run.py ``--scale 170 --threads 1`` compares with one thread)."""
+
+SPANS_PER_THREAD = 4
+"""Spans a long pass is cut into per thread (each thread takes the next one left when done with its last)."""
 
 T = TypeVar("T")
 
@@ -77,8 +83,8 @@ def set_threads(n: int) -> None:
 def _pool() -> ThreadPoolExecutor:
     """Return this process's thread pool, made on first use (and made again in a process forked from one with it).
 
-    It has as many threads as :func:`threads`: with a draw in the background (:func:`start`), the spans of a pass
-    still each get a thread.
+    It has as many threads as :func:`threads`: with a draw in the background (:class:`Draw`), the spans of a pass
+    still get as many threads as without.
     """
     if _state["pool"] is None or _state["pid"] != os.getpid():
         _state["pool"] = ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="parkabm-pass")
@@ -87,8 +93,12 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def spans(n: int) -> list[tuple[int, int]]:
-    """Return the spans ``(start, stop)`` a pass over ``n`` positions is cut into: one below :data:`MIN_ROWS`."""
-    parts = threads() if n >= MIN_ROWS else 1
+    """Return the spans ``(start, stop)`` a pass over ``n`` positions is cut into: one below :data:`MIN_ROWS`.
+
+    From :data:`MIN_ROWS` on, :data:`SPANS_PER_THREAD` per thread, so that a core slowed by other work on the
+    machine takes fewer of them instead of holding up the pass.
+    """
+    parts = threads() * SPANS_PER_THREAD if n >= MIN_ROWS and threads() > 1 else 1
     if parts <= 1:
         return [(0, n)]
     cuts = [n * j // parts for j in range(parts + 1)]
@@ -98,22 +108,36 @@ def spans(n: int) -> list[tuple[int, int]]:
 def run_spans(work: Callable[[int, int], T], n: int) -> list[T]:
     """Run ``work(start, stop)`` over the spans of ``n`` positions, at the same time; return the results in order.
 
-    The first span runs on the calling thread, the others in the pool. ``work`` must touch only its own span's
-    positions of what it writes (and must not draw random numbers), so the outcome is the same as one call
-    ``work(0, n)``. An exception in any span is raised here, after every span has finished.
+    The calling thread and ``threads() − 1`` threads of the pool take the spans one after another until none is
+    left. ``work`` must touch only its own span's positions of what it writes (and must not draw random numbers),
+    so the outcome is the same as one call ``work(0, n)``; it should write into arrays made before (see
+    :class:`Draw` on allocating in a pool thread). An exception in any span is raised here, after every thread
+    has stopped.
     """
     parts = spans(n)
     if len(parts) == 1:
         return [work(0, n)]
-    pending = [_pool().submit(work, start, stop) for start, stop in parts[1:]]
+    results: list[Any] = [None] * len(parts)
+    taken = itertools.count()
+    lock = threading.Lock()
+
+    def take_spans() -> None:
+        while True:
+            with lock:
+                j = next(taken)
+            if j >= len(parts):
+                return
+            results[j] = work(*parts[j])
+
+    helpers = [_pool().submit(take_spans) for _ in range(threads() - 1)]
     try:
-        first = work(*parts[0])
+        take_spans()
     finally:
-        rest = [future.exception() for future in pending]  # waits for every span, whatever happened here
-    for error in rest:
+        errors = [helper.exception() for helper in helpers]  # waits for every helper, whatever happened here
+    for error in errors:
         if error is not None:
             raise error
-    return [first, *(future.result() for future in pending)]
+    return results
 
 
 def join_found(buffer: np.ndarray, parts: list[tuple[int, int]], counts: list[int],
@@ -153,16 +177,61 @@ def offsets(counts: list[int]) -> list[int]:
     return [int(x) for x in np.cumsum([0, *counts[:-1]])]
 
 
-def start(draw: Callable[..., np.ndarray], *, out: np.ndarray) -> Future[np.ndarray]:
-    """Start ``draw(out=out)`` (a random draw filling ``out``) in the background if a pass of its length is split.
+class Draw:
+    """A random draw filling ``out``, span by span in the background when a pass of its length is split.
 
-    The caller must not use the draw's generator until it has taken the result (``.result()``); with one thread, or
-    fewer than :data:`MIN_ROWS` values, the draw is made now and the future holds it already. ``out`` is made by
-    the caller: an array allocated in a pool thread would come from another of the C library's memory arenas, as
-    fresh pages each time, which costs more than the draw saves.
+    ``draw(out=part)`` is called on the spans of ``out`` in order (:func:`spans`), so the numbers are those of one
+    call ``draw(out=out)``: NumPy's generators fill an array one value after another, whatever its length. A pass
+    over the same rows can start on a span as soon as it is drawn (:meth:`wait` with the span's end). The caller
+    must not use the generator until the whole draw is in (:meth:`wait` without an argument). With one span the
+    draw is made at once. ``out`` is made by the caller: an array allocated in a pool thread would come from another
+    of the C library's memory arenas, as fresh pages each time, which costs more than the draw saves.
+
+    Args:
+        draw: A generator's method that takes ``out`` (``Generator.random``, ``Generator.standard_normal``).
+        out: The array to fill.
     """
-    if len(spans(len(out))) > 1:
-        return _pool().submit(draw, out=out)
-    done: Future[np.ndarray] = Future()
-    done.set_result(draw(out=out))
-    return done
+
+    def __init__(self, draw: Callable[..., Any], out: np.ndarray):
+        self.out = out
+        self._ready = threading.Condition()
+        self._future: Future[None] | None = None
+        parts = spans(len(out))
+        if len(parts) == 1:
+            draw(out=out)
+            self._drawn = len(out)
+            return
+        self._drawn = 0
+        future = _pool().submit(self._fill, draw, parts)
+        future.add_done_callback(lambda _: self._announce(self._drawn))
+        self._future = future
+
+    @classmethod
+    def made(cls, values: np.ndarray) -> Draw:
+        """Return a draw already made: ``values``."""
+        made = cls.__new__(cls)
+        made.out, made._drawn, made._future = values, len(values), None
+        return made
+
+    def _fill(self, draw: Callable[..., Any], parts: list[tuple[int, int]]) -> None:
+        """Draw the spans in order, announcing each one's end."""
+        for start, stop in parts:
+            draw(out=self.out[start:stop])
+            self._announce(stop)
+
+    def _announce(self, drawn: int) -> None:
+        """Record that ``out[:drawn]`` is in (or that the draw has ended) and wake whoever waits."""
+        with self._ready:
+            self._drawn = drawn
+            self._ready.notify_all()
+
+    def wait(self, stop: int | None = None) -> np.ndarray:
+        """Return ``out`` once ``out[:stop]`` (all of it without ``stop``) is drawn; raise what the draw raised."""
+        stop = len(self.out) if stop is None else stop
+        if self._future is not None and self._drawn < stop:
+            future = self._future
+            with self._ready:
+                self._ready.wait_for(lambda: self._drawn >= stop or future.done())
+            if self._drawn < stop:
+                future.result()  # the draw failed: its exception
+        return self.out

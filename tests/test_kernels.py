@@ -15,7 +15,7 @@ import pytest
 
 from parkabm.agents.firms import FIELDS
 from parkabm.agents.population import ATTRIBUTES, draw_firm_attributes
-from parkabm.model import kernels
+from parkabm.model import kernels, threads
 from parkabm.model.city import ParkModel
 from parkabm.model.simulate import draw_parameters, replicate_seed
 from parkabm.scenarios.loader import apply_changes, load_scenario
@@ -212,9 +212,9 @@ def test_exit_bracket_equals_numpy(enforcement):
     draw = np.random.default_rng(1).random(a.firms.n)
     for screened, screen in ((True, 0.05), (False, float("inf"))):
         with kernels.use_compiled(True):
-            fast = exit_bracket(a, draw, enforcement, 1.4, screened, screen)
+            fast = exit_bracket(a, threads.Draw.made(draw), enforcement, 1.4, screened, screen)
         with kernels.use_compiled(False):
-            plain = exit_bracket(b, draw, enforcement, 1.4, screened, screen)
+            plain = exit_bracket(b, threads.Draw.made(draw), enforcement, 1.4, screened, screen)
         assert 0 < len(plain[3]) <= len(plain[0])
         assert plain[2].any()  # overdue D firms are there
         assert same_bits(fast, plain)
@@ -226,9 +226,9 @@ def test_upgrade_candidates_equal_numpy():
     a, b = stepped_pair()
     draw = np.random.default_rng(2).random(a.firms.n)
     with kernels.use_compiled(True):
-        fast = upgrade_candidates(a, draw, 0.1)
+        fast = upgrade_candidates(a, threads.Draw.made(draw), 0.1)
     with kernels.use_compiled(False):
-        plain = upgrade_candidates(b, draw, 0.1)
+        plain = upgrade_candidates(b, threads.Draw.made(draw), 0.1)
     assert len(plain) > 0
     assert same_bits(fast, plain)
 

@@ -8,6 +8,8 @@ state must equal those of the same runs on one thread, to the bit.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from test_kernels import differences, run
@@ -48,15 +50,18 @@ def test_split_runs_equal_runs_on_one_thread(split_state, name, changes):
 
 def test_spans_cover_the_rows_in_order(split_state):
     threads.set_threads(3)
-    assert threads.spans(10) == [(0, 3), (3, 6), (6, 10)]
+    parts = threads.spans(100)
+    assert len(parts) == 3 * threads.SPANS_PER_THREAD
+    assert parts[0][0] == 0 and parts[-1][1] == 100
+    assert all(a[1] == b[0] and a[0] < a[1] for a, b in itertools.pairwise(parts))
     threads.set_threads(1)
-    assert threads.spans(10) == [(0, 10)]
+    assert threads.spans(100) == [(0, 100)]
 
 
 def test_short_passes_are_not_split(monkeypatch):
     monkeypatch.setitem(threads._state, "threads", 2)
     assert threads.spans(threads.MIN_ROWS - 1) == [(0, threads.MIN_ROWS - 1)]
-    assert len(threads.spans(threads.MIN_ROWS)) == 2
+    assert len(threads.spans(threads.MIN_ROWS)) == 2 * threads.SPANS_PER_THREAD
 
 
 def test_found_rows_are_those_of_one_pass(split_state):
@@ -87,16 +92,33 @@ def test_a_failing_span_raises_after_all_spans(split_state):
         done.append(start)
 
     with pytest.raises(ValueError, match="first span"):
-        threads.run_spans(work, 10)
-    assert done == [5]
+        threads.run_spans(work, 80)
+    assert sorted(done) == [start for start, _ in threads.spans(80)][1:]  # the other spans all ran
 
 
-def test_a_background_draw_equals_the_draw_made_here(split_state):
+@pytest.mark.parametrize("method", ["standard_normal", "random"])
+def test_a_draw_in_spans_in_the_background_equals_the_draw_made_here(split_state, method):
     threads.set_threads(2)
-    pending = threads.start(np.random.default_rng(9).standard_normal, out=np.empty(1000))
-    assert np.array_equal(pending.result(), np.random.default_rng(9).standard_normal(1000))
+    rng = np.random.default_rng(9)
+    drawing = threads.Draw(getattr(rng, method), np.empty(1001))
+    assert drawing._future is not None  # drawn in the background, in spans
+    for _, stop in threads.spans(1001):
+        assert np.isfinite(drawing.wait(stop)[:stop]).all()
+    expected = np.random.default_rng(9)
+    assert np.array_equal(drawing.wait(), getattr(expected, method)(1001))
+    assert rng.bit_generator.state == expected.bit_generator.state
     threads.set_threads(1)
-    assert threads.start(np.random.default_rng(9).random, out=np.empty(3)).done()
+    assert threads.Draw(rng.random, np.empty(3))._future is None  # drawn at once
+
+
+def test_a_failed_background_draw_raises_where_it_is_awaited(split_state):
+    threads.set_threads(2)
+
+    def failing(out: np.ndarray) -> None:
+        raise ValueError("no numbers")
+
+    with pytest.raises(ValueError, match="no numbers"):
+        threads.Draw(failing, np.empty(100)).wait(50)
 
 
 @pytest.mark.parametrize(("value", "expected"), [("3", 3), ("1", 1)])

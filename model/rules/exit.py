@@ -43,15 +43,17 @@ def exit_firms(model: ParkModel) -> None:
     enforcement = lev.evaluation.enforcement * min(model.mechanisms.evaluation, 1.0)
     compensation = lev.funds.phaseout_compensation_share * min(model.mechanisms.funds, 1.0)
     acceptance = compensation_acceptance(compensation, par["phaseout_acceptance_elasticity"])
-    # One draw per firm row: paired runs keep each firm's draw.
-    row_draw = model.rng.random(f.n)
+    # One draw per firm row: paired runs keep each firm's draw. In a large world it is drawn span by span in the
+    # background while the bracket works on the spans drawn (parkabm.model.threads); the same numbers.
+    drawing = threads.Draw(model.rng.random, np.empty(f.n))
     # Only a firm whose draw is below its bracket times the largest size and age factor can exit; the factor (a
     # power and an exponential per firm) is computed for those firms only.
     base_rate = par["exit_base_hazard"] * model.mechanisms.exit
     largest = exit_size_age_bound(par)
     screened = bool(np.isfinite(largest))
     screen = base_rate * largest * (1.0 + FACTOR_BOUND_SLACK) if screened else float("inf")
-    idx, hazard, overdue, candidate = exit_bracket(model, row_draw, enforcement, acceptance, screened, screen)
+    idx, hazard, overdue, candidate = exit_bracket(model, drawing, enforcement, acceptance, screened, screen)
+    row_draw = drawing.wait()
     draw = row_draw[idx]
     h0 = par["exit_base_hazard"] * exit_size_age_factor(model, idx[candidate])
     h0 *= model.mechanisms.exit
@@ -66,14 +68,15 @@ def exit_firms(model: ParkModel) -> None:
     remove_firms(model, enforced_rows, enforced=True, land_to=land_to)
 
 
-def exit_bracket(model: ParkModel, row_draw: np.ndarray, enforcement: float, acceptance: float, screened: bool,
+def exit_bracket(model: ParkModel, drawing: threads.Draw, enforcement: float, acceptance: float, screened: bool,
                  screen: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return the firms that can exit, their hazard bracket, whether they are overdue D firms, and who is screened in.
 
     ``(idx, hazard, overdue, candidate)``: the alive firms that entered before this year, in row order; the bracket
     ``1 + loss · max(0, −g)`` plus the enforcement pressure on overdue D firms; and the positions in ``idx`` whose
-    draw (``row_draw``, by row) is below ``hazard · screen`` (all of them without ``screened``). Compiled
-    (:func:`parkabm.model.kernels.exit_bracket`) or in NumPy, with the same numbers.
+    draw (``drawing``, one per row; a compiled span waits for its own rows' draws only) is below ``hazard · screen``
+    (all of them without ``screened``). Compiled (:func:`parkabm.model.kernels.exit_bracket`) or in NumPy, with the
+    same numbers.
     """
     f = model.firms
     par = model.params
@@ -85,6 +88,7 @@ def exit_bracket(model: ParkModel, row_draw: np.ndarray, enforcement: float, acc
 
         def bracket(start: int, stop: int) -> tuple[int, int]:
             rows = slice(start, stop)
+            row_draw = drawing.wait(stop)
             return kernels.exit_bracket(
                 f.alive[rows], f.entry_year[rows], model.year, f.last_growth[rows], par["exit_loss_sensitivity"],
                 f.mujun_class[rows], f.years_in_d[rows], lev.evaluation.rectification_years, bool(enforcement),
@@ -99,6 +103,7 @@ def exit_bracket(model: ParkModel, row_draw: np.ndarray, enforcement: float, acc
         threads.join_found(overdue, parts, firms)
         reached = threads.join_found(candidate, parts, reachable, threads.offsets(firms))
         return idx[:found], hazard[:found], overdue[:found], candidate[:reached]
+    row_draw = drawing.wait()
     idx = np.flatnonzero(f.alive & (f.entry_year < model.year))
     # The hazard is built in place in one array (the same operations in the same order as the formula): first
     # the bracket, then the size and age factor (below, for the firms that can exit).

@@ -189,7 +189,7 @@ def _desired_compiled(model: ParkModel, idx: np.ndarray) -> tuple[np.ndarray, np
     real = np.empty(n)
     size = np.empty(n if mech.shocks else 0)
     # One draw per firm row, as in the NumPy code; nothing else draws from the generator until it is taken.
-    shocks = threads.start(model.rng.standard_normal, out=np.empty(f.n)) if mech.shocks else None
+    shocks = threads.Draw(model.rng.standard_normal, np.empty(f.n)) if mech.shocks else None
     exponent = -par["size_volatility_exponent"]
 
     def deflate(start: int, stop: int) -> None:
@@ -200,7 +200,7 @@ def _desired_compiled(model: ParkModel, idx: np.ndarray) -> tuple[np.ndarray, np
             np.power(size[start:stop], exponent, out=size[start:stop])
 
     threads.run_spans(deflate, n)
-    shock = shocks.result() if shocks is not None else size
+    shock = shocks.wait() if shocks is not None else size
     desired = np.empty(n)
     agglomeration = model.agglomeration.ravel()
     has_leader = model.has_leader.ravel()

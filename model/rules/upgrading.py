@@ -51,7 +51,9 @@ def upgrade_firms(model: ParkModel) -> None:
     lev = model.levers.funds
     if model.mechanisms.upgrading <= 0:
         return
-    row_draw = model.rng.random(f.n)  # one draw per firm row: paired runs keep each firm's draw
+    # One draw per firm row: paired runs keep each firm's draw. In a large world it is drawn span by span in the
+    # background while the screen works on the spans drawn (parkabm.model.threads); the same numbers.
+    drawing = threads.Draw(model.rng.random, np.empty(f.n))
     typical = investment_acceptance(par, np.ones(1), np.zeros(1))[0]
     # Rectification by class code (A, B, not evaluated: 1, which leaves a probability unchanged to the bit).
     rectification = np.array([1.0, 1.0, par["rectification_upgrade_factor_c"], par["rectification_upgrade_factor_d"],
@@ -60,8 +62,8 @@ def upgrade_firms(model: ParkModel) -> None:
     # A producing firm whose draw reaches the largest probability any firm can have cannot upgrade: only the
     # others' probabilities are computed (idx: those firms, in row order).
     bound = upgrade_probability_bound(model, typical, rectification)
-    idx = upgrade_candidates(model, row_draw, bound)
-    drawn = row_draw[idx]
+    idx = upgrade_candidates(model, drawing, bound)
+    drawn = drawing.wait()[idx]
     full_rate = lev.tech_upgrade_subsidy_rate * min(model.mechanisms.funds, 1.0)
     rate = full_rate * model.subsidy_ration
     gain = par["upgrade_productivity_gain"]
@@ -135,17 +137,19 @@ def upgrade_firms(model: ParkModel) -> None:
     model.subsidy_demand_full += full_rate * investment[do & eligible].sum()
 
 
-def upgrade_candidates(model: ParkModel, row_draw: np.ndarray, bound: float) -> np.ndarray:
+def upgrade_candidates(model: ParkModel, drawing: threads.Draw, bound: float) -> np.ndarray:
     """Return the producing firms whose draw is below ``bound``, in row order (the only ones that can upgrade).
 
-    Producing: alive, industrial, at full scale and entered before this year. Compiled
-    (:func:`parkabm.model.kernels.upgrade_candidates`) or in NumPy, with the same rows.
+    Producing: alive, industrial, at full scale and entered before this year; ``drawing`` holds one draw per row (a
+    compiled span waits for its own rows' draws only). Compiled (:func:`parkabm.model.kernels.upgrade_candidates`)
+    or in NumPy, with the same rows.
     """
     f = model.firms
     if kernels.enabled():
         return threads.find_rows(lambda rows, out: kernels.upgrade_candidates(
-            f.alive[rows], f.industrial[rows], f.ramp_left[rows], f.entry_year[rows], model.year, row_draw[rows],
-            bound, out), f.n)
+            f.alive[rows], f.industrial[rows], f.ramp_left[rows], f.entry_year[rows], model.year,
+            drawing.wait(rows.stop)[rows], bound, out), f.n)
+    row_draw = drawing.wait()
     producing = np.flatnonzero(f.alive & f.industrial & (f.ramp_left == 0) & (f.entry_year < model.year))
     return producing[row_draw[producing] < bound]
 
