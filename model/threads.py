@@ -17,7 +17,7 @@ adding the spans' partial sums would round differently.
 
 **How many threads.** The environment variable ``PARKABM_THREADS`` sets it (a whole number ≥ 1); unset, it is the
 number of cores this process may use. A pass is split only from :data:`MIN_ROWS` positions on: below that, handing
-work to a thread (about 20–50 µs) costs more than it saves, so a baseline run (about 7,000 firms) never splits. A
+work to the threads (about 70 µs) costs more than it saves, so a baseline run (about 7,000 firms) never splits. A
 batch's process-pool workers already use every core, one run each, so they run on one thread
 (:func:`set_threads`).
 """
@@ -38,8 +38,9 @@ ENVIRONMENT_SWITCH = "PARKABM_THREADS"
 """Environment variable: how many threads a long pass may use (a whole number ≥ 1; unset: the cores available)."""
 
 MIN_ROWS = 200_000
-"""Positions from which a pass is split (measured on the 2-core benchmark machine: a hand-off costs 20–50 µs, a
-pass over 200,000 rows 0.4–4 ms; benchmarks/bench_run.py ``--scale 170 --threads 1`` compares with one thread)."""
+"""Positions from which a pass is split (measured on the 2-core benchmark machine: handing a pass's spans to the
+threads and taking them back costs about 70 µs, a pass over 200,000 rows 0.4–5 ms, a ``power`` over them 4.9 ms on
+one thread and 2.6 ms on two; benchmarks/bench_run.py ``--scale 170 --threads 1`` compares a whole run)."""
 
 SPANS_PER_THREAD = 4
 """Spans a long pass is cut into per thread (each thread takes the next one left when done with its last)."""
@@ -98,6 +99,8 @@ def spans(n: int) -> list[tuple[int, int]]:
     From :data:`MIN_ROWS` on, :data:`SPANS_PER_THREAD` per thread, so that a core slowed by other work on the
     machine takes fewer of them instead of holding up the pass.
     """
+    if n < MIN_ROWS:
+        return [(0, n)]
     parts = threads() * SPANS_PER_THREAD if n >= MIN_ROWS and threads() > 1 else 1
     if parts <= 1:
         return [(0, n)]
@@ -114,6 +117,8 @@ def run_spans(work: Callable[[int, int], T], n: int) -> list[T]:
     :class:`Draw` on allocating in a pool thread). An exception in any span is raised here, after every thread
     has stopped.
     """
+    if n < MIN_ROWS:  # the common case, a baseline world: no span to hand out
+        return [work(0, n)]
     parts = spans(n)
     if len(parts) == 1:
         return [work(0, n)]
@@ -167,6 +172,8 @@ def find_rows(find: Callable[[slice, np.ndarray], int], n: int) -> np.ndarray:
     from the slice's first) to ``out`` and returns how many.
     """
     rows = np.empty(n, dtype=np.intp)
+    if n < MIN_ROWS:
+        return rows[:find(slice(0, n), rows)]
     parts = spans(n)
     counts = run_spans(lambda start, stop: int(find(slice(start, stop), rows[start:stop])), n)
     return rows[:join_found(rows, parts, counts, [start for start, _ in parts])]
@@ -174,7 +181,7 @@ def find_rows(find: Callable[[slice, np.ndarray], int], n: int) -> np.ndarray:
 
 def offsets(counts: list[int]) -> list[int]:
     """Return how many finds come before each span's: the shifts of positions into what the spans found together."""
-    return [int(x) for x in np.cumsum([0, *counts[:-1]])]
+    return list(itertools.accumulate(counts[:-1], initial=0))
 
 
 class Draw:
@@ -194,7 +201,6 @@ class Draw:
 
     def __init__(self, draw: Callable[..., Any], out: np.ndarray):
         self.out = out
-        self._ready = threading.Condition()
         self._future: Future[None] | None = None
         parts = spans(len(out))
         if len(parts) == 1:
@@ -202,6 +208,7 @@ class Draw:
             self._drawn = len(out)
             return
         self._drawn = 0
+        self._ready = threading.Condition()
         future = _pool().submit(self._fill, draw, parts)
         future.add_done_callback(lambda _: self._announce(self._drawn))
         self._future = future
