@@ -189,3 +189,15 @@ def test_pool_workers_start_with_the_model_imported_and_frozen_for_the_collector
     with ProcessPool(1) as executor:
         assert executor.submit(gc.get_freeze_count).result() > 0
     assert gc.get_freeze_count() == 0, "the driver's own objects are left to the collector"
+
+
+
+def test_pool_and_local_cluster_workers_split_no_pass(monkeypatch):
+    # Their pool already runs one worker per core: a 10^6-firm run in a worker keeps its passes whole.
+    from parkabm.model import threads
+
+    monkeypatch.delenv("PARKABM_THREADS", raising=False)
+    with ProcessPool(1) as pool:
+        assert pool.submit(threads.threads).result() == 1
+    with DaskExecutor(n_workers=1) as cluster:
+        assert cluster.submit(threads.threads).result() == 1

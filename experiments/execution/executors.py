@@ -174,7 +174,8 @@ class DaskExecutor:
     Args:
         address: Scheduler address such as ``tcp://host:8786``; a new :class:`distributed.LocalCluster` when
             omitted.
-        n_workers: Worker processes of the local cluster (one thread each); the CPUs available when omitted.
+        n_workers: Worker processes of the local cluster (one thread each, a run's long passes included); the CPUs
+            available when omitted.
         timeout: Seconds to wait for the scheduler; Dask's ``distributed.comm.timeouts.connect`` when omitted.
 
     Raises:
@@ -208,8 +209,11 @@ class DaskExecutor:
             if n_workers is not None and n_workers < 1:
                 raise UserInputError(f"--dask-local: {n_workers} — allowed: a whole number ≥ 1")
             n_workers = n_workers or default_workers()
+            # One thread per worker for the runs' long passes too (parkabm.model.threads), as in the process pool,
+            # unless PARKABM_THREADS is set here (the workers inherit it).
+            threads = {} if "PARKABM_THREADS" in os.environ else {"env": {"PARKABM_THREADS": "1"}}
             self._cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                                     dashboard_address=":0")
+                                                     dashboard_address=":0", **threads)
             self.client = distributed.Client(self._cluster, set_as_default=False)
             where = f"Dask local cluster ({n_workers} worker processes)"
         self.description = where
